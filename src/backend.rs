@@ -1,0 +1,35 @@
+//! Which device tensors live on. The pure-Rust CPU backend is the default; GPU backends are
+//! cargo features (`cuda`, `wgpu`).
+
+use burn::tensor::Device;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Backend {
+    /// burn's pure-Rust CPU backend (always built).
+    #[default]
+    Flex,
+    /// NVIDIA GPU through CUDA (build with `--features cuda`).
+    Cuda,
+    /// Any GPU through wgpu: Vulkan, Metal or DX12 (build with `--features wgpu`).
+    Wgpu,
+}
+
+impl Backend {
+    /// The plain (inference) device; training adds autodiff with `.autodiff()`.
+    pub fn device(self) -> Result<Device> {
+        match self {
+            Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Ok(Device::cuda(0usize)),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::default())),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::Invalid(format!(
+                "this unigen was built without the {other:?} backend; rebuild with `cargo build --release --features {}`",
+                format!("{other:?}").to_lowercase()
+            ))),
+        }
+    }
+}

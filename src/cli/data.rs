@@ -1,0 +1,63 @@
+//! `unigen data fetch` and `unigen data check`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use unigen::data::{fetch, mnist};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Download a data set, verify its SHA-256 digests and store it atomically.
+    #[command(after_help = "Example:\n  unigen data fetch mnist                 # into the user cache, where --data mnist looks\n  \
+        unigen data fetch mnist --dir data/mnist")]
+    Fetch {
+        /// The data set (only mnist needs fetching; ring8 and grid25 are built in).
+        #[arg(value_parser = ["mnist"])]
+        name: String,
+        /// Target directory (default: $UNIGEN_DATA/mnist if set, else the user cache).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Mirror base URLs to try, in order (default: the public MNIST mirrors).
+        #[arg(long = "mirror", value_name = "URL")]
+        mirrors: Vec<String>,
+    },
+    /// Validate the four MNIST IDX files in a directory and compare them with the canonical digests.
+    #[command(after_help = "Example:\n  unigen data check ../shared/data/mnist")]
+    Check {
+        dir: PathBuf,
+    },
+}
+
+pub fn run(c: Command) -> anyhow::Result<()> {
+    match c {
+        Command::Fetch { name: _, dir, mirrors } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => mnist::search_path().into_iter().next().context("no cache directory on this system; pass --dir")?,
+            };
+            let mirrors = if mirrors.is_empty() { fetch::MNIST_MIRRORS.iter().map(|m| m.to_string()).collect() } else { mirrors };
+            let got = fetch::fetch(&dir, &mirrors, &fetch::mnist_files(), |url| eprintln!("fetching {url}"))
+                .with_context(|| format!("fetching MNIST into {}", dir.display()))?;
+            for f in got {
+                match f {
+                    fetch::Fetched::AlreadyPresent(p) => println!("ok (already present) {}", p.display()),
+                    fetch::Fetched::Downloaded { path, url } => println!("ok (from {url}) {}", path.display()),
+                }
+            }
+            Ok(())
+        }
+        Command::Check { dir } => {
+            let checks = mnist::check(&dir).with_context(|| format!("checking {}", dir.display()))?;
+            for c in &checks {
+                println!(
+                    "{:<60} {:>6} items  {}",
+                    c.path.display(),
+                    c.items,
+                    if c.canonical { "canonical MNIST" } else { "valid IDX, but NOT the canonical MNIST digest" }
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! `unigen train`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use unigen::backend::Backend;
+use unigen::config::TrainConfig;
+use unigen::data::DataSource;
+use unigen::models::ModelKind;
+use unigen::train::{RunSpec, TrainOptions, train};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The model to train.
+    #[arg(value_enum)]
+    pub model: ModelKind,
+    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache), ring8 or grid25.
+    #[arg(long, default_value = "mnist", conflicts_with = "data_dir")]
+    pub data: Option<String>,
+    /// A directory holding the four MNIST IDX files (plain or .gz), instead of --data.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A TOML file of settings (unknown keys are refused).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Override one setting, e.g. --set lr=3e-4 --set hidden=[200,200]; repeatable, applied last.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Run directory (default: runs/MODEL-DATA-sSEED).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub out: Option<PathBuf>,
+    /// Seed of the initial weights and of every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Continue the run in --out from its last checkpoint; it ends bit-identical to an
+    /// uninterrupted run. Settings come from the run (only --set epochs=N may change).
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar or epoch lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Stop after this many steps, as if killed (for testing resume).
+    #[arg(long, hide = true)]
+    pub stop_after_steps: Option<u64>,
+}
+
+pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
+    let data = match &a.data_dir {
+        Some(dir) => DataSource::Mnist { dir: dir.clone() },
+        None => DataSource::resolve(a.data.as_deref(), None)?,
+    };
+    let data_name = match &data {
+        DataSource::Mnist { .. } => "mnist".to_string(),
+        other => other.toy().unwrap().name().to_string(),
+    };
+    let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data_name, a.seed));
+    let spec = if a.resume {
+        let mut spec = RunSpec::read(&out).with_context(|| format!("resuming the run in {}", out.display()))?;
+        for set in &a.sets {
+            match set.split_once('=') {
+                Some(("epochs", v)) => {
+                    spec.config.epochs = v.trim().parse().with_context(|| format!("--set {set}: epochs must be a whole number"))?
+                }
+                _ => anyhow::bail!("--set {set}: only `epochs` can change when resuming (the run's settings are in {}/run.toml)", out.display()),
+            }
+        }
+        spec
+    } else {
+        let config = TrainConfig::resolve(data.kind(), a.config.as_deref(), &a.sets)?;
+        RunSpec { model: a.model, seed: a.seed, data, config }
+    };
+    let device = backend.device()?.autodiff();
+    if !a.quiet {
+        eprintln!(
+            "training {} on {} (seed {}) into {}",
+            spec.model.name(),
+            spec.data.label(),
+            spec.seed,
+            out.display()
+        );
+    }
+    let opts = TrainOptions { resume: a.resume, stop_after_steps: a.stop_after_steps, progress: !a.quiet };
+    let outcome = train(&spec, &out, &device, &opts).with_context(|| format!("training in {}", out.display()))?;
+    if !a.quiet {
+        if let Some(m) = outcome.last_epoch {
+            eprintln!(
+                "done: {} steps; last epoch train loss {:.3}, test ELBO {}; next: unigen eval {}",
+                outcome.steps,
+                m.train_loss,
+                m.test_elbo.map_or("-".into(), |v| format!("{v:.3}")),
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! Training configuration: every hyper-parameter with its documented default,
+//! read from TOML (unknown keys rejected) and overridden by `--set key=value`.
+//!
+//! Defaults depend on the kind of data only: images (MNIST) get the usual
+//! 784-500-500-50 Bernoulli VAE of Kingma & Welling; 2-D toy data get a small
+//! Gaussian VAE. Everything else is one default, written once, below.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// How `p_theta(x | z)` scores an example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Likelihood {
+    /// Binarised pixels; log-likelihood from logits (BCE with logits).
+    Bernoulli,
+    /// Continuous data; the decoder outputs a mean and (if `learn_variance`) a log-variance.
+    Gaussian,
+}
+
+/// Hidden-layer nonlinearity of the MLPs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Relu,
+    Tanh,
+}
+
+/// All hyper-parameters of a training run (`unigen train --set key=value` sets any of them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Examples per optimiser step.
+    pub batch_size: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Adam beta_1.
+    pub beta1: f64,
+    /// Adam beta_2.
+    pub beta2: f64,
+    /// Adam epsilon.
+    pub adam_eps: f64,
+    /// Dimension of the latent code z.
+    pub latent_dim: usize,
+    /// Widths of the hidden layers of encoder and decoder (the decoder mirrors them).
+    pub hidden: Vec<usize>,
+    /// Hidden nonlinearity.
+    pub activation: Activation,
+    /// `bernoulli` (binarised images) or `gaussian` (continuous data).
+    pub likelihood: Likelihood,
+    /// Gaussian likelihood only: learn a per-pixel log-variance (else use `gaussian_std`).
+    pub learn_variance: bool,
+    /// Gaussian likelihood only: the fixed standard deviation when `learn_variance = false`.
+    pub gaussian_std: f64,
+    /// Importance samples per example: the ELBO is averaged over them (`vae`),
+    /// or combined into the IWAE bound L_k (`iwae`).
+    pub k: usize,
+    /// Fraction of the training set used (class-balanced, seeded by `subset_seed`).
+    pub train_fraction: f64,
+    /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
+    pub subset_seed: u64,
+    /// Toy data only: number of training points drawn.
+    pub toy_train_size: usize,
+    /// Test examples scored at the end of each epoch (0 = none); `unigen eval` uses all.
+    pub epoch_eval_size: usize,
+    /// Also write a checkpoint every this many steps (0 = only at the end of each epoch).
+    pub checkpoint_every: u64,
+}
+
+/// The kind of data decides the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    Images,
+    Points2d,
+}
+
+impl TrainConfig {
+    pub fn default_for(kind: DataKind) -> Self {
+        let images = kind == DataKind::Images;
+        TrainConfig {
+            epochs: if images { 50 } else { 30 },
+            batch_size: if images { 100 } else { 256 },
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            adam_eps: 1e-8,
+            latent_dim: if images { 50 } else { 2 },
+            hidden: if images { vec![500, 500] } else { vec![128, 128] },
+            activation: Activation::Relu,
+            likelihood: if images { Likelihood::Bernoulli } else { Likelihood::Gaussian },
+            learn_variance: true,
+            gaussian_std: 0.1,
+            k: 1,
+            train_fraction: 1.0,
+            subset_seed: 0,
+            toy_train_size: 20_000,
+            epoch_eval_size: if images { 1000 } else { 2000 },
+            checkpoint_every: 0,
+        }
+    }
+
+    /// Defaults for `kind`, then the TOML file (if any), then each `key=value` override.
+    pub fn resolve(kind: DataKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
+        let defaults = toml::Table::try_from(Self::default_for(kind)).expect("config serialises");
+        // Each override with where it came from, so an error names the file or `--set`.
+        let mut given: Vec<(String, toml::Value, String)> = Vec::new();
+        if let Some(path) = file {
+            let source = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let from_file: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| Error::Config { path: source.clone(), problem: e.message().to_string() })?;
+            given.extend(from_file.into_iter().map(|(k, v)| (k, v, source.clone())));
+        }
+        for set in sets {
+            let (key, value) = parse_set(set)?;
+            given.push((key, value, "--set".to_string()));
+        }
+        let mut table = defaults.clone();
+        for (key, value, source) in &given {
+            check_known_key(&defaults, key, source)?;
+            // Typed alone against the defaults, so a wrong type names its key.
+            let mut alone = defaults.clone();
+            alone.insert(key.clone(), value.clone());
+            if let Err(e) = alone.try_into::<TrainConfig>() {
+                return Err(Error::Config { path: source.clone(), problem: format!("`{key}`: {}", e.message()) });
+            }
+            table.insert(key.clone(), value.clone());
+        }
+        let source = given.last().map_or("defaults".to_string(), |g| g.2.clone());
+        let config: TrainConfig = table
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config { path: source.clone(), problem: e.message().to_string() })?;
+        config.validate().map_err(|problem| Error::Config { path: source, problem })?;
+        Ok(config)
+    }
+
+    /// Ranges that serde cannot check.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let positive = [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("latent_dim", self.latent_dim),
+            ("k", self.k),
+            ("toy_train_size", self.toy_train_size),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(format!("`{name}` must be at least 1, got 0"));
+            }
+        }
+        if self.hidden.iter().any(|&w| w == 0) {
+            return Err(format!("`hidden` widths must be at least 1, got {:?}", self.hidden));
+        }
+        if !(self.train_fraction > 0.0 && self.train_fraction <= 1.0) {
+            return Err(format!("`train_fraction` must be in (0, 1], got {}", self.train_fraction));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(format!("`lr` must be a positive number, got {}", self.lr));
+        }
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&b) {
+                return Err(format!("`{name}` must be in [0, 1), got {b}"));
+            }
+        }
+        if !(self.gaussian_std > 0.0) {
+            return Err(format!("`gaussian_std` must be positive, got {}", self.gaussian_std));
+        }
+        Ok(())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config serialises")
+    }
+}
+
+fn check_known_key(defaults: &toml::Table, key: &str, source: &str) -> Result<()> {
+    if defaults.contains_key(key) {
+        return Ok(());
+    }
+    let known: Vec<&str> = defaults.keys().map(String::as_str).collect();
+    Err(Error::Config {
+        path: source.to_string(),
+        problem: format!("unknown key `{key}`; known keys: {}", known.join(", ")),
+    })
+}
+
+/// `key=value`, the value read as TOML (`lr=3e-4`, `hidden=[200,200]`), or as a bare string
+/// (`likelihood=gaussian`) when it is not valid TOML.
+fn parse_set(set: &str) -> Result<(String, toml::Value)> {
+    let (key, raw) = set.split_once('=').ok_or_else(|| Error::Config {
+        path: "--set".into(),
+        problem: format!("`{set}` is not of the form key=value"),
+    })?;
+    let key = key.trim().to_string();
+    let raw = raw.trim();
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    Ok((key, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(sets: &[&str]) -> String {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        TrainConfig::resolve(DataKind::Images, None, &sets).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn overrides_apply_in_order() {
+        let sets = ["lr=3e-4", "hidden=[200, 200]", "likelihood=gaussian", "k=5"].map(String::from);
+        let c = TrainConfig::resolve(DataKind::Images, None, &sets).unwrap();
+        assert_eq!(c.lr, 3e-4);
+        assert_eq!(c.hidden, vec![200, 200]);
+        assert_eq!(c.likelihood, Likelihood::Gaussian);
+        assert_eq!(c.k, 5);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err(&["learning_rate=1"]);
+        assert!(e.contains("unknown key `learning_rate`") && e.contains("lr"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_and_range_are_reported() {
+        let e = err(&["epochs=many"]);
+        assert!(e.contains("--set") && e.contains("`epochs`"), "{e}");
+        assert!(err(&["train_fraction=1.5"]).contains("train_fraction"));
+        assert!(err(&["k=0"]).contains("`k` must be at least 1"));
+        assert!(err(&["likelihood=poisson"]).contains("poisson"));
+        assert!(err(&["nokey"]).contains("key=value"));
+    }
+
+    #[test]
+    fn file_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.toml");
+        std::fs::write(&path, "epochs = 3\nbogus = 1\n").unwrap();
+        let e = TrainConfig::resolve(DataKind::Images, Some(&path), &[]).unwrap_err().to_string();
+        assert!(e.contains("run.toml") && e.contains("unknown key `bogus`"), "{e}");
+        std::fs::write(&path, "epochs = \n").unwrap();
+        let e = TrainConfig::resolve(DataKind::Images, Some(&path), &[]).unwrap_err().to_string();
+        assert!(e.contains("run.toml"), "{e}");
+        std::fs::write(&path, "epochs = 3\nhidden = [64]\n").unwrap();
+        let c = TrainConfig::resolve(DataKind::Images, Some(&path), &["epochs=4".into()]).unwrap();
+        assert_eq!((c.epochs, c.hidden.clone()), (4, vec![64]));
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let c = TrainConfig::default_for(DataKind::Points2d);
+        let back: TrainConfig = toml::from_str(&c.to_toml()).unwrap();
+        assert_eq!(c, back);
+    }
+}

@@ -1,0 +1,95 @@
+//! Built-in 2-D mixtures, the standard mode-collapse benchmarks (SPEC §3): no download.
+
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::rng::{Purpose, stream};
+
+/// A mixture of equally weighted isotropic Gaussians in the plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Toy {
+    /// 8 Gaussians on a circle of radius 2, std 0.02.
+    Ring8,
+    /// A 5x5 grid with spacing 2 centred on the origin, std 0.05.
+    Grid25,
+}
+
+impl Toy {
+    pub fn from_name(name: &str) -> Option<Toy> {
+        match name {
+            "ring8" => Some(Toy::Ring8),
+            "grid25" => Some(Toy::Grid25),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Toy::Ring8 => "ring8",
+            Toy::Grid25 => "grid25",
+        }
+    }
+
+    pub fn centres(self) -> Vec<[f32; 2]> {
+        match self {
+            Toy::Ring8 => (0..8)
+                .map(|i| {
+                    let a = i as f32 * std::f32::consts::TAU / 8.0;
+                    [2.0 * a.cos(), 2.0 * a.sin()]
+                })
+                .collect(),
+            Toy::Grid25 => (0..25)
+                .map(|i| [2.0 * (i / 5) as f32 - 4.0, 2.0 * (i % 5) as f32 - 4.0])
+                .collect(),
+        }
+    }
+
+    pub fn std(self) -> f32 {
+        match self {
+            Toy::Ring8 => 0.02,
+            Toy::Grid25 => 0.05,
+        }
+    }
+
+    /// `n` points, flattened `[n, 2]`, with the mode index of each; a pure function of
+    /// `(seed, split)` so train and test sets are fixed.
+    pub fn sample(self, n: usize, seed: u64, split: u64) -> (Vec<f32>, Vec<u8>) {
+        let mut rng = stream(seed, Purpose::Toy, split);
+        let centres = self.centres();
+        let mut x = Vec::with_capacity(2 * n);
+        let mut modes = Vec::with_capacity(n);
+        for _ in 0..n {
+            let m = rng.random_range(0..centres.len());
+            for c in centres[m] {
+                let e: f32 = StandardNormal.sample(&mut rng);
+                x.push(c + self.std() * e);
+            }
+            modes.push(m as u8);
+        }
+        (x, modes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_sit_on_their_modes() {
+        for toy in [Toy::Ring8, Toy::Grid25] {
+            let (x, m) = toy.sample(2000, 1, 0);
+            let c = toy.centres();
+            let mut counts = vec![0; c.len()];
+            for (p, &mi) in x.chunks(2).zip(&m) {
+                let d = ((p[0] - c[mi as usize][0]).powi(2) + (p[1] - c[mi as usize][1]).powi(2)).sqrt();
+                assert!(d < 6.0 * toy.std(), "{toy:?}: point {p:?} is {d} from its centre");
+                counts[mi as usize] += 1;
+            }
+            assert!(counts.iter().all(|&k| k > 0), "{toy:?}: every mode is used: {counts:?}");
+            assert_eq!(toy.sample(2000, 1, 0).0, x, "deterministic");
+            assert_ne!(toy.sample(2000, 1, 1).0, x, "splits differ");
+        }
+        assert!((Toy::Ring8.centres()[2][1] - 2.0).abs() < 1e-6);
+        assert_eq!(Toy::Grid25.centres()[0], [-4.0, -4.0]);
+    }
+}

@@ -1,0 +1,91 @@
+//! The library's error type: every variant names what the user must fix
+//! (the file, the field, what was expected and what was found).
+
+use std::path::PathBuf;
+
+/// Errors from unigen's library code. The CLI adds context with `anyhow`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{path}: {problem}")]
+    Idx { path: PathBuf, problem: IdxProblem },
+
+    #[error("{path}: {problem}")]
+    Config { path: String, problem: String },
+
+    #[error("{0}")]
+    DataNotFound(String),
+
+    #[error("{path}: SHA-256 {found} does not match the expected {expected}")]
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    #[error("download of {url} failed: {reason}")]
+    Download { url: String, reason: String },
+
+    #[error("{path}: not a valid unigen checkpoint: {problem}")]
+    Checkpoint { path: PathBuf, problem: String },
+
+    #[error(
+        "non-finite loss at step {step} (epoch {epoch}): {term} = {value}; \
+         the last good checkpoint is kept"
+    )]
+    NonFinite {
+        step: u64,
+        epoch: usize,
+        term: String,
+        value: f64,
+    },
+
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What is wrong with an IDX file; each case is distinct so tests (and users) can tell them apart.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum IdxProblem {
+    #[error("file is empty")]
+    Empty,
+    #[error("not gzip data or a corrupt gzip stream: {0}")]
+    Gzip(String),
+    #[error("magic number {found:#010x}, expected {expected:#010x} ({what})")]
+    Magic {
+        found: u32,
+        expected: u32,
+        what: &'static str,
+    },
+    #[error("header truncated: {found} bytes, need {needed}")]
+    HeaderTruncated { found: usize, needed: usize },
+    #[error("image size {rows}x{cols}, expected 28x28")]
+    Dims { rows: u32, cols: u32 },
+    #[error("truncated: header promises {expected} bytes of data, found {found}")]
+    Truncated { expected: usize, found: usize },
+    #[error("{extra} unexpected bytes after the data")]
+    TrailingBytes { extra: usize },
+    #[error("label {label} at index {index} is out of range 0..=9")]
+    LabelRange { label: u8, index: usize },
+    #[error("{images} images but {labels} labels in the paired label file")]
+    CountMismatch { images: usize, labels: usize },
+    #[error("zero items")]
+    NoItems,
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,80 @@
+//! Mode coverage on the 2-D mixtures (SPEC §4): which modes the samples reach and how sharply.
+
+use serde::Serialize;
+
+use crate::data::Toy;
+
+/// A mode counts as captured when it receives at least this share of the samples that would
+/// fall on it under a perfect model (1 / number of modes).
+pub const CAPTURE_SHARE: f64 = 0.1;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModeCoverage {
+    /// Modes whose high-quality samples reach `CAPTURE_SHARE / modes` of all samples.
+    pub modes_captured: usize,
+    pub modes: usize,
+    /// Share of samples within 3 standard deviations of their nearest mode centre.
+    pub high_quality: f64,
+    /// KL(histogram of high-quality samples over modes || uniform), in nats.
+    pub mode_kl: f64,
+}
+
+/// Coverage of `points` (flattened `[n, 2]`) of the mixture `toy`.
+pub fn coverage(toy: Toy, points: &[f32]) -> ModeCoverage {
+    let centres = toy.centres();
+    let n = points.len() / 2;
+    let mut counts = vec![0usize; centres.len()];
+    let radius = 3.0 * toy.std();
+    for p in points.chunks_exact(2) {
+        let (best, dist) = centres
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)).sqrt()))
+            .fold((0, f32::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+        if dist <= radius {
+            counts[best] += 1;
+        }
+    }
+    let good: usize = counts.iter().sum();
+    let m = centres.len() as f64;
+    let threshold = CAPTURE_SHARE * n as f64 / m;
+    let mode_kl = if good == 0 {
+        f64::INFINITY
+    } else {
+        counts
+            .iter()
+            .filter(|&&c| c > 0)
+            .map(|&c| {
+                let p = c as f64 / good as f64;
+                p * (p * m).ln()
+            })
+            .sum()
+    };
+    ModeCoverage {
+        modes_captured: counts.iter().filter(|&&c| c as f64 >= threshold && c > 0).count(),
+        modes: centres.len(),
+        high_quality: good as f64 / n.max(1) as f64,
+        mode_kl,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_on_k_modes_report_k() {
+        let toy = Toy::Ring8;
+        let centres = toy.centres();
+        for k in [1, 3, 8] {
+            let pts: Vec<f32> = (0..840).flat_map(|i| centres[i % k]).collect();
+            let c = coverage(toy, &pts);
+            assert_eq!(c.modes_captured, k);
+            assert_eq!(c.high_quality, 1.0);
+            assert!((c.mode_kl - (8.0 / k as f64).ln()).abs() < 1e-9, "{c:?}");
+        }
+        let off: Vec<f32> = vec![0.0; 200];
+        let c = coverage(toy, &off);
+        assert_eq!((c.modes_captured, c.high_quality), (0, 0.0));
+    }
+}

@@ -1,0 +1,20 @@
+//! Moving numbers between the host and a device. Random draws happen on the host (see
+//! [`crate::rng`]) so they are the same on every backend.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use rand_distr::{Distribution, StandardNormal};
+
+/// A device tensor holding `values` in row-major order.
+pub fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// A tensor's values on the host, row-major.
+pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("unigen tensors are f32")
+}
+
+/// `n` standard normal draws.
+pub fn normals(rng: &mut impl rand::Rng, n: usize) -> Vec<f32> {
+    (0..n).map(|_| StandardNormal.sample(rng)).collect()
+}

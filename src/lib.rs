@@ -1,0 +1,34 @@
+//! # unigen: deep generative models in one unified design
+//!
+//! GANs and VAEs minimise KL divergences between an inference distribution and a posterior in
+//! opposite directions, and each extends one phase of wake-sleep (Hu et al., "On Unifying Deep
+//! Generative Models", ICLR 2018). unigen builds every model from the same pieces
+//! ([`objectives`]: the ELBO, importance weights, discriminator losses on `y`), so a technique
+//! from one family transfers to the other by flipping a switch.
+//!
+//! Module map:
+//! - [`data`]: MNIST IDX files, the 2-D toy mixtures, subsets, binarisation, `data fetch`.
+//! - [`nets`]: networks (MLP); networks are not models.
+//! - [`objectives`]: the shared terms every objective is assembled from.
+//! - [`models`]: networks + objective, one file per model family.
+//! - [`train`]: the training loop and atomic checkpoints.
+//! - [`eval`]: test bounds (and, later, the sample metrics).
+//! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
+
+pub mod backend;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod host;
+pub mod models;
+pub mod nets;
+pub mod objectives;
+pub mod plot;
+pub mod rng;
+pub mod train;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use error::{Error, Result};

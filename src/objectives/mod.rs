@@ -1,0 +1,163 @@
+//! The shared pieces every objective is assembled from (SPEC §2). Each is written once:
+//! models compose them, they never re-derive them.
+//!
+//! Shapes: `B` examples, `k` samples per example, `D` data dimensions, `d` latent dimensions.
+//! Everything is computed from logits and log-variances; no log of a probability is ever taken.
+
+use burn::tensor::Tensor;
+use burn::tensor::activation::{softmax, softplus};
+
+const LOG_2PI: f64 = 1.837_877_066_409_345_3; // ln(2 pi)
+
+/// `log N(x; mu, exp(log_var))`, summed over the last dimension. `[N, D] -> [N]`.
+pub fn gaussian_log_density(x: Tensor<2>, mu: Tensor<2>, log_var: Tensor<2>) -> Tensor<1> {
+    let d = x.dims()[1] as f64;
+    let sq = (x - mu).square() * log_var.clone().neg().exp();
+    (sq + log_var).sum_dim(1).squeeze_dim(1).add_scalar(d * LOG_2PI).mul_scalar(-0.5)
+}
+
+/// `log N(x; mu, sigma^2 I)` with a fixed `sigma`. `[N, D] -> [N]`.
+pub fn gaussian_log_density_fixed(x: Tensor<2>, mu: Tensor<2>, sigma: f64) -> Tensor<1> {
+    let d = x.dims()[1] as f64;
+    let log_var = 2.0 * sigma.ln();
+    (x - mu)
+        .square()
+        .sum_dim(1)
+        .squeeze_dim(1)
+        .div_scalar(sigma * sigma)
+        .add_scalar(d * (LOG_2PI + log_var))
+        .mul_scalar(-0.5)
+}
+
+/// `log p(x | z)` for Bernoulli pixels with the given logits: `sum_j x_j l_j - softplus(l_j)`
+/// (the negative of BCE with logits). `[N, D] -> [N]`.
+pub fn bernoulli_log_likelihood(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+    (x * logits.clone() - softplus(logits, 1.0)).sum_dim(1).squeeze_dim(1)
+}
+
+/// `KL(N(mu, exp(log_var)) || N(0, I))` in closed form: `-1/2 sum(1 + log_var - mu^2 - exp(log_var))`.
+/// `[B, d] -> [B]`.
+pub fn kl_standard_normal(mu: Tensor<2>, log_var: Tensor<2>) -> Tensor<1> {
+    (log_var.clone().add_scalar(1.0) - mu.square() - log_var.exp())
+        .sum_dim(1)
+        .squeeze_dim(1)
+        .mul_scalar(-0.5)
+}
+
+/// `log (1/k) sum_i exp(a_i)` along the samples, stably: the max is subtracted first, and
+/// detached, since the result does not depend on it. `[B, k] -> [B]`.
+pub fn log_mean_exp(a: Tensor<2>) -> Tensor<1> {
+    let k = a.dims()[1] as f64;
+    let m = a.clone().max_dim(1).detach();
+    ((a - m.clone()).exp().sum_dim(1).log() + m).squeeze_dim(1).sub_scalar(k.ln())
+}
+
+/// The ELBO with the KL term in closed form, averaged over the k reconstructions:
+/// `(1/k) sum_i log p(x | z_i) - KL(q(z|x) || p(z))`. `log_px_z: [B, k], kl: [B] -> [B]`.
+pub fn elbo(log_px_z: Tensor<2>, kl: Tensor<1>) -> Tensor<1> {
+    log_px_z.mean_dim(1).squeeze_dim(1) - kl
+}
+
+/// The importance-weighted bound `L_k = log (1/k) sum_i w_i` (Burda et al. 2016) from the log
+/// weights `log w_i = log p(x, z_i) - log q(z_i | x)`. `[B, k] -> [B]`. With k = 1 it is the
+/// single-sample ELBO.
+pub fn iwae_bound(log_w: Tensor<2>) -> Tensor<1> {
+    log_mean_exp(log_w)
+}
+
+/// Normalised importance weights `w~ = softmax(stop_gradient(log w))` over the k samples
+/// (dimension 1). The weights carry no gradient: they only rescale the samples' own gradients.
+/// IWAE's gradient and IWGAN's generator update (SPEC §2.4) both use them.
+pub fn importance_weights(log_w: Tensor<2>) -> Tensor<2> {
+    softmax(log_w.detach(), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_close, t1, t2, to_vec};
+
+    #[test]
+    fn kl_of_the_prior_to_itself_is_zero() {
+        let zeros = t2(&[0.0; 6], [2, 3]);
+        assert_close(&to_vec(kl_standard_normal(zeros.clone(), zeros)), &[0.0, 0.0], 1e-7);
+    }
+
+    #[test]
+    fn kl_by_hand() {
+        // One dimension, mu = 1, var = e: KL = 0.5 (e + 1 - 1 - 1) = (e - 1) / 2.
+        let kl = to_vec(kl_standard_normal(t2(&[1.0], [1, 1]), t2(&[1.0], [1, 1])));
+        assert_close(&kl, &[((1f64.exp() - 1.0) / 2.0) as f32], 1e-6);
+    }
+
+    #[test]
+    fn kl_closed_form_matches_monte_carlo() {
+        // E_q[log q(z) - log p(z)] estimated from 200k draws of z = mu + sigma * eps.
+        use rand_distr::{Distribution, StandardNormal};
+        let (mu, lv) = ([0.7f32, -1.2, 0.1], [-0.5f32, 0.8, 0.0]);
+        let n = 200_000;
+        let mut rng = crate::rng::stream(1, crate::rng::Purpose::Eps, 0);
+        let mut acc = 0f64;
+        for _ in 0..n {
+            for j in 0..3 {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                let z = mu[j] as f64 + (0.5 * lv[j] as f64).exp() * e;
+                let log_q = -0.5 * (LOG_2PI + lv[j] as f64 + e * e);
+                let log_p = -0.5 * (LOG_2PI + z * z);
+                acc += log_q - log_p;
+            }
+        }
+        let mc = acc / n as f64;
+        let closed = to_vec(kl_standard_normal(t2(&mu, [1, 3]), t2(&lv, [1, 3])))[0] as f64;
+        assert!((mc - closed).abs() < 0.01, "closed form {closed} vs Monte Carlo {mc}");
+    }
+
+    #[test]
+    fn bernoulli_likelihood_by_hand_and_stable() {
+        // x = 1, l = 0: log sigmoid(0) = -ln 2. x = 0, l = 2: log(1 - sigmoid(2)) = -softplus(2).
+        let ll = to_vec(bernoulli_log_likelihood(t2(&[0.0, 2.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
+        let want = -(2f64.ln()) - (1.0 + 2f64.exp()).ln();
+        assert_close(&ll, &[want as f32], 1e-6);
+        // Huge logits stay finite (a log of a probability would give -inf here).
+        let ll = to_vec(bernoulli_log_likelihood(t2(&[-200.0, 200.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
+        assert_close(&ll, &[-400.0], 1e-3);
+    }
+
+    #[test]
+    fn gaussian_densities_agree() {
+        let x = t2(&[0.5, -1.0], [1, 2]);
+        let mu = t2(&[0.0, 0.0], [1, 2]);
+        let lv = t2(&[0.0, 0.0], [1, 2]);
+        let want = -0.5 * (2.0 * LOG_2PI + 0.25 + 1.0);
+        assert_close(&to_vec(gaussian_log_density(x.clone(), mu.clone(), lv)), &[want as f32], 1e-6);
+        assert_close(&to_vec(gaussian_log_density_fixed(x, mu, 1.0)), &[want as f32], 1e-6);
+    }
+
+    #[test]
+    fn log_mean_exp_is_stable_and_exact() {
+        let a = t2(&[1000.0, 1000.0, -1000.0, 0.0, 0.0, (3f32).ln()], [2, 3]);
+        let got = to_vec(log_mean_exp(a));
+        assert!((got[0] - (1000.0 + (2f32 / 3.0).ln())).abs() < 1e-3, "{got:?}");
+        assert_close(&got[1..], &[(5f32 / 3.0).ln()], 1e-6);
+    }
+
+    #[test]
+    fn iwae_with_one_sample_is_the_elbo() {
+        let log_w = t2(&[-3.5, -80.25], [2, 1]);
+        assert_close(&to_vec(iwae_bound(log_w)), &[-3.5, -80.25], 1e-6);
+        // And elbo() with k = 1 is log p(x|z) - KL.
+        let e = elbo(t2(&[-3.0, -5.0], [2, 1]), t1(&[0.5, 1.0]));
+        assert_close(&to_vec(e), &[-3.5, -6.0], 1e-6);
+    }
+
+    #[test]
+    fn importance_weights_normalise_and_carry_no_gradient() {
+        let dev = crate::testing::device();
+        let log_w = Tensor::<2>::from_floats([[0.0, (3f32).ln()]], &dev).require_grad();
+        let w = importance_weights(log_w.clone());
+        assert_close(&to_vec(w.clone().reshape([2])), &[0.25, 0.75], 1e-6);
+        let grads = (w * log_w.clone()).sum().backward();
+        // d/dlog_w of sum(w~ * log_w) with w~ constant is w~ itself: no term through the softmax.
+        assert_close(&to_vec(log_w.grad(&grads).unwrap().reshape([2])), &[0.25, 0.75], 1e-6);
+    }
+}

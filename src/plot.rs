@@ -1,0 +1,93 @@
+//! Pictures written as PNG: grids of images, and scatter plots of 2-D points.
+
+use std::path::Path;
+
+use image::{Rgb, RgbImage};
+
+use crate::error::{Error, Result};
+
+/// `n` images of `side x side` values in [0, 1] (row-major, flattened) in a grid `cols` wide,
+/// white on black like MNIST, separated by 2-pixel grey lines.
+pub fn image_grid(pixels: &[f32], side: usize, cols: usize) -> RgbImage {
+    let n = pixels.len() / (side * side);
+    let rows = n.div_ceil(cols).max(1);
+    let cell = side + 2;
+    let mut img = RgbImage::from_pixel((cols * cell + 2) as u32, (rows * cell + 2) as u32, Rgb([90, 90, 90]));
+    for i in 0..n {
+        let (gx, gy) = (2 + (i % cols) * cell, 2 + (i / cols) * cell);
+        for y in 0..side {
+            for x in 0..side {
+                let v = (pixels[i * side * side + y * side + x].clamp(0.0, 1.0) * 255.0).round() as u8;
+                img.put_pixel((gx + x) as u32, (gy + y) as u32, Rgb([v, v, v]));
+            }
+        }
+    }
+    img
+}
+
+/// Point sets drawn in one square panel covering `[-extent, extent]^2`, each in its colour.
+pub fn scatter(sets: &[(&[f32], [u8; 3])], extent: f32, size: u32) -> RgbImage {
+    let mut img = RgbImage::from_pixel(size, size, Rgb([255, 255, 255]));
+    let to_px = |v: f32| ((v + extent) / (2.0 * extent) * (size - 1) as f32).round() as i64;
+    // Axes through the origin, light grey.
+    let o = to_px(0.0).clamp(0, size as i64 - 1) as u32;
+    for i in 0..size {
+        img.put_pixel(i, o, Rgb([225, 225, 225]));
+        img.put_pixel(o, i, Rgb([225, 225, 225]));
+    }
+    for (points, colour) in sets {
+        for p in points.chunks_exact(2) {
+            let (x, y) = (to_px(p[0]), size as i64 - 1 - to_px(p[1]));
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let (px, py) = (x + dx, y + dy);
+                if (0..size as i64).contains(&px) && (0..size as i64).contains(&py) {
+                    img.put_pixel(px as u32, py as u32, Rgb(*colour));
+                }
+            }
+        }
+    }
+    img
+}
+
+/// Panels side by side with a 6-pixel gap.
+pub fn side_by_side(panels: &[RgbImage]) -> RgbImage {
+    let h = panels.iter().map(|p| p.height()).max().unwrap_or(1);
+    let w: u32 = panels.iter().map(|p| p.width() + 6).sum::<u32>().max(7) - 6;
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    let mut x0 = 0;
+    for p in panels {
+        image::imageops::replace(&mut img, p, x0 as i64, 0);
+        x0 += p.width() + 6;
+    }
+    img
+}
+
+/// Saves a PNG atomically (a reader never sees half a picture).
+pub fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .map_err(|e| Error::Invalid(format!("{}: encoding PNG: {e}", path.display())))?;
+    crate::train::checkpoint::write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_places_images() {
+        let mut px = vec![0.0; 3 * 4];
+        px[4] = 1.0; // first pixel of the second 2x2 image
+        let img = image_grid(&px, 2, 2);
+        assert_eq!((img.width(), img.height()), (2 * 4 + 2, 2 * 4 + 2));
+        assert_eq!(img.get_pixel(2 + 4, 2).0, [255, 255, 255]);
+        assert_eq!(img.get_pixel(2, 2).0, [0, 0, 0]);
+    }
+
+    #[test]
+    fn scatter_draws_points_where_they_are() {
+        let img = scatter(&[(&[1.0, 1.0], [255, 0, 0])], 2.0, 101);
+        assert_eq!(img.get_pixel(75, 25).0, [255, 0, 0]);
+        assert_eq!(img.get_pixel(25, 75).0, [255, 255, 255]);
+    }
+}

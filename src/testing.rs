@@ -1,0 +1,26 @@
+//! Helpers for unit tests: an autodiff CPU device and small tensor constructors.
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+pub fn device() -> Device {
+    Device::flex().autodiff()
+}
+
+pub fn t1(v: &[f32]) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), &device())
+}
+
+pub fn t2(v: &[f32], shape: [usize; 2]) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(v.to_vec(), shape), &device())
+}
+
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    crate::host::host(t)
+}
+
+pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "lengths differ: got {got:?}, want {want:?}");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * (1.0 + w.abs()), "element {i}: got {g}, want {w} (tol {tol})");
+    }
+}

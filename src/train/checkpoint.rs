@@ -1,0 +1,197 @@
+//! Checkpoints: one safetensors file holding the model's tensors (`model.*`), the optimiser's
+//! state (`optimizer`, burn's own record as bytes), and metadata (step, run spec, running sums).
+//!
+//! Written atomically (temporary file, fsync, rename) so a kill or a full disk never leaves a
+//! half-written checkpoint under the real name; the SHA-256 of the contents is stored in the
+//! metadata and checked on load, so a damaged file is refused, never loaded half-way.
+//! The random state needs no field: every draw is a function of `(seed, purpose, step)`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::optim::ModuleOptimizer;
+use burn::optim::record::OptimizerRecord;
+use burn::store::{ModuleSnapshot, bridge};
+use burn::tensor::{Bytes, DType, Tensor, TensorData};
+use safetensors::tensor::{Dtype, TensorView};
+use sha2::{Digest, Sha256};
+
+use crate::data::fetch::sync_dir;
+use crate::error::{Error, Result};
+
+const FORMAT: &str = "unigen-checkpoint/1";
+const OPTIMIZER: &str = "optimizer";
+const MODEL_PREFIX: &str = "model.";
+const HASH_KEY: &str = "content_sha256";
+
+/// Gives every parameter the id of its position in the module, so that ids (which burn draws at
+/// random per process) are the same in every process and the optimiser's state, keyed by id,
+/// finds its parameters again after a restart.
+pub fn number_params<M: Module>(module: M) -> M {
+    struct Renumber(u64);
+    impl ModuleMapper for Renumber {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (_, value, mapper) = param.consume();
+            self.0 += 1;
+            Param::from_mapped_value(ParamId::from(self.0), value, mapper)
+        }
+    }
+    module.map(&mut Renumber(0))
+}
+
+fn bad(path: &Path, problem: impl Into<String>) -> Error {
+    Error::Checkpoint { path: path.to_path_buf(), problem: problem.into() }
+}
+
+/// SHA-256 over the metadata (but the hash itself) and every tensor, in name order.
+fn content_hash(meta: &BTreeMap<String, String>, tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in meta.iter().filter(|(k, _)| *k != HASH_KEY) {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    }
+    for (name, (dtype, shape, bytes)) in tensors {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update(format!("{dtype:?}{shape:?}").as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    }
+    crate::data::mnist::hex(&h.finalize())
+}
+
+fn st_dtype(d: DType) -> Option<Dtype> {
+    Some(match d {
+        DType::F32 => Dtype::F32,
+        DType::F64 => Dtype::F64,
+        DType::I64 => Dtype::I64,
+        DType::U8 => Dtype::U8,
+        _ => return None,
+    })
+}
+
+fn burn_dtype(d: Dtype) -> Option<DType> {
+    Some(match d {
+        Dtype::F32 => DType::F32,
+        Dtype::F64 => DType::F64,
+        Dtype::I64 => DType::I64,
+        Dtype::U8 => DType::U8,
+        _ => return None,
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Saves model, optimiser and `meta` to `path` atomically.
+pub fn save<M: ModuleSnapshot>(path: &Path, model: &M, optim: &ModuleOptimizer, meta: &BTreeMap<String, String>) -> Result<()> {
+    let mut tensors = BTreeMap::new();
+    for t in model.collect(None, None, false) {
+        let data = bridge::to_data(&t).map_err(|e| bad(path, format!("reading tensor {}: {e}", t.name)))?;
+        let dtype = st_dtype(data.dtype()).ok_or_else(|| bad(path, format!("tensor {} has dtype {:?}", t.name, data.dtype())))?;
+        tensors.insert(format!("{MODEL_PREFIX}{}", t.name), (dtype, data.shape().to_vec(), data.as_bytes().to_vec()));
+    }
+    let opt = optim.into_bytes().map_err(|e| bad(path, format!("serialising optimizer: {e}")))?;
+    tensors.insert(OPTIMIZER.to_string(), (Dtype::U8, vec![opt.len()], opt.to_vec()));
+
+    let mut meta = meta.clone();
+    meta.insert("format".into(), FORMAT.into());
+    let hash = content_hash(&meta, &tensors);
+    meta.insert(HASH_KEY.into(), hash);
+    let views: Vec<(String, TensorView)> = tensors
+        .iter()
+        .map(|(n, (d, s, b))| (n.clone(), TensorView::new(*d, s.clone(), b).expect("shape matches bytes")))
+        .collect();
+    let bytes = safetensors::serialize(views, Some(meta.into_iter().collect::<HashMap<_, _>>()))
+        .map_err(|e| bad(path, e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+/// A checkpoint read and verified, not yet applied.
+pub struct Loaded {
+    pub meta: BTreeMap<String, String>,
+    model: Vec<(String, TensorData)>,
+    optimizer: Vec<u8>,
+}
+
+/// Reads and verifies `path` (format, content hash); nothing is applied yet.
+pub fn read(path: &Path) -> Result<Loaded> {
+    let buf = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(&buf).map_err(|e| bad(path, e.to_string()))?;
+    let meta: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
+    if meta.get("format").map(String::as_str) != Some(FORMAT) {
+        return Err(bad(path, format!("format is {:?}, expected {FORMAT:?}", meta.get("format"))));
+    }
+    let st = safetensors::SafeTensors::deserialize(&buf).map_err(|e| bad(path, e.to_string()))?;
+    let mut tensors = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        tensors.insert(name, (view.dtype(), view.shape().to_vec(), view.data().to_vec()));
+    }
+    let stored = meta.get(HASH_KEY).ok_or_else(|| bad(path, "no content hash"))?;
+    if *stored != content_hash(&meta, &tensors) {
+        return Err(bad(path, "content hash mismatch: the file was modified or damaged; refusing to load it"));
+    }
+    let optimizer = tensors.remove(OPTIMIZER).ok_or_else(|| bad(path, "no optimizer state"))?.2;
+    let mut model = Vec::new();
+    for (name, (dtype, shape, bytes)) in tensors {
+        let name = name.strip_prefix(MODEL_PREFIX).ok_or_else(|| bad(path, format!("unexpected tensor {name}")))?.to_string();
+        let dtype = burn_dtype(dtype).ok_or_else(|| bad(path, format!("tensor {name} has dtype {dtype:?}")))?;
+        model.push((name, TensorData::from_bytes_vec(bytes, shape, dtype)));
+    }
+    Ok(Loaded { meta, model, optimizer })
+}
+
+impl Loaded {
+    /// The model's tensors by name, as stored.
+    pub fn model_tensors(&self) -> &[(String, TensorData)] {
+        &self.model
+    }
+
+    /// The optimiser's serialised state.
+    pub fn optimizer_bytes(&self) -> &[u8] {
+        &self.optimizer
+    }
+
+    /// Loads the weights into `model`, which must have exactly the checkpoint's tensors and shapes.
+    pub fn apply_model<M: ModuleSnapshot>(&self, path: &Path, model: &mut M) -> Result<()> {
+        let tensors = self.model.iter().map(|(n, d)| bridge::from_data(d.clone(), n.clone(), None)).collect();
+        let r = model.apply(tensors, None, None, false);
+        if !r.errors.is_empty() || !r.missing.is_empty() || !r.unused.is_empty() {
+            return Err(bad(
+                path,
+                format!(
+                    "does not fit this model (is the config the same?): errors {:?}, missing {:?}, unexpected {:?}",
+                    r.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                    r.missing.iter().map(|m| &m.0).collect::<Vec<_>>(),
+                    r.unused
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn optimizer(&self, path: &Path, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
+        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(self.optimizer.clone()))
+            .map_err(|e| bad(path, format!("optimizer state: {e}")))?;
+        Ok(optim.load_record(record))
+    }
+}

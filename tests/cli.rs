@@ -1,0 +1,96 @@
+//! The `unigen` binary as a user runs it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn unigen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unigen"))
+        .args(args)
+        .env("UNIGEN_DATA", "/nonexistent-unigen-data")
+        .env("XDG_CACHE_HOME", "/nonexistent-unigen-cache")
+        .output()
+        .expect("unigen runs")
+}
+
+fn small() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/mnist-small").display().to_string()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn train_eval_sample_on_real_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run").display().to_string();
+    let o = unigen(&[
+        "train", "vae", "--data-dir", &small(), "--out", &run, "--quiet",
+        "--set", "epochs=1", "--set", "hidden=[32]", "--set", "latent_dim=4", "--set", "batch_size=50",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["eval", &run, "--k", "10", "--n-test", "50", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    for key in ["test_elbo", "test_iwae", "iwae_k", "n_test"] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["iwae_k"], 10);
+    assert_eq!(v["n_test"], 50);
+    assert!(v["test_iwae"].as_f64().unwrap() >= v["test_elbo"].as_f64().unwrap());
+    assert!(v["protocol"]["binarization"].as_str().unwrap().contains("seed 0"));
+    assert!(PathBuf::from(&run).join("eval.json").is_file());
+    let png = dir.path().join("s.png").display().to_string();
+    let o = unigen(&["sample", &run, "--n", "16", "--out", &png]);
+    assert!(o.status.success(), "{}", text(&o));
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (4 * 30 + 2, 4 * 30 + 2));
+}
+
+#[test]
+fn missing_data_says_how_to_get_it() {
+    let o = unigen(&["train", "vae", "--data", "mnist", "--out", "/tmp/unigen-never"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("unigen data fetch mnist") && t.contains("--data-dir"), "{t}");
+    assert!(t.contains("/nonexistent-unigen-data/mnist"), "{t}");
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_key() {
+    let o = unigen(&["train", "vae", "--data", "ring8", "--set", "hiden=[3]", "--out", "/tmp/unigen-never"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown key `hiden`"), "{}", text(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "lr = \"fast\"\n").unwrap();
+    let o = unigen(&["train", "vae", "--data", "ring8", "--config", cfg.to_str().unwrap(), "--out", "/tmp/unigen-never"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("c.toml") && t.contains("lr"), "{t}");
+}
+
+#[test]
+fn data_check_validates_and_reports_digests() {
+    let o = unigen(&["data", "check", &small()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert_eq!(t.matches("NOT the canonical MNIST digest").count(), 4, "{t}");
+    assert!(t.contains("1000 items") && t.contains("500 items"), "{t}");
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(small()).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.path().join("t10k-labels-idx1-ubyte.gz"), b"\x1f\x8bjunk").unwrap();
+    let o = unigen(&["data", "check", dir.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("t10k-labels-idx1-ubyte.gz"), "{}", text(&o));
+}
+
+#[test]
+fn help_teaches() {
+    let o = unigen(&["train", "--help"]);
+    let t = text(&o);
+    assert!(o.status.success() && t.contains("--resume") && t.contains("Examples:"), "{t}");
+}
