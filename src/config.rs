@@ -82,14 +82,14 @@ impl TrainConfig {
     pub fn default_for(kind: DataKind) -> Self {
         let images = kind == DataKind::Images;
         TrainConfig {
-            epochs: if images { 50 } else { 30 },
+            epochs: if images { 50 } else { 100 },
             batch_size: if images { 100 } else { 256 },
             lr: 1e-3,
             beta1: 0.9,
             beta2: 0.999,
             adam_eps: 1e-8,
             latent_dim: if images { 50 } else { 2 },
-            hidden: if images { vec![500, 500] } else { vec![128, 128] },
+            hidden: if images { vec![500, 500] } else { vec![256, 256] },
             activation: Activation::Relu,
             likelihood: if images { Likelihood::Bernoulli } else { Likelihood::Gaussian },
             learn_variance: true,

@@ -5,7 +5,7 @@
 //! Everything is computed from logits and log-variances; no log of a probability is ever taken.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::{softmax, softplus};
+use burn::tensor::activation::{log_sigmoid, softmax};
 
 const LOG_2PI: f64 = 1.837_877_066_409_345_3; // ln(2 pi)
 
@@ -31,8 +31,10 @@ pub fn gaussian_log_density_fixed(x: Tensor<2>, mu: Tensor<2>, sigma: f64) -> Te
 
 /// `log p(x | z)` for Bernoulli pixels with the given logits: `sum_j x_j l_j - softplus(l_j)`
 /// (the negative of BCE with logits). `[N, D] -> [N]`.
+/// Written as `x l + log sigmoid(-l)` (the same value, as `softplus(l) = -log sigmoid(-l)`):
+/// burn's `log_sigmoid` is one stable fused pass, its `softplus` several.
 pub fn bernoulli_log_likelihood(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-    (x * logits.clone() - softplus(logits, 1.0)).sum_dim(1).squeeze_dim(1)
+    (x * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
 }
 
 /// `KL(N(mu, exp(log_var)) || N(0, I))` in closed form: `-1/2 sum(1 + log_var - mu^2 - exp(log_var))`.

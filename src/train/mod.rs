@@ -227,6 +227,8 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
             return Err(Error::NonFinite { step, epoch: epoch as usize + 1, term: term.into(), value });
         }
 
+        tracing::debug!(step, loss = value, "train step");
+
         // ---- backward and optimiser step ----
         let grads = GradientsParams::from_grads(loss.loss.backward(), &model);
         model = optim.step(c.lr, model, grads);
