@@ -105,7 +105,12 @@ impl TrainConfig {
 
     /// Defaults for `kind`, then the TOML file (if any), then each `key=value` override.
     pub fn resolve(kind: DataKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
-        let defaults = toml::Table::try_from(Self::default_for(kind)).expect("config serialises");
+        Self::default_for(kind).overridden(file, sets)
+    }
+
+    /// This config, then the TOML file (if any), then each `key=value` override.
+    pub fn overridden(&self, file: Option<&Path>, sets: &[String]) -> Result<Self> {
+        let defaults = toml::Table::try_from(self).expect("config serialises");
         // Each override with where it came from, so an error names the file or `--set`.
         let mut given: Vec<(String, toml::Value, String)> = Vec::new();
         if let Some(path) = file {
@@ -175,6 +180,12 @@ impl TrainConfig {
 
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("config serialises")
+    }
+
+    /// The keys whose values differ between two configs.
+    pub fn changed_keys(&self, other: &TrainConfig) -> Vec<String> {
+        let (a, b) = (toml::Table::try_from(self).unwrap(), toml::Table::try_from(other).unwrap());
+        a.keys().filter(|k| a.get(*k) != b.get(*k)).cloned().collect()
     }
 }
 
@@ -254,6 +265,15 @@ mod tests {
         std::fs::write(&path, "epochs = 3\nhidden = [64]\n").unwrap();
         let c = TrainConfig::resolve(DataKind::Images, Some(&path), &["epochs=4".into()]).unwrap();
         assert_eq!((c.epochs, c.hidden.clone()), (4, vec![64]));
+    }
+
+    #[test]
+    fn overrides_on_a_saved_config_and_changed_keys() {
+        let saved = TrainConfig::resolve(DataKind::Images, None, &["hidden=[200,200]".into()]).unwrap();
+        let same = saved.overridden(None, &["hidden=[200,200]".into(), "epochs=70".into()]).unwrap();
+        assert_eq!(saved.changed_keys(&same), vec!["epochs".to_string()]);
+        let other = saved.overridden(None, &["lr=0.1".into()]).unwrap();
+        assert_eq!(saved.changed_keys(&other), vec!["lr".to_string()]);
     }
 
     #[test]

@@ -94,3 +94,22 @@ fn help_teaches() {
     let t = text(&o);
     assert!(o.status.success() && t.contains("--resume") && t.contains("Examples:"), "{t}");
 }
+
+#[test]
+fn resume_accepts_restated_settings_and_refuses_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r").display().to_string();
+    let base = ["train", "vae", "--data", "ring8", "--out", &run, "--quiet", "--set", "hidden=[8]", "--set", "toy_train_size=512"];
+    let o = unigen(&[&base[..], &["--set", "epochs=1"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&[&base[..], &["--set", "epochs=2", "--resume"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let lines = std::fs::read_to_string(PathBuf::from(&run).join("metrics.jsonl")).unwrap().lines().count();
+    assert_eq!(lines, 2, "the resumed run trained its second epoch");
+    let o = unigen(&[&base[..], &["--set", "lr=0.5", "--resume"]].concat());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("these differ: lr"), "{}", text(&o));
+    let o = unigen(&["train", "vae", "--data", "ring8", "--out", &run, "--quiet"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--resume"), "{}", text(&o));
+}

@@ -56,15 +56,17 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     };
     let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data_name, a.seed));
     let spec = if a.resume {
+        // The run's own settings; restating them is fine, changing any but `epochs` is not.
         let mut spec = RunSpec::read(&out).with_context(|| format!("resuming the run in {}", out.display()))?;
-        for set in &a.sets {
-            match set.split_once('=') {
-                Some(("epochs", v)) => {
-                    spec.config.epochs = v.trim().parse().with_context(|| format!("--set {set}: epochs must be a whole number"))?
-                }
-                _ => anyhow::bail!("--set {set}: only `epochs` can change when resuming (the run's settings are in {}/run.toml)", out.display()),
-            }
-        }
+        let wanted = spec.config.overridden(a.config.as_deref(), &a.sets)?;
+        let changed: Vec<String> = spec.config.changed_keys(&wanted).into_iter().filter(|k| k != "epochs").collect();
+        anyhow::ensure!(
+            changed.is_empty(),
+            "--resume keeps the run's settings (in {}/run.toml); only `epochs` may change, but these differ: {}",
+            out.display(),
+            changed.join(", ")
+        );
+        spec.config.epochs = wanted.epochs;
         spec
     } else {
         let config = TrainConfig::resolve(data.kind(), a.config.as_deref(), &a.sets)?;
