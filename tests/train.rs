@@ -119,7 +119,7 @@ fn vae_and_iwae_learn_real_digits() {
         assert!(after.elbo <= after.iwae + 1e-6, "{model:?}: ELBO {} above L_20 {}", after.elbo, after.iwae);
         let lines = std::fs::read_to_string(run.join(train::METRICS_FILE)).unwrap().lines().count();
         assert_eq!(lines, 6);
-        assert!(run.join("pictures/epoch_006.png").is_file());
+        assert!(run.join("pictures/samples_006.png").is_file() && run.join("pictures/reconstructions_006.png").is_file());
     }
 }
 

@@ -46,7 +46,8 @@ pub enum Command {
         unigen train vae --data ring8 --config my.toml\n  \
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
-        metrics.jsonl (one JSON line per epoch), pictures/epoch_NNN.png (samples and reconstructions).\n\
+        metrics.jsonl (one JSON line per epoch), pictures/samples_NNN.png and\n\
+        pictures/reconstructions_NNN.png.\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
     /// Draw samples from a trained run into a PNG.

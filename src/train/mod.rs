@@ -236,7 +236,10 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
         epoch_sum += value;
         epoch_steps_timed += 1;
         bar.set_position(step);
-        bar.set_message(format!("epoch {}/{} loss {value:.2}", epoch + 1, c.epochs));
+        if opts.progress {
+            let rate = (epoch_steps_timed * c.batch_size as u64) as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("epoch {}/{}  loss {value:.2}  {rate:.0} examples/s", epoch + 1, c.epochs));
+        }
 
         let epoch_done = step % steps_per_epoch == 0;
         // ---- end of epoch: score, draw, log ----
@@ -299,7 +302,7 @@ fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {
     }
     let bar = indicatif::ProgressBar::new(total).with_position(pos);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  {per_sec}  eta {eta}")
+        indicatif::ProgressStyle::with_template("{bar:30} step {pos}/{len}  {msg}  eta {eta}")
             .expect("valid template"),
     );
     bar
@@ -322,15 +325,16 @@ fn truncate_metrics(path: &Path, epochs: usize) -> Result<()> {
     checkpoint::write_atomic(path, kept.as_bytes())
 }
 
-/// Samples (and, for images, reconstructions) of one epoch, as PNG in the run directory.
+/// Samples (and, for images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`.
 fn draw_epoch(spec: &RunSpec, model: &Vae, test: &Dataset, run_dir: &Path, epoch: usize, device: &Device) -> Result<()> {
     let dir = run_dir.join("pictures");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let img = match test.image_side {
-        Some(_) => plot::side_by_side(&[sample_picture(spec, model, 64, epoch as u64, device), reconstruction_picture(model, test, device)]),
-        None => sample_picture(spec, model, 2000, epoch as u64, device),
-    };
-    plot::save_png(&img, &dir.join(format!("epoch_{epoch:03}.png")))
+    let n = if test.image_side.is_some() { 64 } else { 2000 };
+    plot::save_png(&sample_picture(spec, model, n, epoch as u64, device), &dir.join(format!("samples_{epoch:03}.png")))?;
+    if test.image_side.is_some() {
+        plot::save_png(&reconstruction_picture(model, test, device), &dir.join(format!("reconstructions_{epoch:03}.png")))?;
+    }
+    Ok(())
 }
 
 /// `n` draws from the model: a grid of decoder means for images, a scatter over the test data
