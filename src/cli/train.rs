@@ -47,7 +47,10 @@ pub struct Args {
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let data = match &a.data_dir {
-        Some(dir) => DataSource::Mnist { dir: dir.clone() },
+        // Stored absolute in run.toml, so `eval` and `sample` find the data from any directory.
+        Some(dir) => DataSource::Mnist {
+            dir: std::fs::canonicalize(dir).with_context(|| format!("--data-dir {}: no such directory", dir.display()))?,
+        },
         None => DataSource::resolve(a.data.as_deref(), None)?,
     };
     let data_name = match &data {
