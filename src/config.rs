@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::objectives::GeneratorForm;
 
 /// How `p_theta(x | z)` scores an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +27,17 @@ pub enum Likelihood {
 pub enum Activation {
     Relu,
     Tanh,
+    /// Leaky ReLU with slope 0.2, the usual discriminator nonlinearity.
+    LeakyRelu,
+}
+
+/// Which family a model belongs to: it decides the networks and a few defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Encoder + decoder trained on a bound on log p(x) (VAE, IWAE).
+    Vae,
+    /// Generator + discriminator (GAN, IWGAN).
+    Gan,
 }
 
 /// All hyper-parameters of a training run (`unigen train --set key=value` sets any of them).
@@ -48,8 +60,17 @@ pub struct TrainConfig {
     pub latent_dim: usize,
     /// Widths of the hidden layers of encoder and decoder (the decoder mirrors them).
     pub hidden: Vec<usize>,
-    /// Hidden nonlinearity.
+    /// Hidden nonlinearity of the encoder/decoder or generator.
     pub activation: Activation,
+    /// GANs: hidden nonlinearity of the discriminator.
+    #[serde(default = "defaults::d_activation")]
+    pub d_activation: Activation,
+    /// GANs: discriminator updates per generator update.
+    #[serde(default = "defaults::d_steps")]
+    pub d_steps: usize,
+    /// GANs: `non_saturating` (max log D(G(z)), the default) or `saturating` (min log(1 - D(G(z)))).
+    #[serde(default = "defaults::generator_form")]
+    pub generator_form: GeneratorForm,
     /// `bernoulli` (binarised images) or `gaussian` (continuous data).
     pub likelihood: Likelihood,
     /// Gaussian likelihood only: learn a per-pixel log-variance (else use `gaussian_std`).
@@ -71,6 +92,20 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
 }
 
+/// Defaults of keys added after the first release, so older `run.toml` files still load.
+mod defaults {
+    use super::{Activation, GeneratorForm};
+    pub fn d_activation() -> Activation {
+        Activation::LeakyRelu
+    }
+    pub fn d_steps() -> usize {
+        1
+    }
+    pub fn generator_form() -> GeneratorForm {
+        GeneratorForm::NonSaturating
+    }
+}
+
 /// The kind of data decides the defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataKind {
@@ -79,18 +114,24 @@ pub enum DataKind {
 }
 
 impl TrainConfig {
-    pub fn default_for(kind: DataKind) -> Self {
+    /// The defaults for a kind of data and a model family. GANs follow DCGAN's Adam settings
+    /// (lr 2e-4, beta_1 0.5) on images.
+    pub fn default_for(kind: DataKind, family: Family) -> Self {
         let images = kind == DataKind::Images;
+        let gan = family == Family::Gan;
         TrainConfig {
             epochs: if images { 50 } else { 100 },
             batch_size: if images { 100 } else { 256 },
-            lr: 1e-3,
-            beta1: 0.9,
+            lr: if gan && images { 2e-4 } else { 1e-3 },
+            beta1: if gan { 0.5 } else { 0.9 },
             beta2: 0.999,
             adam_eps: 1e-8,
             latent_dim: if images { 50 } else { 2 },
             hidden: if images { vec![500, 500] } else { vec![256, 256] },
             activation: Activation::Relu,
+            d_activation: defaults::d_activation(),
+            d_steps: defaults::d_steps(),
+            generator_form: defaults::generator_form(),
             likelihood: if images { Likelihood::Bernoulli } else { Likelihood::Gaussian },
             learn_variance: true,
             gaussian_std: 0.1,
@@ -103,9 +144,9 @@ impl TrainConfig {
         }
     }
 
-    /// Defaults for `kind`, then the TOML file (if any), then each `key=value` override.
-    pub fn resolve(kind: DataKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
-        Self::default_for(kind).overridden(file, sets)
+    /// Defaults for `kind` and `family`, then the TOML file (if any), then each `key=value` override.
+    pub fn resolve(kind: DataKind, family: Family, file: Option<&Path>, sets: &[String]) -> Result<Self> {
+        Self::default_for(kind, family).overridden(file, sets)
     }
 
     /// This config, then the TOML file (if any), then each `key=value` override.
@@ -151,6 +192,7 @@ impl TrainConfig {
             ("batch_size", self.batch_size),
             ("latent_dim", self.latent_dim),
             ("k", self.k),
+            ("d_steps", self.d_steps),
             ("toy_train_size", self.toy_train_size),
         ];
         for (name, v) in positive {
@@ -223,13 +265,13 @@ mod tests {
 
     fn err(sets: &[&str]) -> String {
         let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-        TrainConfig::resolve(DataKind::Images, None, &sets).unwrap_err().to_string()
+        TrainConfig::resolve(DataKind::Images, Family::Vae, None, &sets).unwrap_err().to_string()
     }
 
     #[test]
     fn overrides_apply_in_order() {
         let sets = ["lr=3e-4", "hidden=[200, 200]", "likelihood=gaussian", "k=5"].map(String::from);
-        let c = TrainConfig::resolve(DataKind::Images, None, &sets).unwrap();
+        let c = TrainConfig::resolve(DataKind::Images, Family::Vae, None, &sets).unwrap();
         assert_eq!(c.lr, 3e-4);
         assert_eq!(c.hidden, vec![200, 200]);
         assert_eq!(c.likelihood, Likelihood::Gaussian);
@@ -257,19 +299,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.toml");
         std::fs::write(&path, "epochs = 3\nbogus = 1\n").unwrap();
-        let e = TrainConfig::resolve(DataKind::Images, Some(&path), &[]).unwrap_err().to_string();
+        let e = TrainConfig::resolve(DataKind::Images, Family::Vae, Some(&path), &[]).unwrap_err().to_string();
         assert!(e.contains("run.toml") && e.contains("unknown key `bogus`"), "{e}");
         std::fs::write(&path, "epochs = \n").unwrap();
-        let e = TrainConfig::resolve(DataKind::Images, Some(&path), &[]).unwrap_err().to_string();
+        let e = TrainConfig::resolve(DataKind::Images, Family::Vae, Some(&path), &[]).unwrap_err().to_string();
         assert!(e.contains("run.toml"), "{e}");
         std::fs::write(&path, "epochs = 3\nhidden = [64]\n").unwrap();
-        let c = TrainConfig::resolve(DataKind::Images, Some(&path), &["epochs=4".into()]).unwrap();
+        let c = TrainConfig::resolve(DataKind::Images, Family::Vae, Some(&path), &["epochs=4".into()]).unwrap();
         assert_eq!((c.epochs, c.hidden.clone()), (4, vec![64]));
     }
 
     #[test]
     fn overrides_on_a_saved_config_and_changed_keys() {
-        let saved = TrainConfig::resolve(DataKind::Images, None, &["hidden=[200,200]".into()]).unwrap();
+        let saved = TrainConfig::resolve(DataKind::Images, Family::Vae, None, &["hidden=[200,200]".into()]).unwrap();
         let same = saved.overridden(None, &["hidden=[200,200]".into(), "epochs=70".into()]).unwrap();
         assert_eq!(saved.changed_keys(&same), vec!["epochs".to_string()]);
         let other = saved.overridden(None, &["lr=0.1".into()]).unwrap();
@@ -278,7 +320,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_toml() {
-        let c = TrainConfig::default_for(DataKind::Points2d);
+        let c = TrainConfig::default_for(DataKind::Points2d, Family::Vae);
         let back: TrainConfig = toml::from_str(&c.to_toml()).unwrap();
         assert_eq!(c, back);
     }

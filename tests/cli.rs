@@ -119,7 +119,7 @@ fn model_digest(run: &str) -> String {
     use sha2::{Digest, Sha256};
     let loaded = unigen::train::checkpoint::read(&PathBuf::from(run).join("checkpoint.safetensors")).unwrap();
     let mut h = Sha256::new();
-    for (name, data) in loaded.model_tensors() {
+    for (name, data) in loaded.tensors() {
         h.update(name.as_bytes());
         h.update(data.as_bytes());
     }

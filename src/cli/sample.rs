@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use unigen::backend::Backend;
-use unigen::train::{load_model, sample_picture};
+use unigen::train::{load_trained, sample_picture};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -25,7 +25,7 @@ pub struct Args {
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     anyhow::ensure!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
-    let (spec, model, _) = load_model(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
+    let (spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
     let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
     let mut spec = spec;
     spec.seed = a.seed;

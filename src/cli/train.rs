@@ -72,7 +72,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         spec.config.epochs = wanted.epochs;
         spec
     } else {
-        let config = TrainConfig::resolve(data.kind(), a.config.as_deref(), &a.sets)?;
+        let config = TrainConfig::resolve(data.kind(), a.model.family(), a.config.as_deref(), &a.sets)?;
         RunSpec { model: a.model, seed: a.seed, data, config }
     };
     let device = backend.device()?.autodiff();
@@ -89,11 +89,12 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let outcome = train(&spec, &out, &device, &opts).with_context(|| format!("training in {}", out.display()))?;
     if !a.quiet {
         if let Some(m) = outcome.last_epoch {
+            let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
             eprintln!(
-                "done: {} steps; last epoch train loss {:.3}, test ELBO {}; next: unigen eval {}",
+                "done: {} steps; last epoch train loss {:.3} {}; next: unigen eval {}",
                 outcome.steps,
                 m.train_loss,
-                m.test_elbo.map_or("-".into(), |v| format!("{v:.3}")),
+                scores.join(", "),
                 out.display()
             );
         }

@@ -4,6 +4,9 @@ use serde::Serialize;
 
 use crate::data::Toy;
 
+/// Samples scored, as in the literature (VEEGAN, PacGAN).
+pub const SAMPLES: usize = 2500;
+
 /// A mode counts as captured when it receives at least this share of the samples that would
 /// fall on it under a perfect model (1 / number of modes).
 pub const CAPTURE_SHARE: f64 = 0.1;

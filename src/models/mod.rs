@@ -1,9 +1,13 @@
 //! Models: networks plus an objective assembled from [`crate::objectives`].
 
+pub mod gan;
 pub mod vae;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Family;
+use crate::objectives::SampleWeights;
+pub use gan::{Discriminator, GanConfig, Generator};
 pub use vae::{Vae, VaeConfig};
 
 /// Every model `unigen train MODEL` accepts.
@@ -14,6 +18,11 @@ pub enum ModelKind {
     Vae,
     /// Importance-weighted autoencoder (Burda et al. 2016): maximises L_k with `k` samples.
     Iwae,
+    /// Generative adversarial network (Goodfellow et al. 2014).
+    Gan,
+    /// Importance-weighted GAN (Hu et al. 2018): the GAN's generator update with the samples
+    /// weighted by softmax(D logits), the importance weights of the VAE side.
+    Iwgan,
 }
 
 impl ModelKind {
@@ -21,14 +30,31 @@ impl ModelKind {
         match self {
             ModelKind::Vae => "vae",
             ModelKind::Iwae => "iwae",
+            ModelKind::Gan => "gan",
+            ModelKind::Iwgan => "iwgan",
         }
     }
 
-    /// The bound the model maximises: VAE and IWAE are one network and one code path.
+    pub fn family(self) -> Family {
+        match self {
+            ModelKind::Vae | ModelKind::Iwae => Family::Vae,
+            ModelKind::Gan | ModelKind::Iwgan => Family::Gan,
+        }
+    }
+
+    /// The bound a VAE-family model maximises: VAE and IWAE are one network and one code path.
     pub fn bound(self) -> vae::Bound {
         match self {
-            ModelKind::Vae => vae::Bound::Elbo,
             ModelKind::Iwae => vae::Bound::Iwae,
+            _ => vae::Bound::Elbo,
+        }
+    }
+
+    /// How a GAN-family generator weights its samples: GAN and IWGAN are one code path.
+    pub fn sample_weights(self) -> SampleWeights {
+        match self {
+            ModelKind::Iwgan => SampleWeights::Importance,
+            _ => SampleWeights::Uniform,
         }
     }
 }

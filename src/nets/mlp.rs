@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{relu, tanh};
+use burn::tensor::activation::{leaky_relu, relu, tanh};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::Activation;
@@ -47,6 +47,7 @@ impl Mlp {
                 (true, _) => h,
                 (false, Activation::Relu) => relu(h),
                 (false, Activation::Tanh) => tanh(h),
+                (false, Activation::LeakyRelu) => leaky_relu(h, 0.2),
             }
         })
     }

@@ -74,6 +74,59 @@ pub fn importance_weights(log_w: Tensor<2>) -> Tensor<2> {
     softmax(log_w.detach(), 1)
 }
 
+/// `-log q_phi(y | x)` for discriminator logits `l` (`D(x) = sigmoid(l)`): for `y = 1`
+/// `softplus(-l) = -log sigmoid(l)`, for `y = 0` `softplus(l) = -log sigmoid(-l)`. `[N] -> [N]`.
+pub fn y_nll(logits: Tensor<1>, y: bool) -> Tensor<1> {
+    let signed = if y { logits } else { logits.neg() };
+    log_sigmoid(signed).neg()
+}
+
+/// The discriminator's loss: reconstruct `y = 1` on data and `y = 0` on generated samples,
+/// `E_data[-log D(x)] + E_g[-log(1 - D(x))]` (SPEC §2.3). `[B], [B'] -> []`.
+pub fn discriminator_loss(l_real: Tensor<1>, l_fake: Tensor<1>) -> Tensor<1> {
+    y_nll(l_real, true).mean() + y_nll(l_fake, false).mean()
+}
+
+/// The generator's two classic objectives on the logits of its samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeneratorForm {
+    /// `min E[log(1 - D(G(z)))]`: the original minimax form, whose gradient vanishes early on.
+    Saturating,
+    /// `max E[log D(G(z))]` = `max E[log q^r(y | x)]` over generated x: the reversed
+    /// discriminator's reconstruction of `y`, the default.
+    NonSaturating,
+}
+
+/// How the generator's samples are weighted in its update (SPEC §2.4): the transfer from VAEs
+/// to GANs is this one switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleWeights {
+    /// Every sample counts `1/B`: the GAN.
+    Uniform,
+    /// `w~_i = softmax(stop_gradient(l))_i` over the batch, the normalised importance weights
+    /// `D(x_i) / (1 - D(x_i)) = exp(l_i)`: the IWGAN.
+    Importance,
+}
+
+/// The generator's loss on the logits of its B samples: `sum_i w_i loss_i`, `[B] -> []`.
+pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWeights) -> Tensor<1> {
+    let per_sample = match form {
+        GeneratorForm::NonSaturating => y_nll(l_fake.clone(), true),
+        // log(1 - D) = -softplus(l): minimised directly.
+        GeneratorForm::Saturating => y_nll(l_fake.clone(), false).neg(),
+    };
+    match weights {
+        SampleWeights::Uniform => per_sample.mean(),
+        SampleWeights::Importance => {
+            let b = l_fake.dims()[0];
+            let w = importance_weights(l_fake.reshape([1, b])).reshape([b]);
+            (w * per_sample).sum()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +203,56 @@ mod tests {
         // And elbo() with k = 1 is log p(x|z) - KL.
         let e = elbo(t2(&[-3.0, -5.0], [2, 1]), t1(&[0.5, 1.0]));
         assert_close(&to_vec(e), &[-3.5, -6.0], 1e-6);
+    }
+
+    #[test]
+    fn discriminator_losses_by_hand() {
+        // l = 0: D = 1/2, each term is ln 2. l = ln 3: D = 3/4.
+        let l = t1(&[0.0, (3f32).ln()]);
+        assert_close(&to_vec(y_nll(l.clone(), true)), &[2f32.ln(), (4f32 / 3.0).ln()], 1e-6);
+        assert_close(&to_vec(y_nll(l, false)), &[2f32.ln(), 4f32.ln()], 1e-6);
+        let d = discriminator_loss(t1(&[0.0, 0.0]), t1(&[0.0]));
+        assert_close(&to_vec(d), &[2.0 * 2f32.ln()], 1e-6);
+        // Stable far out: a probability-based formula gives inf or NaN here.
+        assert_close(&to_vec(y_nll(t1(&[-300.0, 300.0]), true)), &[300.0, 0.0], 1e-6);
+    }
+
+    #[test]
+    fn generator_forms_by_hand() {
+        let l = t1(&[0.0, (3f32).ln()]);
+        let ns = generator_loss(l.clone(), GeneratorForm::NonSaturating, SampleWeights::Uniform);
+        assert_close(&to_vec(ns), &[(2f32.ln() + (4f32 / 3.0).ln()) / 2.0], 1e-6);
+        let sat = generator_loss(l, GeneratorForm::Saturating, SampleWeights::Uniform);
+        assert_close(&to_vec(sat), &[-(2f32.ln() + 4f32.ln()) / 2.0], 1e-6);
+    }
+
+    /// d loss / d logits of the generator loss, for given logits and weighting.
+    fn generator_grad(l: &[f32], weights: SampleWeights) -> Vec<f32> {
+        let dev = crate::testing::device();
+        let logits = Tensor::<1>::from_floats(l, &dev).require_grad();
+        let grads = generator_loss(logits.clone(), GeneratorForm::NonSaturating, weights).backward();
+        to_vec(logits.grad(&grads).unwrap())
+    }
+
+    #[test]
+    fn importance_weights_at_equal_logits_give_exactly_the_gan_gradient() {
+        // Equal logits make w~ uniform: IWGAN's update must then be the non-saturating GAN's,
+        // bit for bit, since it is the same code path with the weights switched.
+        let l = [0.7f32; 5];
+        assert_eq!(generator_grad(&l, SampleWeights::Importance), generator_grad(&l, SampleWeights::Uniform));
+    }
+
+    #[test]
+    fn iwgan_gradient_is_the_weighted_sample_gradient() {
+        // d/dl_i [sum_j w~_j softplus(-l_j)] with w~ treated as constant is -w~_i sigmoid(-l_i):
+        // no term flows through the softmax.
+        let l = [-1.0f32, 0.5, 2.0];
+        let z: f32 = l.iter().map(|v| v.exp()).sum();
+        let want: Vec<f32> = l.iter().map(|&v| -(v.exp() / z) / (1.0 + v.exp())).collect();
+        assert_close(&generator_grad(&l, SampleWeights::Importance), &want, 1e-6);
+        // Uniform: -sigmoid(-l_i) / B.
+        let want: Vec<f32> = l.iter().map(|&v| -1.0 / 3.0 / (1.0 + v.exp())).collect();
+        assert_close(&generator_grad(&l, SampleWeights::Uniform), &want, 1e-6);
     }
 
     #[test]

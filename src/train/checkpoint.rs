@@ -1,5 +1,6 @@
-//! Checkpoints: one safetensors file holding the model's tensors (`model.*`), the optimiser's
-//! state (`optimizer`, burn's own record as bytes), and metadata (step, run spec, running sums).
+//! Checkpoints: one safetensors file holding every network of a model under its part name
+//! (`model.*` for a VAE, `generator.*` and `discriminator.*` for a GAN), each part's optimiser
+//! state (`optimizer.PART`, burn's own record as bytes), and metadata (step, run spec, running sums).
 //!
 //! Written atomically (temporary file, fsync, rename) so a kill or a full disk never leaves a
 //! half-written checkpoint under the real name; the SHA-256 of the contents is stored in the
@@ -8,11 +9,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::ModuleOptimizer;
 use burn::optim::record::OptimizerRecord;
+use burn::store::burn_pack::Tensor as PackTensor;
 use burn::store::{ModuleSnapshot, bridge};
 use burn::tensor::{Bytes, DType, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
@@ -23,13 +25,13 @@ use crate::error::{Error, Result};
 
 const FORMAT: &str = "unigen-checkpoint/1";
 const OPTIMIZER: &str = "optimizer";
-const MODEL_PREFIX: &str = "model.";
 const HASH_KEY: &str = "content_sha256";
 
 /// Gives every parameter the id of its position in the module, so that ids (which burn draws at
 /// random per process) are the same in every process and the optimiser's state, keyed by id,
 /// finds its parameters again after a restart.
-pub fn number_params<M: Module>(module: M) -> M {
+/// `first` keeps the ids of the networks of one model apart.
+pub fn number_params<M: Module>(module: M, first: u64) -> M {
     struct Renumber(u64);
     impl ModuleMapper for Renumber {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -38,7 +40,7 @@ pub fn number_params<M: Module>(module: M) -> M {
             Param::from_mapped_value(ParamId::from(self.0), value, mapper)
         }
     }
-    module.map(&mut Renumber(0))
+    module.map(&mut Renumber(first))
 }
 
 fn bad(path: &Path, problem: impl Into<String>) -> Error {
@@ -102,16 +104,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Saves model, optimiser and `meta` to `path` atomically.
-pub fn save<M: ModuleSnapshot>(path: &Path, model: &M, optim: &ModuleOptimizer, meta: &BTreeMap<String, String>) -> Result<()> {
-    let mut tensors = BTreeMap::new();
-    for t in model.collect(None, None, false) {
-        let data = bridge::to_data(&t).map_err(|e| bad(path, format!("reading tensor {}: {e}", t.name)))?;
-        let dtype = st_dtype(data.dtype()).ok_or_else(|| bad(path, format!("tensor {} has dtype {:?}", t.name, data.dtype())))?;
-        tensors.insert(format!("{MODEL_PREFIX}{}", t.name), (dtype, data.shape().to_vec(), data.as_bytes().to_vec()));
+/// One network of a model and its optimiser, under a part name (`model`, `generator`, ...).
+pub struct Part<'a> {
+    pub name: &'static str,
+    pub tensors: Vec<PackTensor>,
+    pub optimizer: &'a ModuleOptimizer,
+}
+
+impl<'a> Part<'a> {
+    pub fn new<M: ModuleSnapshot>(name: &'static str, module: &M, optimizer: &'a ModuleOptimizer) -> Self {
+        Part { name, tensors: module.collect(None, None, false), optimizer }
     }
-    let opt = optim.into_bytes().map_err(|e| bad(path, format!("serialising optimizer: {e}")))?;
-    tensors.insert(OPTIMIZER.to_string(), (Dtype::U8, vec![opt.len()], opt.to_vec()));
+}
+
+/// Saves every part and `meta` to `path` atomically.
+pub fn save(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>) -> Result<()> {
+    let mut tensors = BTreeMap::new();
+    for part in parts {
+        for t in &part.tensors {
+            let data = bridge::to_data(t).map_err(|e| bad(path, format!("reading tensor {}: {e}", t.name)))?;
+            let dtype = st_dtype(data.dtype()).ok_or_else(|| bad(path, format!("tensor {} has dtype {:?}", t.name, data.dtype())))?;
+            tensors.insert(format!("{}.{}", part.name, t.name), (dtype, data.shape().to_vec(), data.as_bytes().to_vec()));
+        }
+        let opt = part.optimizer.into_bytes().map_err(|e| bad(path, format!("serialising the {} optimizer: {e}", part.name)))?;
+        tensors.insert(format!("{OPTIMIZER}.{}", part.name), (Dtype::U8, vec![opt.len()], opt.to_vec()));
+    }
 
     let mut meta = meta.clone();
     meta.insert("format".into(), FORMAT.into());
@@ -128,9 +145,11 @@ pub fn save<M: ModuleSnapshot>(path: &Path, model: &M, optim: &ModuleOptimizer, 
 
 /// A checkpoint read and verified, not yet applied.
 pub struct Loaded {
+    pub path: PathBuf,
     pub meta: BTreeMap<String, String>,
-    model: Vec<(String, TensorData)>,
-    optimizer: Vec<u8>,
+    /// Each part's tensors, by name within the part.
+    parts: BTreeMap<String, Vec<(String, TensorData)>>,
+    optimizers: BTreeMap<String, Vec<u8>>,
 }
 
 /// Reads and verifies `path` (format, content hash); nothing is applied yet.
@@ -150,36 +169,42 @@ pub fn read(path: &Path) -> Result<Loaded> {
     if *stored != content_hash(&meta, &tensors) {
         return Err(bad(path, "content hash mismatch: the file was modified or damaged; refusing to load it"));
     }
-    let optimizer = tensors.remove(OPTIMIZER).ok_or_else(|| bad(path, "no optimizer state"))?.2;
-    let mut model = Vec::new();
-    for (name, (dtype, shape, bytes)) in tensors {
-        let name = name.strip_prefix(MODEL_PREFIX).ok_or_else(|| bad(path, format!("unexpected tensor {name}")))?.to_string();
-        let dtype = burn_dtype(dtype).ok_or_else(|| bad(path, format!("tensor {name} has dtype {dtype:?}")))?;
-        model.push((name, TensorData::from_bytes_vec(bytes, shape, dtype)));
+    let mut parts: BTreeMap<String, Vec<(String, TensorData)>> = BTreeMap::new();
+    let mut optimizers = BTreeMap::new();
+    for (full, (dtype, shape, bytes)) in tensors {
+        let (part, name) = full.split_once('.').ok_or_else(|| bad(path, format!("unexpected tensor {full}")))?;
+        if part == OPTIMIZER {
+            optimizers.insert(name.to_string(), bytes);
+            continue;
+        }
+        let dtype = burn_dtype(dtype).ok_or_else(|| bad(path, format!("tensor {full} has dtype {dtype:?}")))?;
+        parts.entry(part.to_string()).or_default().push((name.to_string(), TensorData::from_bytes_vec(bytes, shape, dtype)));
     }
-    Ok(Loaded { meta, model, optimizer })
+    Ok(Loaded { path: path.to_path_buf(), meta, parts, optimizers })
 }
 
 impl Loaded {
-    /// The model's tensors by name, as stored.
-    pub fn model_tensors(&self) -> &[(String, TensorData)] {
-        &self.model
+    /// The tensors of every part, by full name, in name order.
+    pub fn tensors(&self) -> impl Iterator<Item = (String, &TensorData)> {
+        self.parts.iter().flat_map(|(part, ts)| ts.iter().map(move |(n, d)| (format!("{part}.{n}"), d)))
     }
 
-    /// The optimiser's serialised state.
-    pub fn optimizer_bytes(&self) -> &[u8] {
-        &self.optimizer
+    /// A part's optimiser state, serialised.
+    pub fn optimizer_bytes(&self, part: &str) -> Option<&[u8]> {
+        self.optimizers.get(part).map(Vec::as_slice)
     }
 
-    /// Loads the weights into `model`, which must have exactly the checkpoint's tensors and shapes.
-    pub fn apply_model<M: ModuleSnapshot>(&self, path: &Path, model: &mut M) -> Result<()> {
-        let tensors = self.model.iter().map(|(n, d)| bridge::from_data(d.clone(), n.clone(), None)).collect();
-        let r = model.apply(tensors, None, None, false);
+    /// Loads the weights of `part` into `module`, which must have exactly its tensors and shapes.
+    pub fn apply<M: ModuleSnapshot>(&self, part: &str, module: &mut M) -> Result<()> {
+        let path = &self.path;
+        let stored = self.parts.get(part).ok_or_else(|| bad(path, format!("no `{part}` in this checkpoint (is it the same model?)")))?;
+        let tensors = stored.iter().map(|(n, d)| bridge::from_data(d.clone(), n.clone(), None)).collect();
+        let r = module.apply(tensors, None, None, false);
         if !r.errors.is_empty() || !r.missing.is_empty() || !r.unused.is_empty() {
             return Err(bad(
                 path,
                 format!(
-                    "does not fit this model (is the config the same?): errors {:?}, missing {:?}, unexpected {:?}",
+                    "`{part}` does not fit this model (is the config the same?): errors {:?}, missing {:?}, unexpected {:?}",
                     r.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
                     r.missing.iter().map(|m| &m.0).collect::<Vec<_>>(),
                     r.unused
@@ -189,9 +214,11 @@ impl Loaded {
         Ok(())
     }
 
-    pub fn optimizer(&self, path: &Path, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
-        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(self.optimizer.clone()))
-            .map_err(|e| bad(path, format!("optimizer state: {e}")))?;
+    /// `optim` with the saved state of `part`'s optimiser.
+    pub fn optimizer(&self, part: &str, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
+        let bytes = self.optimizer_bytes(part).ok_or_else(|| bad(&self.path, format!("no optimizer state for `{part}`")))?;
+        let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| bad(&self.path, format!("optimizer state of `{part}`: {e}")))?;
         Ok(optim.load_record(record))
     }
 }

@@ -7,26 +7,30 @@
 //! so a run resumed from a checkpoint continues bit-for-bit like the uninterrupted one.
 
 pub mod checkpoint;
+mod gan;
+mod trained;
+mod vae;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Likelihood, TrainConfig};
+use crate::config::{DataKind, Family, Likelihood, TrainConfig};
 use crate::data::{self, DataSource, Dataset, Split};
 use crate::error::{Error, Result};
-use crate::eval::likelihood;
-use crate::host::{host, normals, tensor};
-use crate::models::{ModelKind, Vae, VaeConfig};
-use crate::plot;
+use crate::host::tensor;
+use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
+pub use gan::GanTrainer;
+pub use trained::{Trained, epoch_scores, load_trained, reconstruction_picture, sample_picture};
+pub use vae::VaeTrainer;
 
 /// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,12 +74,17 @@ pub struct TrainOptions {
 pub struct EpochMetrics {
     pub epoch: usize,
     pub step: u64,
-    /// Mean training loss (negative bound, nats per example) over the epoch.
+    /// Mean over the epoch of the model's first loss (a VAE's negative bound in nats per
+    /// example; a GAN's discriminator loss).
     pub train_loss: f64,
-    /// Test ELBO on the first `epoch_eval_size` test examples (nats), if any were scored.
-    pub test_elbo: Option<f64>,
+    /// Mean over the epoch of every loss the model reports (`loss`; `d_loss`, `g_loss`).
+    pub losses: BTreeMap<String, f64>,
     pub examples_per_s: f64,
     pub wall_s: f64,
+    /// End-of-epoch scores: `test_elbo` (VAEs, on `epoch_eval_size` test examples);
+    /// `modes_captured`, `high_quality`, `mode_kl` (2-D data).
+    #[serde(flatten)]
+    pub scores: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +92,36 @@ pub struct TrainOutcome {
     pub run_dir: PathBuf,
     pub steps: u64,
     pub last_epoch: Option<EpochMetrics>,
+}
+
+/// The named losses of one step; the first is the one reported as `train_loss`.
+pub type StepLosses = Vec<(&'static str, f64)>;
+
+/// The term of the objective that became NaN or infinite, and its value.
+#[derive(Debug, Clone)]
+pub struct NonFiniteTerm {
+    pub term: &'static str,
+    pub value: f64,
+}
+
+/// A loss's value on the host, or the term that is not finite.
+pub fn finite(loss: &Tensor<1>, term: &'static str) -> std::result::Result<f64, NonFiniteTerm> {
+    let value = loss.clone().into_scalar::<f32>() as f64;
+    if value.is_finite() { Ok(value) } else { Err(NonFiniteTerm { term, value }) }
+}
+
+/// A model family as the training loop sees it: its networks, their optimisers, and one step.
+pub trait Trainer: Sized {
+    /// One optimisation step on the prepared batch `x: [B, D]`, drawing its noise from `noise`,
+    /// the step's own stream. Returns the updated trainer and the step's losses, or the term that
+    /// went non-finite (checked before any weight changes).
+    fn step(self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> std::result::Result<(Self, StepLosses), NonFiniteTerm>;
+    /// The networks and their optimisers, for a checkpoint.
+    fn parts(&self) -> Vec<checkpoint::Part<'_>>;
+    /// The networks and optimisers of a checkpoint.
+    fn load(self, loaded: &checkpoint::Loaded) -> Result<Self>;
+    /// The model in inference mode.
+    fn trained(&self) -> Trained;
 }
 
 /// The training data as the model sees it: subset taken, ready for batching.
@@ -95,18 +134,31 @@ pub fn training_set(spec: &RunSpec) -> Result<Dataset> {
 /// The test set as scored: binarised once, with a fixed seed, for Bernoulli models.
 pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
     let test = data::load(&spec.data, Split::Test, spec.config.toy_train_size, spec.config.subset_seed)?;
-    Ok(match spec.config.likelihood {
-        Likelihood::Bernoulli => data::binarize_test(&test),
-        Likelihood::Gaussian => test,
+    Ok(match (spec.model.family(), spec.config.likelihood) {
+        (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&test),
+        _ => test,
     })
 }
 
-/// A fresh model for `spec` on `device`, with the seeded initial weights and stable parameter ids.
-pub fn init_model(spec: &RunSpec, x_dim: usize, device: &Device) -> Vae {
-    device.seed(spec.seed);
-    checkpoint::number_params(VaeConfig::new(x_dim, &spec.config).init(device))
+/// A training batch as the model sees it: binarised afresh for Bernoulli VAEs, pixels scaled to
+/// [-1, 1] for GANs (SPEC §3), points as they are.
+fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
+    match (spec.model.family(), spec.data.kind(), spec.config.likelihood) {
+        (Family::Vae, _, Likelihood::Bernoulli) => data::binarize(&x, &mut stream(spec.seed, Purpose::Binarize, step)),
+        (Family::Gan, DataKind::Images, _) => x.into_iter().map(|p| 2.0 * p - 1.0).collect(),
+        _ => x,
+    }
 }
 
+/// The width of one example of `spec`'s data.
+pub fn x_dim(spec: &RunSpec) -> usize {
+    match spec.data.kind() {
+        DataKind::Images => data::idx::SIDE * data::idx::SIDE,
+        DataKind::Points2d => 2,
+    }
+}
+
+/// Adam with the run's settings; each network has its own.
 fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
     AdamConfig::new()
         .with_beta_1(c.beta1 as f32)
@@ -115,23 +167,34 @@ fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
         .init()
 }
 
-/// Loads the model of a finished or running run for evaluation and sampling (no autodiff).
-pub fn load_model(run_dir: &Path, device: &Device) -> Result<(RunSpec, Vae, BTreeMap<String, String>)> {
-    let spec = RunSpec::read(run_dir)?;
-    let path = run_dir.join(CHECKPOINT_FILE);
-    let loaded = checkpoint::read(&path)?;
-    let x_dim = match spec.data.kind() {
-        crate::config::DataKind::Images => data::idx::SIDE * data::idx::SIDE,
-        crate::config::DataKind::Points2d => 2,
-    };
-    let mut model = init_model(&spec, x_dim, device);
-    loaded.apply_model(&path, &mut model)?;
-    Ok((spec, model, loaded.meta))
+/// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.
+/// Safe to call from several threads at once (see [`seeded`]).
+pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+    match spec.model.family() {
+        Family::Vae => train_with(seeded(spec.seed, device, || VaeTrainer::new(spec, device)), spec, run_dir, device, opts),
+        Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), spec, run_dir, device, opts),
+    }
 }
 
-/// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.
-pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
-    // ---- set-up: data, directories, model, optimiser ----
+/// The model of `spec` as a run initialises it, before any training, in inference mode.
+pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
+    match spec.model.family() {
+        Family::Vae => seeded(spec.seed, device, || VaeTrainer::new(spec, device)).trained(),
+        Family::Gan => seeded(spec.seed, device, || GanTrainer::new(spec, device)).trained(),
+    }
+}
+
+/// Runs `init` right after seeding the device, under a lock: the device's random generator, which
+/// draws initial weights, is shared by every thread using the device.
+fn seeded<T>(seed: u64, device: &Device, init: impl FnOnce() -> T) -> T {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    init()
+}
+
+fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+    // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
     let train_set = training_set(spec)?;
     let eval_set = test_set(spec)?.head(c.epoch_eval_size);
@@ -152,10 +215,9 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
         )));
     }
 
-    let mut model = init_model(spec, train_set.dim, device);
-    let mut optim = optimizer(c);
     let mut step = 0u64;
-    let mut epoch_sum = 0f64; // running sum of the epoch's losses, restored on resume
+    // Running sums of the epoch's losses, restored on resume so the epoch's means are exact.
+    let mut epoch_sums: BTreeMap<String, f64> = BTreeMap::new();
     let mut wall_before = 0f64;
     if opts.resume {
         let loaded = checkpoint::read(&ckpt_path)?;
@@ -171,12 +233,12 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
                 saved.to_toml()
             )));
         }
-        loaded.apply_model(&ckpt_path, &mut model)?;
-        optim = loaded.optimizer(&ckpt_path, optim)?;
+        trainer = trainer.load(&loaded)?;
         let num = |k: &str| loaded.meta.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
         step = num("step") as u64;
-        epoch_sum = num("epoch_loss_sum");
         wall_before = num("wall_s");
+        epoch_sums = serde_json::from_str(loaded.meta.get("epoch_loss_sums").map(String::as_str).unwrap_or("{}"))
+            .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("epoch_loss_sums: {e}") })?;
         truncate_metrics(&run_dir.join(METRICS_FILE), (step / steps_per_epoch) as usize)?;
     } else {
         let _ = std::fs::remove_file(run_dir.join(METRICS_FILE));
@@ -188,91 +250,67 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
     let mut epoch_started = Instant::now();
     let mut epoch_steps_timed = 0u64;
     let mut last_epoch = None;
-    let d = c.latent_dim;
-    let bound = spec.model.bound();
     let mut order: Option<(u64, Vec<usize>)> = None;
 
     while step < total_steps {
         let epoch = step / steps_per_epoch;
         let in_epoch = (step % steps_per_epoch) as usize;
 
-        // ---- batch: this epoch's order, binarised afresh each step ----
+        // ---- batch: this epoch's order, prepared afresh each step ----
         if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
             let mut perm: Vec<usize> = (0..train_set.len()).collect();
             perm.shuffle(&mut stream(spec.seed, Purpose::Shuffle, epoch));
             order = Some((epoch, perm));
         }
         let perm = &order.as_ref().unwrap().1;
-        let mut x = train_set.gather(&perm[in_epoch * c.batch_size..(in_epoch + 1) * c.batch_size]);
-        if c.likelihood == Likelihood::Bernoulli {
-            x = data::binarize(&x, &mut stream(spec.seed, Purpose::Binarize, step));
-        }
-        let x = tensor(x, [c.batch_size, train_set.dim], device);
-        let eps = tensor(normals(&mut stream(spec.seed, Purpose::Eps, step), c.batch_size * c.k * d), [c.batch_size, c.k, d], device);
+        let x = train_set.gather(&perm[in_epoch * c.batch_size..(in_epoch + 1) * c.batch_size]);
+        let x = tensor(prepare(spec, x, step), [c.batch_size, train_set.dim], device);
 
-        // ---- forward, and stop on a non-finite loss before it touches the weights ----
-        let loss = model.loss(x, eps, bound);
-        let value = loss.loss.clone().into_scalar::<f32>() as f64;
-        if !value.is_finite() {
-            let rec = loss.reconstruction.into_scalar::<f32>() as f64;
-            let kl = loss.kl.into_scalar::<f32>() as f64;
-            let (term, value) = if !rec.is_finite() {
-                ("reconstruction -log p(x|z)", rec)
-            } else if !kl.is_finite() {
-                ("KL(q(z|x) || p(z))", kl)
-            } else {
-                ("loss", value)
-            };
-            bar.abandon();
-            return Err(Error::NonFinite { step, epoch: epoch as usize + 1, term: term.into(), value });
-        }
-
-        tracing::debug!(step, loss = value, "train step");
-
-        // ---- backward and optimiser step ----
-        let grads = GradientsParams::from_grads(loss.loss.backward(), &model);
-        model = optim.step(c.lr, model, grads);
+        // ---- one optimisation step; a non-finite loss stops the run before it touches the weights ----
+        let losses;
+        (trainer, losses) = match trainer.step(x, &mut stream(spec.seed, Purpose::Eps, step)) {
+            Ok(done) => done,
+            Err(NonFiniteTerm { term, value }) => {
+                bar.abandon();
+                return Err(Error::NonFinite { step, epoch: epoch as usize + 1, term: term.into(), value });
+            }
+        };
+        tracing::debug!(step, ?losses, "train step");
         step += 1;
-        epoch_sum += value;
+        for (name, value) in &losses {
+            *epoch_sums.entry(name.to_string()).or_default() += value;
+        }
         epoch_steps_timed += 1;
         bar.set_position(step);
         if opts.progress {
             let rate = (epoch_steps_timed * c.batch_size as u64) as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9);
-            bar.set_message(format!("epoch {}/{}  loss {value:.2}  {rate:.0} examples/s", epoch + 1, c.epochs));
+            let shown: Vec<String> = losses.iter().map(|(n, v)| format!("{n} {v:.3}")).collect();
+            bar.set_message(format!("epoch {}/{}  {}  {rate:.0} examples/s", epoch + 1, c.epochs, shown.join("  ")));
         }
 
         let epoch_done = step % steps_per_epoch == 0;
         // ---- end of epoch: score, draw, log ----
         if epoch_done {
             let secs = epoch_started.elapsed().as_secs_f64();
-            let examples_per_s = (epoch_steps_timed * c.batch_size as u64) as f64 / secs.max(1e-9);
-            let test_elbo = if eval_set.is_empty() {
-                None
-            } else {
-                let est = likelihood::estimate(&model.valid(), &eval_set, 1, EVAL_SEED, &device.clone().inner(), |_| {})?;
-                Some(est.elbo)
-            };
+            let trained = trainer.trained();
+            let means: BTreeMap<String, f64> = epoch_sums.iter().map(|(k, v)| (k.clone(), v / steps_per_epoch as f64)).collect();
             let m = EpochMetrics {
                 epoch: epoch as usize + 1,
                 step,
-                train_loss: epoch_sum / steps_per_epoch as f64,
-                test_elbo,
-                examples_per_s,
+                train_loss: means.get(losses[0].0).copied().unwrap_or(f64::NAN),
+                losses: means,
+                examples_per_s: (epoch_steps_timed * c.batch_size as u64) as f64 / secs.max(1e-9),
                 wall_s: wall_before + started.elapsed().as_secs_f64(),
+                scores: epoch_scores(spec, &trained, &eval_set, epoch as usize + 1, &device.clone().inner())?,
             };
-            draw_epoch(spec, &model.valid(), &eval_set, run_dir, m.epoch, &device.clone().inner())?;
+            trained::draw_epoch(spec, &trained, &eval_set, run_dir, m.epoch, &device.clone().inner())?;
             append_metrics(&run_dir.join(METRICS_FILE), &m)?;
             if opts.progress {
-                bar.println(format!(
-                    "epoch {:>3}  train loss {:>9.3}  test ELBO {:>9}  {:>7.0} ex/s",
-                    m.epoch,
-                    m.train_loss,
-                    m.test_elbo.map_or("-".into(), |v| format!("{v:.3}")),
-                    m.examples_per_s
-                ));
+                let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+                bar.println(format!("epoch {:>3}  train loss {:>9.3}  {}  {:>7.0} ex/s", m.epoch, m.train_loss, scores.join("  "), m.examples_per_s));
             }
             last_epoch = Some(m);
-            epoch_sum = 0.0;
+            epoch_sums.clear();
             epoch_steps_timed = 0;
         }
 
@@ -280,10 +318,10 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
         if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) {
             let mut meta = BTreeMap::new();
             meta.insert("step".into(), step.to_string());
-            meta.insert("epoch_loss_sum".into(), epoch_sum.to_string());
+            meta.insert("epoch_loss_sums".into(), serde_json::to_string(&epoch_sums).expect("sums serialise"));
             meta.insert("wall_s".into(), (wall_before + started.elapsed().as_secs_f64()).to_string());
             meta.insert("spec".into(), spec.to_toml());
-            checkpoint::save(&ckpt_path, &model, &optim, &meta)?;
+            checkpoint::save(&ckpt_path, &trainer.parts(), &meta)?;
         }
         if epoch_done {
             epoch_started = Instant::now();
@@ -325,49 +363,3 @@ fn truncate_metrics(path: &Path, epochs: usize) -> Result<()> {
     checkpoint::write_atomic(path, kept.as_bytes())
 }
 
-/// Samples (and, for images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`.
-fn draw_epoch(spec: &RunSpec, model: &Vae, test: &Dataset, run_dir: &Path, epoch: usize, device: &Device) -> Result<()> {
-    let dir = run_dir.join("pictures");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let n = if test.image_side.is_some() { 64 } else { 2000 };
-    plot::save_png(&sample_picture(spec, model, n, epoch as u64, device), &dir.join(format!("samples_{epoch:03}.png")))?;
-    if test.image_side.is_some() {
-        plot::save_png(&reconstruction_picture(model, test, device), &dir.join(format!("reconstructions_{epoch:03}.png")))?;
-    }
-    Ok(())
-}
-
-/// `n` draws from the model: a grid of decoder means for images, a scatter over the test data
-/// for points.
-pub fn sample_picture(spec: &RunSpec, model: &Vae, n: usize, counter: u64, device: &Device) -> image::RgbImage {
-    let d = model.latent_dim();
-    let mut rng = stream(spec.seed, Purpose::Sample, counter);
-    let z = tensor(normals(&mut rng, n * d), [n, d], device);
-    match spec.data.toy() {
-        None => {
-            let x = host(model.decode_mean(z));
-            plot::image_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize)
-        }
-        Some(toy) => {
-            let noise = tensor(normals(&mut rng, n * 2), [n, 2], device);
-            let x = host(model.decode_sample(z, noise));
-            let (real, _) = toy.sample(n, data::TOY_TEST_SEED, 1);
-            plot::scatter(&[(&real, [170, 170, 170]), (&x, [200, 30, 30])], 5.5, 400)
-        }
-    }
-}
-
-/// Test images (odd rows) above their reconstructions from the posterior mean (even rows).
-pub fn reconstruction_picture(model: &Vae, test: &Dataset, device: &Device) -> image::RgbImage {
-    let n = test.len().min(32);
-    let x = test.head(n);
-    let (mu, _) = model.encode(tensor(x.x.clone(), [n, x.dim], device));
-    let rec = host(model.decode_mean(mu));
-    let mut rows = Vec::with_capacity(2 * x.x.len());
-    for r in 0..n.div_ceil(8) {
-        let span = r * 8 * x.dim..((r + 1) * 8).min(n) * x.dim;
-        rows.extend_from_slice(&x.x[span.clone()]);
-        rows.extend_from_slice(&rec[span]);
-    }
-    plot::image_grid(&rows, data::idx::SIDE, 8)
-}

@@ -1,0 +1,102 @@
+//! The GAN family's step (SPEC §2.3, §2.4): `d_steps` discriminator updates, then one generator
+//! update whose samples are weighted uniformly (GAN) or by importance (IWGAN).
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use rand_chacha::ChaCha8Rng;
+
+use super::checkpoint::{self, Part};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use crate::config::DataKind;
+use crate::error::Result;
+use crate::host::{normals, tensor};
+use crate::models::{Discriminator, GanConfig, Generator};
+use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, generator_loss};
+
+/// Discriminator parameters are numbered from here, apart from the generator's.
+const DISCRIMINATOR_IDS: u64 = 1 << 32;
+
+pub struct GanTrainer {
+    generator: Generator,
+    discriminator: Discriminator,
+    optim_g: ModuleOptimizer,
+    optim_d: ModuleOptimizer,
+    form: GeneratorForm,
+    weights: SampleWeights,
+    d_steps: usize,
+    lr: f64,
+}
+
+/// The networks of `spec` with their initial weights and stable parameter ids.
+pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
+    let images = spec.data.kind() == DataKind::Images;
+    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images).init(device);
+    (checkpoint::number_params(g, 0), checkpoint::number_params(d, DISCRIMINATOR_IDS))
+}
+
+impl GanTrainer {
+    /// A fresh GAN for `spec` on the (already seeded) `device`.
+    pub fn new(spec: &RunSpec, device: &Device) -> Self {
+        let (generator, discriminator) = init(spec, device);
+        let c = &spec.config;
+        GanTrainer {
+            generator,
+            discriminator,
+            optim_g: optimizer(c),
+            optim_d: optimizer(c),
+            form: c.generator_form,
+            weights: spec.model.sample_weights(),
+            d_steps: c.d_steps,
+            lr: c.lr,
+        }
+    }
+
+    /// `b` fresh latent codes.
+    fn z(&self, b: usize, noise: &mut ChaCha8Rng, device: &Device) -> Tensor<2> {
+        let d = self.generator.latent_dim();
+        tensor(normals(noise, b * d), [b, d], device)
+    }
+}
+
+impl Trainer for GanTrainer {
+    fn step(mut self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
+        let b = x.dims()[0];
+        let device = x.device();
+        // ---- discriminator: reconstruct y = 1 on data, y = 0 on samples (no gradient into G) ----
+        let mut d_loss = 0.0;
+        for _ in 0..self.d_steps {
+            let x_f = self.generator.forward(self.z(b, noise, &device)).detach();
+            let loss = discriminator_loss(self.discriminator.logits(x.clone()), self.discriminator.logits(x_f));
+            d_loss = finite(&loss, "discriminator loss")?;
+            let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
+            self.discriminator = self.optim_d.step(self.lr, self.discriminator, grads);
+        }
+        // ---- generator: its samples, weighted uniformly (GAN) or by importance (IWGAN) ----
+        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device)));
+        let loss = generator_loss(l_fake, self.form, self.weights);
+        let g_loss = finite(&loss, "generator loss")?;
+        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+        self.generator = self.optim_g.step(self.lr, self.generator, grads);
+        Ok((self, vec![("d_loss", d_loss), ("g_loss", g_loss)]))
+    }
+
+    fn parts(&self) -> Vec<Part<'_>> {
+        vec![
+            Part::new("generator", &self.generator, &self.optim_g),
+            Part::new("discriminator", &self.discriminator, &self.optim_d),
+        ]
+    }
+
+    fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
+        loaded.apply("generator", &mut self.generator)?;
+        loaded.apply("discriminator", &mut self.discriminator)?;
+        self.optim_g = loaded.optimizer("generator", self.optim_g)?;
+        self.optim_d = loaded.optimizer("discriminator", self.optim_d)?;
+        Ok(self)
+    }
+
+    fn trained(&self) -> Trained {
+        Trained::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() }
+    }
+}
