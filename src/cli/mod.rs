@@ -43,6 +43,8 @@ pub enum Command {
         unigen train vae --data mnist --out runs/vae\n  \
         unigen train iwae --data mnist --set k=5 --set epochs=100 --out runs/iwae5\n  \
         unigen train vae --data-dir ../shared/data/mnist --set train_fraction=0.1 --seed 2\n  \
+        unigen train iwgan --data ring8 --set epochs=40\n  \
+        unigen train gan --data-dir ../shared/data/mnist --set generator_form=saturating\n  \
         unigen train vae --data ring8 --config my.toml\n  \
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
@@ -53,7 +55,7 @@ pub enum Command {
     /// Draw samples from a trained run into a PNG.
     #[command(after_help = "Example:\n  unigen sample runs/vae --n 100 --out samples.png")]
     Sample(sample::Args),
-    /// Score a trained run on its test set: test ELBO and the IWAE bound L_k, in nats.
+    /// Score a trained run: test ELBO and the IWAE bound L_k (models with an encoder), mode coverage (2-D data).
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
         unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n\n\
@@ -63,7 +65,7 @@ pub enum Command {
     /// Get and check data sets.
     #[command(subcommand)]
     Data(data::Command),
-    /// Train a VAE on the built-in ring of 8 Gaussians and draw data beside samples (no download).
+    /// Train a VAE, a GAN and an IWGAN on the built-in ring of 8 Gaussians; picture and coverage table (no download).
     Demo(demo::Args),
 }
 

@@ -1,4 +1,5 @@
-//! Evaluation (SPEC §4). This issue: test ELBO and the IWAE bound.
+//! Evaluation (SPEC §4): test bounds, mode coverage, Fréchet distance.
 
+pub mod frechet;
 pub mod likelihood;
 pub mod modes;
