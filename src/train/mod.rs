@@ -1,6 +1,8 @@
 //! The training loop, readable top to bottom: set up, then one loop over steps in phases
-//! (batch, forward, check, backward, step, checkpoint), with evaluation and pictures at the end
-//! of each epoch.
+//! (batch, one optimisation step, checkpoint), with scores and pictures at the end of each epoch.
+//! The loop knows no model family: each implements [`Trainer`] (`vae.rs`: one update on the
+//! negative bound; `gan.rs`: discriminator updates, then a generator update), so checkpoints,
+//! exact resume and the stop on a non-finite loss are written once.
 //!
 //! Reproducibility: the initial weights come from the seeded device; every other random draw
 //! (epoch order, binarisation, `eps`) is a function of `(seed, purpose, step)` (see [`crate::rng`]),
