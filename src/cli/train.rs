@@ -59,17 +59,10 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     };
     let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data_name, a.seed));
     let spec = if a.resume {
-        // The run's own settings; restating them is fine, changing any but `epochs` is not.
+        // The run's own settings with any overrides on top: restating them is fine, and
+        // `train` refuses a change to any but `epochs`, naming it.
         let mut spec = RunSpec::read(&out).with_context(|| format!("resuming the run in {}", out.display()))?;
-        let wanted = spec.config.overridden(a.config.as_deref(), &a.sets)?;
-        let changed: Vec<String> = spec.config.changed_keys(&wanted).into_iter().filter(|k| k != "epochs").collect();
-        anyhow::ensure!(
-            changed.is_empty(),
-            "--resume keeps the run's settings (in {}/run.toml); only `epochs` may change, but these differ: {}",
-            out.display(),
-            changed.join(", ")
-        );
-        spec.config.epochs = wanted.epochs;
+        spec.config = spec.config.overridden(a.config.as_deref(), &a.sets)?;
         spec
     } else {
         let config = TrainConfig::resolve(data.kind(), a.model.family(), a.config.as_deref(), &a.sets)?;

@@ -225,14 +225,18 @@ fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device
         let loaded = checkpoint::read(&ckpt_path)?;
         let saved: RunSpec = toml::from_str(loaded.meta.get("spec").map(String::as_str).unwrap_or(""))
             .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("run spec: {}", e.message()) })?;
-        let mut comparable = spec.clone();
-        comparable.config.epochs = saved.config.epochs;
-        if comparable != saved {
+        let changed: Vec<String> = [("model", spec.model != saved.model), ("seed", spec.seed != saved.seed), ("data", spec.data != saved.data)]
+            .into_iter()
+            .filter(|(_, differs)| *differs)
+            .map(|(name, _)| name.to_string())
+            .chain(saved.config.changed_keys(&spec.config).into_iter().filter(|k| k != "epochs"))
+            .collect();
+        if !changed.is_empty() {
             return Err(Error::Invalid(format!(
-                "{}: --resume must use the run's own settings (only `epochs` may change); \
-                 the checkpoint was made with:\n{}",
+                "{}: --resume keeps the run's settings (in {}); only `epochs` may change, but these differ: {}",
                 ckpt_path.display(),
-                saved.to_toml()
+                run_dir.join(RUN_FILE).display(),
+                changed.join(", ")
             )));
         }
         trainer = trainer.load(&loaded)?;
