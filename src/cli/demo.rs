@@ -12,8 +12,7 @@ use unigen::data::{DataSource, TOY_TEST_SEED, Toy};
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::models::ModelKind;
 use unigen::plot;
-use unigen::rng::{Purpose, stream};
-use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, load_trained, test_set, train};
+use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -69,7 +68,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let mut elbo = None;
     for (spec, dir) in &specs {
         let (_, trained, _) = load_trained(dir, &device)?;
-        let x = trained.sample(spec, modes::SAMPLES, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+        let x = coverage_samples(spec, &trained, &device);
         panels.push(plot::scatter(&[(&x, [200, 30, 30])], 3.0, 300));
         rows.push((spec.model.name().to_uppercase(), modes::coverage(toy, &x)));
         if let Trained::Vae(m) = &trained {

@@ -9,8 +9,7 @@ use unigen::backend::Backend;
 use unigen::config::Likelihood;
 use unigen::data::TEST_BINARIZE_SEED;
 use unigen::eval::{likelihood::estimate, modes};
-use unigen::rng::{Purpose, stream};
-use unigen::train::{EVAL_SEED, Trained, checkpoint::write_atomic, load_trained, test_set};
+use unigen::train::{EVAL_SEED, Trained, checkpoint::write_atomic, coverage_samples, load_trained, test_set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -75,8 +74,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
 
     // ---- mode coverage: any model on 2-D data ----
     if let Some(toy) = spec.data.toy() {
-        let x = trained.sample(&spec, modes::SAMPLES, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
-        let c = modes::coverage(toy, &x);
+        let c = modes::coverage(toy, &coverage_samples(&spec, &trained, &device));
         result["modes_captured"] = json!(c.modes_captured);
         result["high_quality"] = json!(c.high_quality);
         result["mode_kl"] = if c.mode_kl.is_finite() { json!(c.mode_kl) } else { Value::Null };

@@ -31,7 +31,7 @@ use crate::host::tensor;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 pub use gan::GanTrainer;
-pub use trained::{Trained, epoch_scores, load_trained, reconstruction_picture, sample_picture};
+pub use trained::{Trained, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
 pub use vae::VaeTrainer;
 
 /// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
@@ -116,7 +116,8 @@ pub fn finite(loss: &Tensor<1>, term: &'static str) -> std::result::Result<f64, 
 pub trait Trainer: Sized {
     /// One optimisation step on the prepared batch `x: [B, D]`, drawing its noise from `noise`,
     /// the step's own stream. Returns the updated trainer and the step's losses, or the term that
-    /// went non-finite (checked before any weight changes).
+    /// went non-finite; each loss is checked before its own update, and on an error the trainer is
+    /// dropped, so the last checkpoint is the state that survives.
     fn step(self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> std::result::Result<(Self, StepLosses), NonFiniteTerm>;
     /// The networks and their optimisers, for a checkpoint.
     fn parts(&self) -> Vec<checkpoint::Part<'_>>;

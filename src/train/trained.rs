@@ -51,6 +51,12 @@ impl Trained {
     }
 }
 
+/// The samples a run's mode coverage is scored on: [`modes::SAMPLES`] draws with the fixed
+/// evaluation seed, so `unigen eval` and the demo score exactly the same points.
+pub fn coverage_samples(spec: &RunSpec, trained: &Trained, device: &Device) -> Vec<f32> {
+    trained.sample(spec, modes::SAMPLES, &mut stream(EVAL_SEED, Purpose::Sample, 0), device)
+}
+
 /// The model of a run (its latest checkpoint), its spec and the checkpoint's metadata.
 pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained, BTreeMap<String, String>)> {
     let spec = RunSpec::read(run_dir)?;
