@@ -25,6 +25,8 @@ pub enum Purpose {
     Toy = 7,
     /// Evaluation noise (counter = batch index).
     Eval = 8,
+    /// Random shifts of the reference classifier's training images (counter = step).
+    Augment = 9,
 }
 
 /// splitmix64: a bijective mixer, so distinct inputs give well-separated seeds.

@@ -47,8 +47,10 @@ fn bad(path: &Path, problem: impl Into<String>) -> Error {
     Error::Checkpoint { path: path.to_path_buf(), problem: problem.into() }
 }
 
+type Stored = BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>;
+
 /// SHA-256 over the metadata (but the hash itself) and every tensor, in name order.
-fn content_hash(meta: &BTreeMap<String, String>, tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>) -> String {
+fn content_hash(meta: &BTreeMap<String, String>, tensors: &Stored) -> String {
     let mut h = Sha256::new();
     for (k, v) in meta.iter().filter(|(k, _)| *k != HASH_KEY) {
         h.update((k.len() as u64).to_le_bytes());
@@ -56,6 +58,11 @@ fn content_hash(meta: &BTreeMap<String, String>, tensors: &BTreeMap<String, (Dty
         h.update((v.len() as u64).to_le_bytes());
         h.update(v.as_bytes());
     }
+    hash_tensors(&mut h, tensors.iter());
+    crate::data::mnist::hex(&h.finalize())
+}
+
+fn hash_tensors<'a>(h: &mut Sha256, tensors: impl Iterator<Item = (&'a String, &'a (Dtype, Vec<usize>, Vec<u8>))>) {
     for (name, (dtype, shape, bytes)) in tensors {
         h.update((name.len() as u64).to_le_bytes());
         h.update(name.as_bytes());
@@ -63,7 +70,6 @@ fn content_hash(meta: &BTreeMap<String, String>, tensors: &BTreeMap<String, (Dty
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     }
-    crate::data::mnist::hex(&h.finalize())
 }
 
 fn st_dtype(d: DType) -> Option<Dtype> {
@@ -84,6 +90,18 @@ fn burn_dtype(d: Dtype) -> Option<DType> {
         Dtype::U8 => DType::U8,
         _ => return None,
     })
+}
+
+/// SHA-256 of named tensors, in the order given.
+pub fn weights_sha256<'a>(tensors: impl Iterator<Item = (&'a str, &'a TensorData)>) -> String {
+    let mut h = Sha256::new();
+    for (name, d) in tensors {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update(format!("{:?}{:?}", d.dtype(), d.shape()).as_bytes());
+        h.update(d.as_bytes());
+    }
+    crate::data::mnist::hex(&h.finalize())
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
@@ -108,17 +126,36 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub struct Part<'a> {
     pub name: &'static str,
     pub tensors: Vec<PackTensor>,
-    pub optimizer: &'a ModuleOptimizer,
+    /// `None` for a network saved for inference only (the reference classifier).
+    pub optimizer: Option<&'a ModuleOptimizer>,
 }
 
 impl<'a> Part<'a> {
-    pub fn new<M: ModuleSnapshot>(name: &'static str, module: &M, optimizer: &'a ModuleOptimizer) -> Self {
-        Part { name, tensors: module.collect(None, None, false), optimizer }
+    pub fn new<M: Module + ModuleSnapshot>(name: &'static str, module: &M, optimizer: &'a ModuleOptimizer) -> Self {
+        Part { name, tensors: current(module), optimizer: Some(optimizer) }
     }
+
+    /// A network without optimiser state.
+    pub fn weights<M: Module + ModuleSnapshot>(name: &'static str, module: &M) -> Self {
+        Part { name, tensors: current(module), optimizer: None }
+    }
+}
+
+/// A module's tensors as they are now. Batch norm keeps its latest running statistics pending
+/// until a sync, and reading the state gives the value from one update before; `valid()` syncs
+/// the (shared) state, so a checkpoint holds exactly what the next step will read.
+fn current<M: Module + ModuleSnapshot>(module: &M) -> Vec<PackTensor> {
+    let _ = module.valid();
+    module.collect(None, None, false)
 }
 
 /// Saves every part and `meta` to `path` atomically.
 pub fn save(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>) -> Result<()> {
+    save_as(path, parts, meta, FORMAT)
+}
+
+/// [`save`] under another file format name (the same layout, for other kinds of weight files).
+pub fn save_as(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>, format: &str) -> Result<()> {
     let mut tensors = BTreeMap::new();
     for part in parts {
         for t in &part.tensors {
@@ -126,12 +163,14 @@ pub fn save(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>) -> Res
             let dtype = st_dtype(data.dtype()).ok_or_else(|| bad(path, format!("tensor {} has dtype {:?}", t.name, data.dtype())))?;
             tensors.insert(format!("{}.{}", part.name, t.name), (dtype, data.shape().to_vec(), data.as_bytes().to_vec()));
         }
-        let opt = part.optimizer.into_bytes().map_err(|e| bad(path, format!("serialising the {} optimizer: {e}", part.name)))?;
-        tensors.insert(format!("{OPTIMIZER}.{}", part.name), (Dtype::U8, vec![opt.len()], opt.to_vec()));
+        if let Some(optimizer) = part.optimizer {
+            let opt = optimizer.into_bytes().map_err(|e| bad(path, format!("serialising the {} optimizer: {e}", part.name)))?;
+            tensors.insert(format!("{OPTIMIZER}.{}", part.name), (Dtype::U8, vec![opt.len()], opt.to_vec()));
+        }
     }
 
     let mut meta = meta.clone();
-    meta.insert("format".into(), FORMAT.into());
+    meta.insert("format".into(), format.into());
     let hash = content_hash(&meta, &tensors);
     meta.insert(HASH_KEY.into(), hash);
     let views: Vec<(String, TensorView)> = tensors
@@ -154,11 +193,16 @@ pub struct Loaded {
 
 /// Reads and verifies `path` (format, content hash); nothing is applied yet.
 pub fn read(path: &Path) -> Result<Loaded> {
+    read_as(path, FORMAT)
+}
+
+/// [`read`] for a file written by [`save_as`] with `format`.
+pub fn read_as(path: &Path, format: &str) -> Result<Loaded> {
     let buf = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let (_, header) = safetensors::SafeTensors::read_metadata(&buf).map_err(|e| bad(path, e.to_string()))?;
     let meta: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
-    if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(bad(path, format!("format is {:?}, expected {FORMAT:?}", meta.get("format"))));
+    if meta.get("format").map(String::as_str) != Some(format) {
+        return Err(bad(path, format!("format is {:?}, expected {format:?}", meta.get("format"))));
     }
     let st = safetensors::SafeTensors::deserialize(&buf).map_err(|e| bad(path, e.to_string()))?;
     let mut tensors = BTreeMap::new();
@@ -187,6 +231,12 @@ impl Loaded {
     /// The tensors of every part, by full name, in name order.
     pub fn tensors(&self) -> impl Iterator<Item = (String, &TensorData)> {
         self.parts.iter().flat_map(|(part, ts)| ts.iter().map(move |(n, d)| (format!("{part}.{n}"), d)))
+    }
+
+    /// SHA-256 of one part's weights (names, dtypes, shapes and bytes, in name order): the
+    /// fingerprint of a network, independent of the file's metadata.
+    pub fn weights_sha256(&self, part: &str) -> Option<String> {
+        self.parts.get(part).map(|ts| weights_sha256(ts.iter().map(|(n, d)| (n.as_str(), d))))
     }
 
     /// A part's optimiser state, serialised.

@@ -1,0 +1,291 @@
+//! The reference MNIST classifier (SPEC §4): a LeNet-style CNN that unigen trains itself, once,
+//! and every image metric reads: class probabilities for the inception score and conditional
+//! accuracy, penultimate-layer features for the Fréchet distance and precision/recall.
+//!
+//! Its fingerprint is the SHA-256 of its weights. Every score carries it, and scores made with
+//! different fingerprints are never compared (see [`check_same_fingerprint`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::store::{ModuleSnapshot, bridge};
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::{Device, Tensor};
+use rand::seq::SliceRandom;
+
+use crate::data::{Dataset, idx::SIDE};
+use crate::error::{Error, Result};
+use crate::host::{host, one_hot, tensor};
+use crate::rng::{Purpose, stream};
+use crate::train::checkpoint::{self, Part};
+
+pub const CLASSES: usize = 10;
+/// Width of the penultimate layer: the feature space of the Fréchet distance and precision/recall.
+pub const FEATURES: usize = 128;
+const PART: &str = "classifier";
+const FORMAT: &str = "unigen-classifier/1";
+/// Images per forward pass when scoring: bounds memory for any number of samples.
+const CHUNK: usize = 500;
+
+/// conv5x5(32) - pool - conv5x5(64) - pool - fc(128) - fc(10), ReLU between.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    pool: MaxPool2d,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl Classifier {
+    pub fn new(device: &Device) -> Self {
+        let conv = |c: [usize; 2]| Conv2dConfig::new(c, [5, 5]).with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2)).init(device);
+        Classifier {
+            conv1: conv([1, 32]),
+            conv2: conv([32, 64]),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            fc1: LinearConfig::new(64 * 7 * 7, FEATURES).init(device),
+            fc2: LinearConfig::new(FEATURES, CLASSES).init(device),
+        }
+    }
+
+    /// Penultimate features: `x: [N, 784]`, pixels in [0, 1] -> `[N, FEATURES]`.
+    pub fn features(&self, x: Tensor<2>) -> Tensor<2> {
+        let n = x.dims()[0];
+        let h = self.pool.forward(relu(self.conv1.forward(x.reshape([n, 1, SIDE, SIDE]))));
+        let h = self.pool.forward(relu(self.conv2.forward(h)));
+        relu(self.fc1.forward(h.reshape([n, 64 * 7 * 7])))
+    }
+
+    /// Class logits from features: `[N, FEATURES] -> [N, CLASSES]`.
+    pub fn logits(&self, features: Tensor<2>) -> Tensor<2> {
+        self.fc2.forward(features)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings { epochs: 6, batch_size: 100, lr: 1e-3, seed: 0 }
+    }
+}
+
+/// Trains the classifier on `train` (pixels in [0, 1]) with cross-entropy from logits and Adam,
+/// the learning rate decayed by 0.7 per epoch, each image shifted at random by up to 2 pixels
+/// (without the shifts it stops short of 99%); deterministic for a seed. `progress(epoch, train_loss)` is called after each epoch.
+pub fn train(train: &Dataset, s: &TrainSettings, device: &Device, mut progress: impl FnMut(usize, f64)) -> Result<Classifier> {
+    if train.dim != SIDE * SIDE || train.len() < s.batch_size {
+        return Err(Error::Invalid(format!(
+            "the classifier trains on 28x28 images with at least one batch of {}; got {} examples of {} values",
+            s.batch_size,
+            train.len(),
+            train.dim
+        )));
+    }
+    let device = device.clone().autodiff();
+    let mut model = crate::train::seeded(s.seed, &device, || Classifier::new(&device));
+    let mut optim = AdamConfig::new().init();
+    let steps = train.len() / s.batch_size;
+    for epoch in 0..s.epochs {
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut stream(s.seed, Purpose::Shuffle, epoch as u64));
+        let mut sum = 0.0;
+        let lr = s.lr * 0.7f64.powi(epoch as i32);
+        for (i, batch) in order.chunks_exact(s.batch_size).take(steps).enumerate() {
+            let step = (epoch * steps + i) as u64;
+            let x = shifted(&train.gather(batch), &mut stream(s.seed, Purpose::Augment, step));
+            let x = tensor(x, [batch.len(), train.dim], &device);
+            let labels: Vec<u8> = batch.iter().map(|&i| train.labels[i]).collect();
+            let log_p = log_softmax(model.logits(model.features(x)), 1);
+            let loss = -(log_p * one_hot(&labels, CLASSES, &device)).sum_dim(1).mean();
+            let value = crate::train::finite(&loss, "classifier cross-entropy")
+                .map_err(|t| Error::NonFinite { step: 0, epoch: epoch + 1, term: t.term.into(), value: t.value })?;
+            sum += value;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+        }
+        progress(epoch + 1, sum / steps as f64);
+    }
+    Ok(model.valid())
+}
+
+/// Each 28x28 image moved by a random whole number of pixels in [-2, 2] along each axis, the
+/// uncovered border filled with 0 (background).
+fn shifted(x: &[f32], rng: &mut impl rand::Rng) -> Vec<f32> {
+    let mut out = vec![0f32; x.len()];
+    for (src, dst) in x.chunks_exact(SIDE * SIDE).zip(out.chunks_exact_mut(SIDE * SIDE)) {
+        let (dy, dx): (i64, i64) = (rng.random_range(-2..=2), rng.random_range(-2..=2));
+        for r in 0..SIDE as i64 {
+            for c in 0..SIDE as i64 {
+                let (sr, sc) = (r - dy, c - dx);
+                if (0..SIDE as i64).contains(&sr) && (0..SIDE as i64).contains(&sc) {
+                    dst[(r * SIDE as i64 + c) as usize] = src[(sr * SIDE as i64 + sc) as usize];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the classifier says about a set of images.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub n: usize,
+    /// `[n, CLASSES]` log-probabilities, row-major.
+    pub log_probs: Vec<f32>,
+    /// `[n, FEATURES]` penultimate features, row-major.
+    pub features: Vec<f32>,
+}
+
+impl Outputs {
+    /// The most probable class of each image.
+    pub fn predictions(&self) -> Vec<u8> {
+        self.log_probs
+            .chunks_exact(CLASSES)
+            .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (c, &v)| if v > b.1 { (c, v) } else { b }).0 as u8)
+            .collect()
+    }
+
+    /// Fraction of images whose most probable class is `labels`'.
+    pub fn accuracy(&self, labels: &[u8]) -> f64 {
+        let hits = self.predictions().iter().zip(labels).filter(|(p, l)| p == l).count();
+        hits as f64 / labels.len().max(1) as f64
+    }
+}
+
+/// A classifier loaded from its file, with its fingerprint.
+#[derive(Debug)]
+pub struct Reference {
+    pub model: Classifier,
+    /// SHA-256 of the weights, hex.
+    pub fingerprint: String,
+    pub path: PathBuf,
+    /// What the file says about how it was made (test accuracy, seed, epochs).
+    pub meta: BTreeMap<String, String>,
+}
+
+impl Reference {
+    /// Runs the classifier over `x: [n, 784]` (pixels in [0, 1]) in chunks.
+    pub fn classify(&self, x: &[f32], device: &Device) -> Outputs {
+        let d = SIDE * SIDE;
+        let n = x.len() / d;
+        let (mut log_probs, mut features) = (Vec::with_capacity(n * CLASSES), Vec::with_capacity(n * FEATURES));
+        for chunk in x.chunks(CHUNK * d) {
+            let f = self.model.features(tensor(chunk.to_vec(), [chunk.len() / d, d], device));
+            log_probs.extend(host(log_softmax(self.model.logits(f.clone()), 1)));
+            features.extend(host(f));
+        }
+        Outputs { n, log_probs, features }
+    }
+
+    /// The short form printed beside scores.
+    pub fn short(&self) -> &str {
+        &self.fingerprint[..12]
+    }
+}
+
+/// Where `unigen classifier train` saves and the metrics look: `$UNIGEN_CLASSIFIER` if set, else
+/// `~/.cache/unigen/classifier/mnist-lenet.safetensors`.
+pub fn default_path() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("UNIGEN_CLASSIFIER") {
+        return Ok(PathBuf::from(p));
+    }
+    dirs::cache_dir()
+        .map(|d| d.join("unigen").join("classifier").join("mnist-lenet.safetensors"))
+        .ok_or_else(|| Error::Invalid("no cache directory on this system: set UNIGEN_CLASSIFIER to a file path".into()))
+}
+
+/// Saves `model` (weights only) atomically with `meta`; returns its fingerprint.
+pub fn save(model: &Classifier, path: &Path, meta: &BTreeMap<String, String>) -> Result<String> {
+    let mut named: Vec<(String, burn::tensor::TensorData)> = Vec::new();
+    for t in model.collect(None, None, false) {
+        let data = bridge::to_data(&t).map_err(|e| Error::Invalid(format!("reading classifier tensor {}: {e}", t.name)))?;
+        named.push((t.name.clone(), data));
+    }
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let fingerprint = checkpoint::weights_sha256(named.iter().map(|(n, d)| (n.as_str(), d)));
+    let mut meta = meta.clone();
+    meta.insert("format".into(), FORMAT.into());
+    meta.insert("fingerprint".into(), fingerprint.clone());
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    checkpoint::save_as(path, &[Part::weights(PART, model)], &meta, FORMAT)?;
+    Ok(fingerprint)
+}
+
+/// Loads the classifier at `path`, verifying the file and recomputing the fingerprint.
+pub fn load(path: &Path, device: &Device) -> Result<Reference> {
+    if !path.exists() {
+        return Err(Error::Invalid(format!(
+            "no reference classifier at {}: run `unigen classifier train` once (about 5 minutes on 2 cores), \
+             or pass --classifier FILE",
+            path.display()
+        )));
+    }
+    let loaded = checkpoint::read_as(path, FORMAT)?;
+    let mut model = Classifier::new(device);
+    loaded.apply(PART, &mut model)?;
+    let fingerprint = loaded.weights_sha256(PART).expect("part applied");
+    Ok(Reference { model, fingerprint, path: path.to_path_buf(), meta: loaded.meta })
+}
+
+/// Refuses to put side by side scores made with different classifiers.
+pub fn check_same_fingerprint<'a>(scores: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Result<()> {
+    let mut seen: Option<(&str, &str)> = None;
+    for (source, fp) in scores {
+        let Some(fp) = fp else { continue };
+        match seen {
+            None => seen = Some((source, fp)),
+            Some((first, expected)) if expected != fp => {
+                return Err(Error::Invalid(format!(
+                    "{source} was scored with classifier {fp:.12} but {first} with {expected:.12}: \
+                     scores from different classifiers are not comparable; re-run `unigen eval` on both with one classifier"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_and_a_fingerprint_that_round_trips() {
+        let dev = crate::testing::device();
+        let m = Classifier::new(&dev);
+        let f = m.features(Tensor::zeros([3, SIDE * SIDE], &dev));
+        assert_eq!(f.dims(), [3, FEATURES]);
+        assert_eq!(m.logits(f).dims(), [3, CLASSES]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        let fp = save(&m, &path, &BTreeMap::new()).unwrap();
+        let r = load(&path, &dev).unwrap();
+        assert_eq!(r.fingerprint, fp);
+        let other = Classifier::new(&dev);
+        let fp2 = save(&other, &dir.path().join("d.safetensors"), &BTreeMap::new()).unwrap();
+        assert_ne!(fp, fp2, "different weights, different fingerprints");
+    }
+
+    #[test]
+    fn scores_from_different_classifiers_are_refused() {
+        assert!(check_same_fingerprint([("a", Some("abc")), ("b", None), ("c", Some("abc"))]).is_ok());
+        let e = check_same_fingerprint([("a.json", Some("abc")), ("b.json", Some("abd"))]).unwrap_err().to_string();
+        assert!(e.contains("a.json") && e.contains("b.json") && e.contains("not comparable"), "{e}");
+    }
+}

@@ -1,0 +1,50 @@
+//! The image metrics together (SPEC §4), all read off the reference classifier: inception score,
+//! Fréchet distance and precision/recall of the penultimate features against real test digits,
+//! and, for samples generated per class, the accuracy of conditional generation.
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use super::classifier::{CLASSES, FEATURES, Reference};
+use super::frechet::{fit, frechet_distance};
+use super::inception::{SPLITS, inception_score};
+use super::precision_recall::{K, precision_recall};
+
+/// Samples scored by default (and real test digits they are compared with), as in the literature.
+pub const SAMPLES: usize = 10_000;
+
+/// The scores of one sample set; field names are `unigen eval --json`'s keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageScores {
+    pub inception_score: f64,
+    pub inception_score_std: f64,
+    pub frechet_distance: f64,
+    pub precision: f64,
+    pub recall: f64,
+    /// Fraction of samples generated for class c that the classifier labels c.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional_accuracy: Option<f64>,
+    pub n_samples: usize,
+    pub n_real: usize,
+    pub classifier_fingerprint: String,
+}
+
+/// Scores `fake` (`[n, 784]`, pixels in [0, 1]) against `real` test images. `intended`: the class
+/// each sample was generated for, if the model is conditional.
+pub fn score(reference: &Reference, real: &[f32], fake: &[f32], intended: Option<&[u8]>, device: &Device) -> ImageScores {
+    let r = reference.classify(real, device);
+    let f = reference.classify(fake, device);
+    let (inception_score, inception_score_std) = inception_score(&f.log_probs, CLASSES, SPLITS);
+    let (precision, recall) = precision_recall(&r.features, &f.features, FEATURES, K, device);
+    ImageScores {
+        inception_score,
+        inception_score_std,
+        frechet_distance: frechet_distance(&fit(&r.features, FEATURES), &fit(&f.features, FEATURES)),
+        precision,
+        recall,
+        conditional_accuracy: intended.map(|labels| f.accuracy(labels)),
+        n_samples: f.n,
+        n_real: r.n,
+        classifier_fingerprint: reference.fingerprint.clone(),
+    }
+}
