@@ -31,6 +31,16 @@ pub enum Activation {
     LeakyRelu,
 }
 
+/// The networks of a GAN-family model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Network {
+    /// Fully connected, widths from `hidden`.
+    Mlp,
+    /// DCGAN-style convolutions with batch norm (images only; `hidden` is not used).
+    Dcgan,
+}
+
 /// Which family a model belongs to: it decides the networks and a few defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -71,6 +81,9 @@ pub struct TrainConfig {
     /// GANs: `non_saturating` (max log D(G(z)), the default) or `saturating` (min log(1 - D(G(z)))).
     #[serde(default = "defaults::generator_form")]
     pub generator_form: GeneratorForm,
+    /// GANs: `mlp` or `dcgan` (convolutional, images only).
+    #[serde(default = "defaults::network")]
+    pub network: Network,
     /// `bernoulli` (binarised images) or `gaussian` (continuous data).
     pub likelihood: Likelihood,
     /// Gaussian likelihood only: learn a per-pixel log-variance (else use `gaussian_std`).
@@ -94,7 +107,10 @@ pub struct TrainConfig {
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
 mod defaults {
-    use super::{Activation, GeneratorForm};
+    use super::{Activation, GeneratorForm, Network};
+    pub fn network() -> Network {
+        Network::Mlp
+    }
     pub fn d_activation() -> Activation {
         Activation::LeakyRelu
     }
@@ -132,6 +148,7 @@ impl TrainConfig {
             d_activation: defaults::d_activation(),
             d_steps: defaults::d_steps(),
             generator_form: defaults::generator_form(),
+            network: defaults::network(),
             likelihood: if images { Likelihood::Bernoulli } else { Likelihood::Gaussian },
             learn_variance: true,
             gaussian_std: 0.1,

@@ -18,3 +18,12 @@ pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 pub fn normals(rng: &mut impl rand::Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| StandardNormal.sample(rng)).collect()
 }
+
+/// One-hot rows `[labels.len(), classes]` for `labels`.
+pub fn one_hot(labels: &[u8], classes: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0f32; labels.len() * classes];
+    for (i, &c) in labels.iter().enumerate() {
+        v[i * classes + c as usize] = 1.0;
+    }
+    tensor(v, [labels.len(), classes], device)
+}

@@ -209,3 +209,50 @@ fn gan_resume_is_bit_identical_for_both_networks_and_optimizers() {
     assert!(loaded.optimizer_bytes("generator").is_some() && loaded.optimizer_bytes("discriminator").is_some());
     assert!(loaded.tensors().any(|(n, _)| n.starts_with("discriminator.")));
 }
+
+#[test]
+fn a_conditional_dcgan_resumes_bit_identically_batch_norm_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spec(ModelKind::Iwcgan, &["network=dcgan", "epochs=1", "checkpoint_every=4"]); // 20 steps
+    let full = dir.path().join("full");
+    train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
+    let cut = dir.path().join("cut");
+    train::train(&s, &cut, &device(), &TrainOptions { stop_after_steps: Some(6), ..Default::default() }).unwrap();
+    train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
+    assert_eq!(weights(&full), weights(&cut));
+    let loaded = checkpoint::read(&full.join(CHECKPOINT_FILE)).unwrap();
+    assert!(loaded.tensors().any(|(n, _)| n.contains("running_mean")), "batch-norm statistics are saved");
+
+    // Conditional samples: one per requested class, one picture row per class.
+    let (spec, trained, _) = train::load_trained(&full, &Device::flex()).unwrap();
+    assert_eq!(trained.classes(), 10);
+    let rng = &mut unigen::rng::stream(0, unigen::rng::Purpose::Sample, 0);
+    let x = trained.sample_classes(&spec, 4, &[0, 3, 3, 9], rng, &Device::flex());
+    assert_eq!(x.len(), 4 * 784);
+    assert!(x.iter().all(|p| (0.0..=1.0).contains(p)));
+    let picture = train::sample_picture(&spec, &trained, 25, 0, &Device::flex());
+    // 25 samples over 10 classes round up to 3 per row; cells are 30 pixels with a 2-pixel margin.
+    assert_eq!((picture.width(), picture.height()), (3 * 30 + 2, 10 * 30 + 2));
+}
+
+#[test]
+fn a_cgan_draws_each_class_from_its_own_mode() {
+    // ring8 labels are the mode of each point; a CGAN that uses its condition puts the samples
+    // for class c on mode c. Budget: 10 epochs of 78 steps, a few seconds.
+    let dir = tempfile::tempdir().unwrap();
+    let s = ring8(ModelKind::Cgan, &["epochs=10", "hidden=[128,128]"]);
+    train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap();
+    let (spec, trained, _) = train::load_trained(dir.path(), &Device::flex()).unwrap();
+    let labels: Vec<u8> = (0..800).map(|i| (i % 8) as u8).collect();
+    let x = trained.sample_classes(&spec, 800, &labels, &mut unigen::rng::stream(0, unigen::rng::Purpose::Sample, 0), &Device::flex());
+    let centres = unigen::data::Toy::Ring8.centres();
+    let nearest = |p: &[f32]| {
+        (0..8).min_by(|&a, &b| {
+            let d = |c: [f32; 2]| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+            d(centres[a]).total_cmp(&d(centres[b]))
+        }).unwrap() as u8
+    };
+    let hits = x.chunks_exact(2).zip(&labels).filter(|(p, l)| nearest(p) == **l).count();
+    // Ignoring the class would give about 1 in 8.
+    assert!(hits as f64 / 800.0 > 0.5, "{hits} of 800 samples on their class's mode");
+}

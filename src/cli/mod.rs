@@ -1,5 +1,7 @@
 //! The command line: clap types here, one file per command. The only home of `anyhow`.
 
+mod classifier;
+mod compare;
 mod data;
 mod demo;
 mod eval;
@@ -55,13 +57,22 @@ pub enum Command {
     /// Draw samples from a trained run into a PNG.
     #[command(after_help = "Example:\n  unigen sample runs/vae --n 100 --out samples.png")]
     Sample(sample::Args),
-    /// Score a trained run: test ELBO and the IWAE bound L_k (models with an encoder), mode coverage (2-D data).
+    /// Score a run or a file of samples: test ELBO and L_k (models with an encoder); inception
+    /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D data).
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
-        unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n\n\
-        The result (with its protocol: binarisation, k, seed, test examples) is also written to\n\
-        RUN_DIR/eval.json.")]
+        unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n  \
+        unigen eval runs/gan                 # image metrics from 10,000 samples (needs `unigen classifier train` once)\n  \
+        unigen eval samples.npy --labels samples.labels.npy   # images made elsewhere\n\n\
+        The result, with its protocol (samples, seeds, splits, k, classifier fingerprint), is also\n\
+        written to RUN_DIR/eval.json (or FILE.eval.json beside a sample file).")]
     Eval(eval::Args),
+    /// Stored `unigen eval` results side by side; refuses results scored with different classifiers.
+    #[command(after_help = "Example:\n  unigen compare runs/gan-s0 runs/iwgan-s0 samples.eval.json")]
+    Compare(compare::Args),
+    /// The reference MNIST classifier behind the image metrics: train it once, or show it.
+    #[command(subcommand)]
+    Classifier(classifier::Command),
     /// Get and check data sets.
     #[command(subcommand)]
     Data(data::Command),
@@ -95,6 +106,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(a) => sample::run(a, cli.backend),
         Command::Eval(a) => eval::run(a, cli.backend),
         Command::Data(c) => data::run(c),
+        Command::Compare(a) => compare::run(a),
+        Command::Classifier(c) => classifier::run(c, cli.backend),
         Command::Demo(a) => demo::run(a, cli.backend),
     }
 }

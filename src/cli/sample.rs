@@ -5,18 +5,24 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use unigen::backend::Backend;
-use unigen::train::{load_trained, sample_picture};
+use unigen::data::{idx::SIDE, samples::npy_bytes};
+use unigen::rng::{Purpose, stream};
+use unigen::train::{balanced_labels, checkpoint::write_atomic, load_trained, sample_picture};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// A run directory written by `unigen train`.
     pub run_dir: PathBuf,
-    /// Number of samples.
+    /// Number of samples (conditional models on images: rounded up to one row per class).
     #[arg(long, default_value_t = 64)]
     pub n: usize,
     /// Output PNG (default: RUN_DIR/samples.png).
     #[arg(long, value_name = "FILE.png")]
     pub out: Option<PathBuf>,
+    /// Also write the samples as a NumPy array ([n, 28, 28] float32 pixels in [0, 1], or [n, 2]
+    /// points) that `unigen eval` reads; conditional models also write FILE.labels.npy.
+    #[arg(long, value_name = "FILE.npy")]
+    pub npy: Option<PathBuf>,
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -25,12 +31,22 @@ pub struct Args {
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     anyhow::ensure!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
-    let (spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
-    let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
-    let mut spec = spec;
+    let (mut spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
     spec.seed = a.seed;
-    let img = sample_picture(&spec, &model, a.n, u64::MAX, &device);
-    unigen::plot::save_png(&img, &out)?;
+    let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
+    unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device), &out)?;
     println!("{}", out.display());
+    if let Some(npy) = a.npy {
+        let labels = balanced_labels(a.n, model.classes());
+        let x = model.sample_classes(&spec, a.n, &labels, &mut stream(a.seed, Purpose::Sample, u64::MAX - 1), &device);
+        let shape: Vec<u64> = if spec.data.toy().is_some() { vec![a.n as u64, 2] } else { vec![a.n as u64, SIDE as u64, SIDE as u64] };
+        write_atomic(&npy, &npy_bytes(&x, &shape))?;
+        println!("{}", npy.display());
+        if !labels.is_empty() {
+            let path = npy.with_extension("labels.npy");
+            write_atomic(&path, &npy_bytes(&labels, &[a.n as u64]))?;
+            println!("{}", path.display());
+        }
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod idx;
 pub mod mnist;
+pub mod samples;
 pub mod toy;
 
 use std::path::PathBuf;
@@ -65,6 +66,15 @@ impl DataSource {
             DataSource::Ring8 => Some(Toy::Ring8),
             DataSource::Grid25 => Some(Toy::Grid25),
             DataSource::Mnist { .. } => None,
+        }
+    }
+
+    /// Number of classes of its labels (digits; the mixture's modes).
+    pub fn classes(&self) -> usize {
+        match self {
+            DataSource::Mnist { .. } => 10,
+            DataSource::Ring8 => 8,
+            DataSource::Grid25 => 25,
         }
     }
 

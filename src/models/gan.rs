@@ -1,5 +1,7 @@
-//! GAN and IWGAN (SPEC §2.3, §2.4): generator `p_theta(x | z)`, discriminator
-//! `D_phi(x) = q_phi(y = 1 | x) = sigmoid(l(x))`.
+//! GAN and IWGAN (SPEC §2.3, §2.4) and their conditional versions CGAN and IW-CGAN (§2.5):
+//! generator `p_theta(x | z, c)`, discriminator `D_phi(x, c) = q_phi(y = 1 | x, c) = sigmoid(l)`.
+//! The class `c` enters both networks as a one-hot vector concatenated onto their inputs;
+//! unconditional models have no `c`.
 //!
 //! The objectives are [`crate::objectives::discriminator_loss`] and
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
@@ -8,24 +10,35 @@ use burn::module::Module;
 use burn::tensor::activation::tanh;
 use burn::tensor::{Device, Tensor};
 
-use crate::config::TrainConfig;
-use crate::nets::{Mlp, MlpConfig};
+use crate::config::{Network, TrainConfig};
+use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
 
 #[derive(Debug, Clone)]
 pub struct GanConfig {
-    pub generator: MlpConfig,
-    pub discriminator: MlpConfig,
+    pub network: Network,
+    pub x_dim: usize,
+    pub latent_dim: usize,
+    /// Number of classes the networks are conditioned on (0: unconditional).
+    pub classes: usize,
+    /// MLP only: generator hidden widths (the discriminator mirrors them) and nonlinearities.
+    pub mlp_generator: MlpConfig,
+    pub mlp_discriminator: MlpConfig,
     /// Squash the generator's output into (-1, 1), where image pixels are scaled for GANs.
     pub tanh_output: bool,
 }
 
 impl GanConfig {
-    /// Generator `latent_dim -> hidden -> x_dim`; discriminator `x_dim -> reversed hidden -> 1`.
-    pub fn new(x_dim: usize, c: &TrainConfig, images: bool) -> Self {
+    /// MLP generator `latent (+ classes) -> hidden -> x_dim`, discriminator
+    /// `x_dim (+ classes) -> reversed hidden -> 1`; or the DCGAN pair for images.
+    pub fn new(x_dim: usize, c: &TrainConfig, images: bool, classes: usize) -> Self {
         GanConfig {
-            generator: MlpConfig { d_in: c.latent_dim, hidden: c.hidden.clone(), d_out: x_dim, activation: c.activation },
-            discriminator: MlpConfig {
-                d_in: x_dim,
+            network: c.network,
+            x_dim,
+            latent_dim: c.latent_dim,
+            classes,
+            mlp_generator: MlpConfig { d_in: c.latent_dim + classes, hidden: c.hidden.clone(), d_out: x_dim, activation: c.activation },
+            mlp_discriminator: MlpConfig {
+                d_in: x_dim + classes,
                 hidden: c.hidden.iter().rev().copied().collect(),
                 d_out: 1,
                 activation: c.d_activation,
@@ -35,43 +48,89 @@ impl GanConfig {
     }
 
     pub fn init(&self, device: &Device) -> (Generator, Discriminator) {
+        let (g, d) = match self.network {
+            Network::Mlp => (GeneratorNet::Mlp(self.mlp_generator.init(device)), DiscriminatorNet::Mlp(self.mlp_discriminator.init(device))),
+            Network::Dcgan => {
+                let side = (self.x_dim as f64).sqrt() as usize;
+                let cfg = DcganConfig { side, latent_dim: self.latent_dim, cond_dim: self.classes };
+                (GeneratorNet::Conv(cfg.generator(device)), DiscriminatorNet::Conv(cfg.discriminator(device)))
+            }
+        };
         (
-            Generator { net: self.generator.init(device), tanh_output: self.tanh_output, latent_dim: self.generator.d_in },
-            Discriminator { net: self.discriminator.init(device) },
+            Generator { net: g, tanh_output: self.tanh_output, latent_dim: self.latent_dim, classes: self.classes },
+            Discriminator { net: d, classes: self.classes },
         )
     }
 }
 
 #[derive(Module, Debug)]
+pub enum GeneratorNet {
+    Mlp(Mlp),
+    Conv(ConvGenerator),
+}
+
+#[derive(Module, Debug)]
+pub enum DiscriminatorNet {
+    Mlp(Mlp),
+    Conv(ConvDiscriminator),
+}
+
+#[derive(Module, Debug)]
 pub struct Generator {
-    net: Mlp,
+    net: GeneratorNet,
     #[module(skip)]
     tanh_output: bool,
     #[module(skip)]
     latent_dim: usize,
+    #[module(skip)]
+    classes: usize,
+}
+
+/// `[a, c]`, or `a` alone without a condition.
+fn with_condition(a: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+    match c {
+        Some(c) => Tensor::cat(vec![a, c], 1),
+        None => a,
+    }
 }
 
 impl Generator {
-    /// `z: [N, d] -> x: [N, D]`.
-    pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
-        let x = self.net.forward(z);
+    /// `z: [N, d]`, `c: [N, classes]` one-hot (conditional models only) `-> x: [N, D]`.
+    pub fn forward(&self, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        debug_assert_eq!(c.is_some(), self.classes > 0, "a condition exactly for conditional generators");
+        let zc = with_condition(z, c);
+        let x = match &self.net {
+            GeneratorNet::Mlp(m) => m.forward(zc),
+            GeneratorNet::Conv(m) => m.forward(zc),
+        };
         if self.tanh_output { tanh(x) } else { x }
     }
 
     pub fn latent_dim(&self) -> usize {
         self.latent_dim
     }
+
+    /// Classes it is conditioned on; 0 for an unconditional generator.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
 }
 
 #[derive(Module, Debug)]
 pub struct Discriminator {
-    net: Mlp,
+    net: DiscriminatorNet,
+    #[module(skip)]
+    classes: usize,
 }
 
 impl Discriminator {
-    /// The logits `l(x)` of `D(x) = sigmoid(l(x))`: `[N, D] -> [N]`.
-    pub fn logits(&self, x: Tensor<2>) -> Tensor<1> {
+    /// The logits `l(x, c)` of `D(x, c) = sigmoid(l)`: `[N, D]` (and `[N, classes]`) `-> [N]`.
+    pub fn logits(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<1> {
         let n = x.dims()[0];
-        self.net.forward(x).reshape([n])
+        let l = match &self.net {
+            DiscriminatorNet::Mlp(m) => m.forward(with_condition(x, c)),
+            DiscriminatorNet::Conv(m) => m.forward(x, c),
+        };
+        l.reshape([n])
     }
 }

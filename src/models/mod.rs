@@ -23,6 +23,10 @@ pub enum ModelKind {
     /// Importance-weighted GAN (Hu et al. 2018): the GAN's generator update with the samples
     /// weighted by softmax(D logits), the importance weights of the VAE side.
     Iwgan,
+    /// Conditional GAN (Mirza & Osindero 2014): both networks see the class.
+    Cgan,
+    /// Importance-weighted conditional GAN: IWGAN's generator update with the class given.
+    Iwcgan,
 }
 
 impl ModelKind {
@@ -32,13 +36,15 @@ impl ModelKind {
             ModelKind::Iwae => "iwae",
             ModelKind::Gan => "gan",
             ModelKind::Iwgan => "iwgan",
+            ModelKind::Cgan => "cgan",
+            ModelKind::Iwcgan => "iwcgan",
         }
     }
 
     pub fn family(self) -> Family {
         match self {
             ModelKind::Vae | ModelKind::Iwae => Family::Vae,
-            ModelKind::Gan | ModelKind::Iwgan => Family::Gan,
+            ModelKind::Gan | ModelKind::Iwgan | ModelKind::Cgan | ModelKind::Iwcgan => Family::Gan,
         }
     }
 
@@ -50,10 +56,16 @@ impl ModelKind {
         }
     }
 
+    /// Whether the networks are given the class label: conditional and unconditional models are
+    /// one code path.
+    pub fn conditional(self) -> bool {
+        matches!(self, ModelKind::Cgan | ModelKind::Iwcgan)
+    }
+
     /// How a GAN-family generator weights its samples: GAN and IWGAN are one code path.
     pub fn sample_weights(self) -> SampleWeights {
         match self {
-            ModelKind::Iwgan => SampleWeights::Importance,
+            ModelKind::Iwgan | ModelKind::Iwcgan => SampleWeights::Importance,
             _ => SampleWeights::Uniform,
         }
     }

@@ -1,5 +1,7 @@
 //! Networks. A network maps tensors to tensors; it is not a model (models own objectives).
 
+pub mod dcgan;
 pub mod mlp;
 
+pub use dcgan::{ConvDiscriminator, ConvGenerator, DcganConfig};
 pub use mlp::{Mlp, MlpConfig};

@@ -10,7 +10,7 @@ use super::checkpoint::{self, Part};
 use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
 use crate::config::DataKind;
 use crate::error::Result;
-use crate::host::{normals, tensor};
+use crate::host::{normals, one_hot, tensor};
 use crate::models::{Discriminator, GanConfig, Generator};
 use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, generator_loss};
 
@@ -18,6 +18,8 @@ use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, genera
 const DISCRIMINATOR_IDS: u64 = 1 << 32;
 
 pub struct GanTrainer {
+    /// Classes the networks are conditioned on (0: unconditional).
+    classes: usize,
     generator: Generator,
     discriminator: Discriminator,
     optim_g: ModuleOptimizer,
@@ -28,10 +30,15 @@ pub struct GanTrainer {
     lr: f64,
 }
 
+/// Classes the networks of `spec` are conditioned on: those of its data, for conditional models.
+pub fn classes(spec: &RunSpec) -> usize {
+    if spec.model.conditional() { spec.data.classes() } else { 0 }
+}
+
 /// The networks of `spec` with their initial weights and stable parameter ids.
 pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     let images = spec.data.kind() == DataKind::Images;
-    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images).init(device);
+    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).init(device);
     (checkpoint::number_params(g, 0), checkpoint::number_params(d, DISCRIMINATOR_IDS))
 }
 
@@ -41,6 +48,7 @@ impl GanTrainer {
         let (generator, discriminator) = init(spec, device);
         let c = &spec.config;
         GanTrainer {
+            classes: classes(spec),
             generator,
             discriminator,
             optim_g: optimizer(c),
@@ -60,20 +68,22 @@ impl GanTrainer {
 }
 
 impl Trainer for GanTrainer {
-    fn step(mut self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
+    fn step(mut self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let b = x.dims()[0];
         let device = x.device();
+        // Conditional models generate for the classes of the real batch, so both see the same classes.
+        let c = (self.classes > 0).then(|| one_hot(labels, self.classes, &device));
         // ---- discriminator: reconstruct y = 1 on data, y = 0 on samples (no gradient into G) ----
         let mut d_loss = 0.0;
         for _ in 0..self.d_steps {
-            let x_f = self.generator.forward(self.z(b, noise, &device)).detach();
-            let loss = discriminator_loss(self.discriminator.logits(x.clone()), self.discriminator.logits(x_f));
+            let x_f = self.generator.forward(self.z(b, noise, &device), c.clone()).detach();
+            let loss = discriminator_loss(self.discriminator.logits(x.clone(), c.clone()), self.discriminator.logits(x_f, c.clone()));
             d_loss = finite(&loss, "discriminator loss")?;
             let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
             self.discriminator = self.optim_d.step(self.lr, self.discriminator, grads);
         }
         // ---- generator: its samples, weighted uniformly (GAN) or by importance (IWGAN) ----
-        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device)));
+        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c);
         let loss = generator_loss(l_fake, self.form, self.weights);
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);

@@ -24,14 +24,14 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataKind, Family, Likelihood, TrainConfig};
+use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
 use crate::data::{self, DataSource, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 pub use gan::GanTrainer;
-pub use trained::{Trained, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
+pub use trained::{Trained, balanced_labels, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
 pub use vae::VaeTrainer;
 
 /// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
@@ -114,11 +114,12 @@ pub fn finite(loss: &Tensor<1>, term: &'static str) -> std::result::Result<f64, 
 
 /// A model family as the training loop sees it: its networks, their optimisers, and one step.
 pub trait Trainer: Sized {
-    /// One optimisation step on the prepared batch `x: [B, D]`, drawing its noise from `noise`,
+    /// One optimisation step on the prepared batch `x: [B, D]` with its classes `labels` (read by
+    /// conditional models only), drawing its noise from `noise`,
     /// the step's own stream. Returns the updated trainer and the step's losses, or the term that
     /// went non-finite; each loss is checked before its own update, and on an error the trainer is
     /// dropped, so the last checkpoint is the state that survives.
-    fn step(self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> std::result::Result<(Self, StepLosses), NonFiniteTerm>;
+    fn step(self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Self, StepLosses), NonFiniteTerm>;
     /// The networks and their optimisers, for a checkpoint.
     fn parts(&self) -> Vec<checkpoint::Part<'_>>;
     /// The networks and optimisers of a checkpoint.
@@ -173,10 +174,23 @@ fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 /// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.
 /// Safe to call from several threads at once (see [`seeded`]).
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+    check(spec)?;
     match spec.model.family() {
         Family::Vae => train_with(seeded(spec.seed, device, || VaeTrainer::new(spec, device)), spec, run_dir, device, opts),
         Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), spec, run_dir, device, opts),
     }
+}
+
+/// Settings that are valid alone but not together with the model or data.
+pub fn check(spec: &RunSpec) -> Result<()> {
+    let c = &spec.config;
+    if c.network == Network::Dcgan && (spec.model.family() != Family::Gan || spec.data.kind() != DataKind::Images) {
+        return Err(Error::Config {
+            path: "network".into(),
+            problem: format!("`dcgan` is for GAN-family models on images, not {} on {}", spec.model.name(), spec.data.label()),
+        });
+    }
+    Ok(())
 }
 
 /// The model of `spec` as a run initialises it, before any training, in inference mode.
@@ -189,7 +203,7 @@ pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
 
 /// Runs `init` right after seeding the device, under a lock: the device's random generator, which
 /// draws initial weights, is shared by every thread using the device.
-fn seeded<T>(seed: u64, device: &Device, init: impl FnOnce() -> T) -> T {
+pub(crate) fn seeded<T>(seed: u64, device: &Device, init: impl FnOnce() -> T) -> T {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
@@ -270,12 +284,13 @@ fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device
             order = Some((epoch, perm));
         }
         let perm = &order.as_ref().unwrap().1;
-        let x = train_set.gather(&perm[in_epoch * c.batch_size..(in_epoch + 1) * c.batch_size]);
-        let x = tensor(prepare(spec, x, step), [c.batch_size, train_set.dim], device);
+        let batch = &perm[in_epoch * c.batch_size..(in_epoch + 1) * c.batch_size];
+        let labels: Vec<u8> = batch.iter().map(|&i| train_set.labels[i]).collect();
+        let x = tensor(prepare(spec, train_set.gather(batch), step), [c.batch_size, train_set.dim], device);
 
         // ---- one optimisation step; a non-finite loss stops the run before it touches the weights ----
         let losses;
-        (trainer, losses) = match trainer.step(x, &mut stream(spec.seed, Purpose::Eps, step)) {
+        (trainer, losses) = match trainer.step(x, &labels, &mut stream(spec.seed, Purpose::Eps, step)) {
             Ok(done) => done,
             Err(NonFiniteTerm { term, value }) => {
                 bar.abandon();

@@ -12,7 +12,7 @@ use crate::config::{DataKind, Family};
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::eval::{likelihood, modes};
-use crate::host::{host, normals, tensor};
+use crate::host::{host, normals, one_hot, tensor};
 use crate::models::{Discriminator, Generator, Vae};
 use crate::plot;
 use crate::rng::{Purpose, stream};
@@ -31,9 +31,24 @@ impl Trained {
         }
     }
 
+    /// Classes the model is conditioned on (0: unconditional).
+    pub fn classes(&self) -> usize {
+        match self {
+            Trained::Vae(_) => 0,
+            Trained::Gan { generator, .. } => generator.classes(),
+        }
+    }
+
     /// `n` samples in data space, flattened `[n, D]`: pixels in [0, 1] for images (a VAE's decoder
     /// mean, a GAN's output mapped back from [-1, 1]), points as drawn for 2-D data.
+    /// A conditional model generates the classes in turn (`i % classes`), so the classes are balanced.
     pub fn sample(&self, spec: &RunSpec, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
+        let labels = balanced_labels(n, self.classes());
+        self.sample_classes(spec, n, &labels, rng, device)
+    }
+
+    /// [`Trained::sample`] with the class of each sample given (read by conditional models only).
+    pub fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
         let d = self.latent_dim();
         let z = tensor(normals(rng, n * d), [n, d], device);
         let images = spec.data.kind() == DataKind::Images;
@@ -44,11 +59,17 @@ impl Trained {
                 host(m.decode_sample(z, tensor(normals(rng, n * w), [n, w], device)))
             }
             Trained::Gan { generator, .. } => {
-                let x = host(generator.forward(z));
+                let c = (generator.classes() > 0).then(|| one_hot(labels, generator.classes(), device));
+                let x = host(generator.forward(z, c));
                 if images { x.into_iter().map(|v| (v + 1.0) / 2.0).collect() } else { x }
             }
         }
     }
+}
+
+/// `n` classes taking turns (`i % classes`); none for an unconditional model (`classes = 0`).
+pub fn balanced_labels(n: usize, classes: usize) -> Vec<u8> {
+    if classes == 0 { Vec::new() } else { (0..n).map(|i| (i % classes) as u8).collect() }
 }
 
 /// The samples a run's mode coverage is scored on: [`modes::SAMPLES`] draws with the fixed
@@ -110,8 +131,17 @@ pub(super) fn draw_epoch(spec: &RunSpec, trained: &Trained, test: &Dataset, run_
 }
 
 /// `n` draws from the model: a grid for images, a scatter over the test data for points.
+/// Conditional models on images draw one row per class (`n` rounded up to whole rows).
 pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64, device: &Device) -> image::RgbImage {
-    let x = trained.sample(spec, n, &mut stream(spec.seed, Purpose::Sample, counter), device);
+    let rng = &mut stream(spec.seed, Purpose::Sample, counter);
+    let classes = trained.classes();
+    if classes > 0 && spec.data.toy().is_none() {
+        let per_row = n.div_ceil(classes);
+        let labels: Vec<u8> = (0..classes * per_row).map(|i| (i / per_row) as u8).collect();
+        let x = trained.sample_classes(spec, labels.len(), &labels, rng, device);
+        return plot::image_grid(&x, data::idx::SIDE, per_row);
+    }
+    let x = trained.sample(spec, n, rng, device);
     match spec.data.toy() {
         None => plot::image_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize),
         Some(toy) => {

@@ -38,7 +38,7 @@ pub fn init(spec: &RunSpec, device: &Device) -> Vae {
 }
 
 impl Trainer for VaeTrainer {
-    fn step(mut self, x: Tensor<2>, noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
+    fn step(mut self, x: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let b = x.dims()[0];
         let d = self.model.latent_dim();
         let eps = tensor(normals(noise, b * self.k * d), [b, self.k, d], &x.device());

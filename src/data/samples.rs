@@ -1,0 +1,152 @@
+//! Sample files: images generated elsewhere (or by `unigen sample --npy`) that `unigen eval`
+//! scores. Accepted: a NumPy `.npy` array of shape `[n, 28, 28]` or `[n, 784]` (float pixels in
+//! [0, 1], or uint8 in 0..=255), an IDX image file (plain or gzip), or a directory of 28x28 PNGs.
+//! Labels (for conditional accuracy): a `.npy` integer vector or an IDX label file.
+
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use super::idx::{self, SIDE};
+use crate::error::{Error, Result};
+
+const PIXELS: usize = SIDE * SIDE;
+
+fn bad(path: &Path, problem: impl Into<String>) -> Error {
+    Error::Config { path: path.display().to_string(), problem: problem.into() }
+}
+
+fn is_npy(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+}
+
+/// Images `[n, 784]`, pixels in [0, 1], from a file or directory as described above.
+pub fn read_images(path: &Path) -> Result<Vec<f32>> {
+    let x = if path.is_dir() {
+        read_png_dir(path)?
+    } else if is_npy(path) {
+        read_npy_images(path)?
+    } else {
+        idx::read_images(path)?.pixels.iter().map(|&p| p as f32 / 255.0).collect()
+    };
+    if x.is_empty() {
+        return Err(bad(path, "holds no images"));
+    }
+    if let Some(v) = x.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+        return Err(bad(path, format!("pixel value {v} is outside [0, 1] (float samples must be scaled to [0, 1])")));
+    }
+    Ok(x)
+}
+
+fn read_npy_images(path: &Path) -> Result<Vec<f32>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(path, format!("not a valid .npy file: {e}")))?;
+    let shape: Vec<u64> = npy.shape().to_vec();
+    let ok = matches!(shape.as_slice(), [_, a, b] if *a as usize == SIDE && *b as usize == SIDE)
+        || matches!(shape.as_slice(), [_, d] if *d as usize == PIXELS);
+    if !ok || npy.order() != npyz::Order::C {
+        return Err(bad(path, format!("shape {shape:?} (order {:?}): expected C-order [n, 28, 28] or [n, 784]", npy.order())));
+    }
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => return Err(bad(path, format!("dtype {} is not a plain number type", other.descr()))),
+    };
+    let read = |e: std::io::Error| bad(path, format!("reading the data: {e}"));
+    match &dtype[1..] {
+        "u1" => Ok(npy.into_vec::<u8>().map_err(read)?.into_iter().map(|p| p as f32 / 255.0).collect()),
+        "f4" => npy.into_vec::<f32>().map_err(read),
+        "f8" => Ok(npy.into_vec::<f64>().map_err(read)?.into_iter().map(|p| p as f32).collect()),
+        _ => Err(bad(path, format!("dtype {dtype}: expected uint8, float32 or float64"))),
+    }
+}
+
+fn read_png_dir(dir: &Path) -> Result<Vec<f32>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png")))
+        .collect();
+    files.sort();
+    let mut x = Vec::with_capacity(files.len() * PIXELS);
+    for f in &files {
+        let img = image::open(f).map_err(|e| bad(f, format!("not a readable PNG: {e}")))?.to_luma8();
+        if img.dimensions() != (SIDE as u32, SIDE as u32) {
+            return Err(bad(f, format!("is {}x{}; samples must be 28x28", img.width(), img.height())));
+        }
+        x.extend(img.as_raw().iter().map(|&p| p as f32 / 255.0));
+    }
+    Ok(x)
+}
+
+/// Class labels from a `.npy` integer vector or an IDX label file.
+pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
+    if !is_npy(path) {
+        return idx::read_labels(path);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(path, format!("not a valid .npy file: {e}")))?;
+    if npy.shape().len() != 1 {
+        return Err(bad(path, format!("labels must be a vector, got shape {:?}", npy.shape())));
+    }
+    let values: Vec<i64> = match npy.dtype() {
+        npyz::DType::Plain(t) if t.to_string().ends_with("u1") => npy.into_vec::<u8>().map(|v| v.into_iter().map(i64::from).collect()),
+        npyz::DType::Plain(t) if t.to_string().ends_with("i8") => npy.into_vec::<i64>(),
+        npyz::DType::Plain(t) if t.to_string().ends_with("i4") => npy.into_vec::<i32>().map(|v| v.into_iter().map(i64::from).collect()),
+        other => return Err(bad(path, format!("label dtype {}: expected uint8, int32 or int64", other.descr()))),
+    }
+    .map_err(|e| bad(path, format!("reading the labels: {e}")))?;
+    values
+        .iter()
+        .map(|&v| u8::try_from(v).ok().filter(|v| *v < 10).ok_or_else(|| bad(path, format!("label {v} is not a digit 0-9"))))
+        .collect()
+}
+
+/// `.npy` bytes of `values` with `shape`.
+pub fn npy_bytes<T: npyz::AutoSerialize + Copy>(values: &[T], shape: &[u64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = npyz::WriteOptions::new().default_dtype().shape(shape).writer(&mut out).begin_nd().expect("writes to memory");
+    w.extend(values.iter().copied()).expect("writes to memory");
+    w.finish().expect("writes to memory");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trip_and_clear_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let x: Vec<f32> = (0..2 * PIXELS).map(|i| (i % 7) as f32 / 7.0).collect();
+        let p = dir.path().join("s.npy");
+        std::fs::write(&p, npy_bytes(&x, &[2, 28, 28])).unwrap();
+        assert_eq!(read_images(&p).unwrap(), x);
+        let l = dir.path().join("l.npy");
+        std::fs::write(&l, npy_bytes(&[3i64, 9], &[2])).unwrap();
+        assert_eq!(read_labels(&l).unwrap(), vec![3, 9]);
+
+        std::fs::write(&p, npy_bytes(&x, &[4, 392])).unwrap();
+        assert!(read_images(&p).unwrap_err().to_string().contains("expected C-order [n, 28, 28]"));
+        let big: Vec<f32> = x.iter().map(|v| v * 255.0).collect();
+        std::fs::write(&p, npy_bytes(&big, &[2, 784])).unwrap();
+        let e = read_images(&p).unwrap_err().to_string();
+        assert!(e.contains("s.npy") && e.contains("outside [0, 1]"), "{e}");
+        std::fs::write(&p, b"not numpy").unwrap();
+        assert!(read_images(&p).unwrap_err().to_string().contains("not a valid .npy"));
+        std::fs::write(&l, npy_bytes(&[12i64], &[1])).unwrap();
+        assert!(read_labels(&l).unwrap_err().to_string().contains("label 12"));
+    }
+
+    #[test]
+    fn png_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..3u8 {
+            image::GrayImage::from_pixel(28, 28, image::Luma([i * 100])).save(dir.path().join(format!("{i}.png"))).unwrap();
+        }
+        let x = read_images(dir.path()).unwrap();
+        assert_eq!(x.len(), 3 * PIXELS);
+        assert!((x[2 * PIXELS] - 200.0 / 255.0).abs() < 1e-6);
+        image::GrayImage::new(32, 32).save(dir.path().join("z.png")).unwrap();
+        assert!(read_images(dir.path()).unwrap_err().to_string().contains("z.png"));
+    }
+}

@@ -1,0 +1,120 @@
+//! DCGAN-style convolutional generator and discriminator (Radford et al. 2016) for square images
+//! whose side is a multiple of 4 (28x28 MNIST, 32x32): strided (transposed) convolutions,
+//! batch norm, ReLU in the generator, leaky ReLU (0.2) in the discriminator. The same networks as
+//! bench/gan_torch.py.
+//!
+//! Both take an optional condition vector (a one-hot class) by concatenation: onto `z` in the
+//! generator, onto the flattened convolutional features in the discriminator.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::{leaky_relu, relu};
+use burn::tensor::{Device, Tensor};
+
+/// Channels of the first discriminator / last generator convolution; the other has twice as many.
+pub const CHANNELS: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct DcganConfig {
+    /// Image side (a multiple of 4); the networks work at side/4 and side/2 inside.
+    pub side: usize,
+    pub latent_dim: usize,
+    /// Width of the condition vector (0: unconditional).
+    pub cond_dim: usize,
+}
+
+/// `[z, c] -> fc -> 2C x s/4 x s/4 -> BN, ReLU -> convT -> C x s/2 x s/2 -> BN, ReLU -> convT -> 1 x s x s`.
+#[derive(Module, Debug)]
+pub struct ConvGenerator {
+    fc: Linear,
+    bn0: BatchNorm,
+    up1: ConvTranspose2d,
+    bn1: BatchNorm,
+    up2: ConvTranspose2d,
+    #[module(skip)]
+    base: usize,
+}
+
+/// `x -> conv s2 -> C x s/2 -> LReLU -> conv s2 -> 2C x s/4 -> BN, LReLU -> [flatten, c] -> fc -> logit`.
+#[derive(Module, Debug)]
+pub struct ConvDiscriminator {
+    down1: Conv2d,
+    down2: Conv2d,
+    bn2: BatchNorm,
+    fc: Linear,
+    #[module(skip)]
+    side: usize,
+}
+
+impl DcganConfig {
+    pub fn generator(&self, device: &Device) -> ConvGenerator {
+        let base = self.side / 4;
+        let up = |c: [usize; 2]| ConvTranspose2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).init(device);
+        ConvGenerator {
+            fc: LinearConfig::new(self.latent_dim + self.cond_dim, 2 * CHANNELS * base * base).init(device),
+            bn0: BatchNormConfig::new(2 * CHANNELS).init(device),
+            up1: up([2 * CHANNELS, CHANNELS]),
+            bn1: BatchNormConfig::new(CHANNELS).init(device),
+            up2: up([CHANNELS, 1]),
+            base,
+        }
+    }
+
+    pub fn discriminator(&self, device: &Device) -> ConvDiscriminator {
+        let base = self.side / 4;
+        let down = |c: [usize; 2]| {
+            Conv2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
+        };
+        ConvDiscriminator {
+            down1: down([1, CHANNELS]),
+            down2: down([CHANNELS, 2 * CHANNELS]),
+            bn2: BatchNormConfig::new(2 * CHANNELS).init(device),
+            fc: LinearConfig::new(2 * CHANNELS * base * base + self.cond_dim, 1).init(device),
+            side: self.side,
+        }
+    }
+}
+
+impl ConvGenerator {
+    /// `[N, latent + cond] -> [N, side * side]` (before any output squashing).
+    pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
+        let (n, b) = (zc.dims()[0], self.base);
+        let h: Tensor<4> = self.fc.forward(zc).reshape([n, 2 * CHANNELS, b, b]);
+        let h = relu(self.bn0.forward(h));
+        let h = relu(self.bn1.forward(self.up1.forward(h)));
+        self.up2.forward(h).reshape([n, 16 * b * b])
+    }
+}
+
+impl ConvDiscriminator {
+    /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]`.
+    pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        let (n, s) = (x.dims()[0], self.side);
+        let h = leaky_relu(self.down1.forward(x.reshape([n, 1, s, s])), 0.2);
+        let h = leaky_relu(self.bn2.forward(self.down2.forward(h)), 0.2);
+        let h = h.reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
+        self.fc.forward(match c {
+            Some(c) => Tensor::cat(vec![h, c], 1),
+            None => h,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_for_28_and_32_pixel_images_with_and_without_a_condition() {
+        let dev = crate::testing::device();
+        for (side, cond) in [(28, 0), (32, 0), (28, 10), (32, 10)] {
+            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond };
+            let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
+            let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
+            assert_eq!(x.dims(), [3, side * side]);
+            let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
+            assert_eq!(d.forward(x, c).dims(), [3, 1]);
+        }
+    }
+}
