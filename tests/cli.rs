@@ -156,3 +156,47 @@ fn sigkill_mid_run_then_resume_ends_bit_identical() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(model_digest(&full), model_digest(&cut), "killed at step {killed_at}");
 }
+
+#[test]
+fn classifier_metrics_on_a_run_and_on_sample_files_and_no_mixed_fingerprints() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let (clf_a, clf_b, run) = (p("a.safetensors"), p("b.safetensors"), p("cgan"));
+    for (clf, seed) in [(&clf_a, "0"), (&clf_b, "1")] {
+        let o = unigen(&["classifier", "train", "--data-dir", &small(), "--epochs", "2", "--seed", seed, "--out", clf]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("fingerprint"), "{}", text(&o));
+    }
+    let o = unigen(&[
+        "train", "cgan", "--data-dir", &small(), "--out", &run, "--quiet",
+        "--set", "epochs=1", "--set", "hidden=[32]", "--set", "latent_dim=4", "--set", "batch_size=50",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // Without a classifier a GAN on images has nothing to score: say how to get one.
+    let o = unigen(&["eval", &run]);
+    assert!(!o.status.success() && text(&o).contains("unigen classifier train"), "{}", text(&o));
+
+    let o = unigen(&["eval", &run, "--classifier", &clf_a, "--samples", "200", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["inception_score", "inception_score_std", "frechet_distance", "precision", "recall", "conditional_accuracy", "classifier_fingerprint"] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["protocol"]["samples"], 200);
+    assert_eq!(v["protocol"]["classifier_fingerprint"], v["classifier_fingerprint"]);
+
+    // The same metrics on a file of samples, scored by the other classifier.
+    let npy = p("s.npy");
+    let o = unigen(&["sample", &run, "--n", "40", "--npy", &npy, "--out", &p("s.png")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["eval", &npy, "--labels", &p("s.labels.npy"), "--classifier", &clf_b, "--data-dir", &small(), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let w: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(w["conditional_accuracy"].is_number(), "{w}");
+    assert_ne!(v["classifier_fingerprint"], w["classifier_fingerprint"]);
+    let o = unigen(&["compare", &run, &p("s.eval.json")]);
+    assert!(!o.status.success() && text(&o).contains("not comparable"), "{}", text(&o));
+    let o = unigen(&["compare", &run]);
+    assert!(o.status.success() && text(&o).contains("inception_score"), "{}", text(&o));
+}
