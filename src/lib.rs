@@ -8,11 +8,11 @@
 //!
 //! Module map:
 //! - [`data`]: MNIST IDX files, the 2-D toy mixtures, subsets, binarisation, `data fetch`.
-//! - [`nets`]: networks (MLP); networks are not models.
+//! - [`nets`]: networks (MLP, the DCGAN pair); networks are not models.
 //! - [`objectives`]: the shared terms every objective is assembled from.
 //! - [`models`]: networks + objective, one file per model family.
 //! - [`train`]: the training loop and atomic checkpoints.
-//! - [`eval`]: test bounds (and, later, the sample metrics).
+//! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
 //! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
 
 pub mod backend;

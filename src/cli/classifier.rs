@@ -56,8 +56,7 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
                 None => classifier::default_path()?,
             };
             // Score before saving, so the file records how good it is.
-            let scored = classifier::Reference { model, fingerprint: String::new(), path: out.clone(), meta: BTreeMap::new() };
-            let outputs = scored.classify(&test.x, &device);
+            let outputs = model.classify(&test.x, &device);
             let accuracy = outputs.accuracy(&test.labels);
             let (is_mean, is_std) = inception_score(&outputs.log_probs, CLASSES, SPLITS);
             let meta: BTreeMap<String, String> = [
@@ -72,7 +71,7 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-            let fingerprint = classifier::save(&scored.model, &out, &meta).with_context(|| format!("saving {}", out.display()))?;
+            let fingerprint = classifier::save(&model, &out, &meta).with_context(|| format!("saving {}", out.display()))?;
             println!("{}", out.display());
             println!("  fingerprint {fingerprint}");
             println!("  test accuracy {:.2}% on {} digits", 100.0 * accuracy, test.len());

@@ -108,6 +108,10 @@ fn image_report(s: &ImageScores, reference: &Reference, real: &str, result: &mut
 }
 
 fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> {
+    anyhow::ensure!(
+        a.labels.is_none() && a.data_dir.is_none(),
+        "--labels and --data-dir are for sample files; a run directory knows its model and data"
+    );
     let device = backend.device()?;
     let (spec, trained, meta) = load_trained(&a.target, &device).with_context(|| format!("loading {}", a.target.display()))?;
     let mut result = json!({
@@ -154,8 +158,8 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         match load_classifier(a, &device) {
             Ok(reference) => {
                 let real = data::load(&spec.data, Split::Test, 0, 0)?;
-                let labels = balanced_labels(a.samples, trained.classes());
-                let fake = trained.sample_classes(&spec, a.samples, &labels, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+                let fake = trained.sample(&spec, a.samples, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+                let labels = balanced_labels(a.samples, trained.classes()); // the classes `sample` generated
                 let s = images::score(&reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), &device);
                 protocol.insert("sample_seed".into(), json!(EVAL_SEED));
                 if !labels.is_empty() {

@@ -37,8 +37,8 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device), &out)?;
     println!("{}", out.display());
     if let Some(npy) = a.npy {
-        let labels = balanced_labels(a.n, model.classes());
-        let x = model.sample_classes(&spec, a.n, &labels, &mut stream(a.seed, Purpose::Sample, u64::MAX - 1), &device);
+        let x = model.sample(&spec, a.n, &mut stream(a.seed, Purpose::Sample, u64::MAX - 1), &device);
+        let labels = balanced_labels(a.n, model.classes()); // the classes `sample` generated
         let shape: Vec<u64> = if spec.data.toy().is_some() { vec![a.n as u64, 2] } else { vec![a.n as u64, SIDE as u64, SIDE as u64] };
         write_atomic(&npy, &npy_bytes(&x, &shape))?;
         println!("{}", npy.display());

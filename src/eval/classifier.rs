@@ -66,6 +66,19 @@ impl Classifier {
     pub fn logits(&self, features: Tensor<2>) -> Tensor<2> {
         self.fc2.forward(features)
     }
+
+    /// Runs the classifier over `x: [n, 784]` (pixels in [0, 1]) in chunks.
+    pub fn classify(&self, x: &[f32], device: &Device) -> Outputs {
+        let d = SIDE * SIDE;
+        let n = x.len() / d;
+        let (mut log_probs, mut features) = (Vec::with_capacity(n * CLASSES), Vec::with_capacity(n * FEATURES));
+        for chunk in x.chunks(CHUNK * d) {
+            let f = self.features(tensor(chunk.to_vec(), [chunk.len() / d, d], device));
+            log_probs.extend(host(log_softmax(self.logits(f.clone()), 1)));
+            features.extend(host(f));
+        }
+        Outputs { n, log_probs, features }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -177,17 +190,9 @@ pub struct Reference {
 }
 
 impl Reference {
-    /// Runs the classifier over `x: [n, 784]` (pixels in [0, 1]) in chunks.
+    /// [`Classifier::classify`] with this classifier.
     pub fn classify(&self, x: &[f32], device: &Device) -> Outputs {
-        let d = SIDE * SIDE;
-        let n = x.len() / d;
-        let (mut log_probs, mut features) = (Vec::with_capacity(n * CLASSES), Vec::with_capacity(n * FEATURES));
-        for chunk in x.chunks(CHUNK * d) {
-            let f = self.model.features(tensor(chunk.to_vec(), [chunk.len() / d, d], device));
-            log_probs.extend(host(log_softmax(self.model.logits(f.clone()), 1)));
-            features.extend(host(f));
-        }
-        Outputs { n, log_probs, features }
+        self.model.classify(x, device)
     }
 
     /// The short form printed beside scores.
@@ -230,7 +235,7 @@ pub fn save(model: &Classifier, path: &Path, meta: &BTreeMap<String, String>) ->
 pub fn load(path: &Path, device: &Device) -> Result<Reference> {
     if !path.exists() {
         return Err(Error::Invalid(format!(
-            "no reference classifier at {}: run `unigen classifier train` once (about 5 minutes on 2 cores), \
+            "no reference classifier at {}: run `unigen classifier train` once, \
              or pass --classifier FILE",
             path.display()
         )));
