@@ -5,7 +5,10 @@
 # generator loss, one epoch (937 iterations) per run: the CPU budget of this machine.
 # Unconditional models are scored after 312, 624 and 937 iterations (the curve of IS over
 # training); conditional ones after 937. Each score: `unigen eval` on 10,000 samples against the
-# 10,000 MNIST test digits with the reference classifier.
+# 10,000 MNIST test digits with the reference classifier, run on a copy of the run directory
+# taken at that iteration (runs/NAME@ITER), so training never waits for scoring.
+# Several copies of this script may run at once (e.g. one per seed): each run is claimed with a
+# lock directory first.
 set -euo pipefail
 mnist=${1:?MNIST directory}; shift
 seeds=${*:-0 1 2}
@@ -15,15 +18,22 @@ common=(--data-dir "$mnist" --set network=dcgan --set batch_size=64 --set latent
 for s in $seeds; do
   for model in gan iwgan cgan iwcgan; do
     name="$model-dcgan-s$s"
+    mkdir "runs/logs/$name.lock" 2>/dev/null || continue
     case $model in *cgan) stops=(937) ;; *) stops=(312 624 937) ;; esac
     for stop in "${stops[@]}"; do
-      [ -f "runs/logs/$name.it$stop.json" ] && continue
+      [ -d "runs/$name@$stop" ] && continue
       [ -f "runs/$name/checkpoint.safetensors" ] && resume=--resume || resume=
       /usr/bin/time -f "%e s wall (train to $stop)" "$bin" train "$model" --seed "$s" "${common[@]}" \
         --out "runs/$name" --stop-after-steps "$stop" $resume 2>>"runs/logs/$name.log"
-      # WAIT_FOR: a `unigen classifier train` log; score only once the classifier is saved.
-      while [ -n "${WAIT_FOR:-}" ] && ! grep -q fingerprint "$WAIT_FOR"; do sleep 30; done
-      /usr/bin/time -f "%e s wall (eval at $stop)" "$bin" eval "runs/$name" --json >"runs/logs/$name.it$stop.json" 2>>"runs/logs/$name.log"
+      cp -r "runs/$name" "runs/$name@$stop.tmp" && mv "runs/$name@$stop.tmp" "runs/$name@$stop"
     done
   done
+done
+# Scoring, once the classifier exists (WAIT_FOR: a `unigen classifier train` log to wait on).
+while [ -n "${WAIT_FOR:-}" ] && ! grep -q fingerprint "$WAIT_FOR"; do sleep 30; done
+for snap in runs/*-dcgan-s*@*; do
+  name=$(basename "$snap"); json="runs/logs/${name/@/.it}.json"
+  [ -s "$json" ] && continue
+  /usr/bin/time -f "%e s wall (eval $name)" "$bin" eval "$snap" --json >"$json.tmp" 2>>"runs/logs/${name%@*}.log"
+  mv "$json.tmp" "$json"
 done
