@@ -34,6 +34,9 @@ fn the_classifier_learns_digits_and_the_metrics_tell_real_from_noise() {
     assert!(real.frechet_distance * 5.0 < fake.frechet_distance, "FD real {} noise {}", real.frechet_distance, fake.frechet_distance);
     assert!(real.recall > 0.5 && fake.recall < 0.1, "recall real {} noise {}", real.recall, fake.recall);
     assert_eq!(real.classifier_fingerprint, fingerprint);
+    // Seeded: the same settings give the same weights, so the same fingerprint.
+    let again = classifier::train(&train, &TrainSettings { epochs: 4, ..Default::default() }, &device, |_, _| {}).unwrap();
+    assert_eq!(classifier::save(&again, &dir.path().join("again.safetensors"), &Default::default()).unwrap(), fingerprint);
     // Conditional accuracy: the true labels of real digits score the classifier's accuracy.
     let labelled = images::score(&reference, a, b, Some(&test.labels[test.len() / 2..]), &device);
     assert!(labelled.conditional_accuracy.unwrap() > 0.7);
