@@ -28,7 +28,10 @@ use unigen::models::ModelKind;
                   unigen data fetch mnist\n  \
                   unigen train vae --data mnist --out runs/vae\n  \
                   unigen eval runs/vae\n  \
-                  unigen sample runs/vae --out vae.png"
+                  unigen sample runs/vae --out vae.png\n  \
+                  unigen classifier train              # once, for the image metrics\n  \
+                  unigen train gan --data mnist --set network=dcgan --out runs/gan\n  \
+                  unigen eval runs/gan                 # inception score, Fréchet distance, precision/recall"
 )]
 pub struct Cli {
     /// Where tensors live: the pure-Rust CPU backend, or a GPU backend compiled in with a cargo feature.
@@ -47,6 +50,7 @@ pub enum Command {
         unigen train vae --data-dir ../shared/data/mnist --set train_fraction=0.1 --seed 2\n  \
         unigen train iwgan --data ring8 --set epochs=40\n  \
         unigen train gan --data-dir ../shared/data/mnist --set generator_form=saturating\n  \
+        unigen train iwcgan --data mnist --set network=dcgan --set latent_dim=100\n  \
         unigen train vae --data ring8 --config my.toml\n  \
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
@@ -54,8 +58,10 @@ pub enum Command {
         pictures/reconstructions_NNN.png.\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
-    /// Draw samples from a trained run into a PNG.
-    #[command(after_help = "Example:\n  unigen sample runs/vae --n 100 --out samples.png")]
+    /// Draw samples from a trained run into a PNG (conditional models: one row per class), and
+    /// optionally a .npy array.
+    #[command(after_help = "Examples:\n  unigen sample runs/vae --n 100 --out samples.png\n  \
+        unigen sample runs/cgan --n 100 --npy cgan.npy   # also cgan.labels.npy; `unigen eval cgan.npy --labels cgan.labels.npy`")]
     Sample(sample::Args),
     /// Score a run or a file of samples: test ELBO and L_k (models with an encoder); inception
     /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D data).
