@@ -13,9 +13,11 @@
 //! - [`models`]: networks + objective, one file per model family.
 //! - [`train`]: the training loop and atomic checkpoints.
 //! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
+//! - [`bench`]: timing the real training steps against PyTorch.
 //! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
 
 pub mod backend;
+pub mod bench;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -1,5 +1,6 @@
 //! The command line: clap types here, one file per command. The only home of `anyhow`.
 
+mod bench;
 mod classifier;
 mod compare;
 mod data;
@@ -73,6 +74,11 @@ pub enum Command {
         The result, with its protocol (samples, seeds, splits, k, classifier fingerprint), is also\n\
         written to RUN_DIR/eval.json (or FILE.eval.json beside a sample file).")]
     Eval(eval::Args),
+    /// Time the real training steps (VAE, IWAE k=5, MLP GAN, DCGAN) and the classifier's forward pass.
+    #[command(after_help = "Examples:\n  unigen bench                     # all workloads\n  \
+        unigen bench dcgan --steps 20 --json\n\n\
+        bench/compare.sh runs the same workloads in PyTorch (bench/torch_steps.py) and prints the ratios.")]
+    Bench(bench::Args),
     /// Stored `unigen eval` results side by side; refuses results scored with different classifiers.
     #[command(after_help = "Example:\n  unigen compare runs/gan-s0 runs/iwgan-s0 samples.eval.json")]
     Compare(compare::Args),
@@ -113,6 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval::run(a, cli.backend),
         Command::Data(c) => data::run(c),
         Command::Compare(a) => compare::run(a),
+        Command::Bench(a) => bench::run(a, cli.backend),
         Command::Classifier(c) => classifier::run(c, cli.backend),
         Command::Demo(a) => demo::run(a, cli.backend),
     }

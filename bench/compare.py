@@ -1,0 +1,30 @@
+"""unigen vs PyTorch on the same training steps, interleaved in one session.
+
+Usage: python3 bench/compare.py PYTHON_WITH_TORCH [REPS] [WORKLOAD...]
+Runs `unigen bench W --json` and `PYTHON bench/torch_steps.py W` alternately, REPS times per
+workload, and prints a markdown table: median examples/s of each (over the reps' medians) and
+the ratio unigen / PyTorch. UNIGEN (default target/release/unigen) picks the binary.
+"""
+import json, os, statistics, subprocess, sys
+
+py = sys.argv[1]
+reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+workloads = sys.argv[3:] or ["vae", "iwae5", "mlp_gan", "dcgan", "classifier"]
+unigen = os.environ.get("UNIGEN", "target/release/unigen")
+steps = {"dcgan": "10", "classifier": "10"}
+
+rows = []
+for w in workloads:
+    ours, theirs = [], []
+    for _ in range(reps):
+        n = steps.get(w, "30")
+        out = subprocess.run([unigen, "bench", w.replace("_", "-"), "--json", "--steps", n], check=True, capture_output=True, text=True).stdout
+        ours.append(json.loads(out)["median_examples_per_s"])
+        out = subprocess.run([py, "bench/torch_steps.py", w, "5", n, "3", "2"], check=True, capture_output=True, text=True).stdout
+        theirs.append(json.loads(out)["median_examples_per_s"])
+        print(f"{w}: unigen {ours[-1]:.0f}, torch {theirs[-1]:.0f} examples/s", file=sys.stderr)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    rows.append(f"| {w} | {a:.0f} ({', '.join(f'{x:.0f}' for x in ours)}) | {b:.0f} ({', '.join(f'{x:.0f}' for x in theirs)}) | {a / b:.2f} |")
+print("| workload | unigen examples/s (reps) | PyTorch examples/s (reps) | ratio |")
+print("|---|---|---|---|")
+print("\n".join(rows))

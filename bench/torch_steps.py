@@ -1,0 +1,117 @@
+"""PyTorch twins of `unigen bench`'s workloads: the same networks, batch sizes, losses and
+optimisers as unigen's training steps (src/bench.rs), on 8 fixed batches of Bernoulli(1/2)
+pixels, every loss read back (as unigen does for its NaN check).
+
+Usage: python bench/torch_steps.py WORKLOAD [WARMUP STEPS BLOCKS THREADS]
+WORKLOAD: vae | iwae5 | mlp_gan | dcgan | classifier. Prints one JSON object like
+`unigen bench --json`: steps per second of each timed block and the median.
+"""
+import json, math, statistics, sys, time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+work = sys.argv[1]
+warmup, steps, blocks, threads = (int(a) for a in (sys.argv[2:6] + ["5", "30", "3", "2"][len(sys.argv) - 2:]))
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+
+def mlp(widths, act):
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+class Reshape(nn.Module):
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
+batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500}[work]
+gan = work in ("mlp_gan", "dcgan")
+pool = [torch.bernoulli(torch.full((batch, 784), 0.5)) * (2 if gan else 1) - (1 if gan else 0) for _ in range(8)]
+
+if work in ("vae", "iwae5"):
+    k = 5 if work == "iwae5" else 1
+    enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
+    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
+
+    def step(i):
+        x = pool[i % 8]
+        h = enc(x)
+        mu, lv = h[:, :50], h[:, 50:]
+        eps = torch.randn(k, batch, 50)
+        z = mu + eps * torch.exp(0.5 * lv)
+        logits = dec(z.reshape(k * batch, 50)).reshape(k, batch, 784)
+        log_px = -F.binary_cross_entropy_with_logits(logits, x.expand(k, batch, 784), reduction="none").sum(2)
+        if k == 1:
+            kl = -0.5 * (1 + lv - mu * mu - lv.exp()).sum(1)
+            loss = -(log_px.mean(0) - kl).mean()
+        else:
+            log_pz = -0.5 * (z * z + math.log(2 * math.pi)).sum(2)
+            log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
+            log_w = log_px + log_pz - log_qz
+            loss = -(torch.logsumexp(log_w, 0) - math.log(k)).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+elif gan:
+    if work == "mlp_gan":
+        g = nn.Sequential(mlp([100, 256, 512, 784], nn.ReLU), nn.Tanh())
+        d = mlp([784, 512, 256, 1], lambda: nn.LeakyReLU(0.2))
+    else:
+        g = nn.Sequential(nn.Linear(100, 128 * 7 * 7), Reshape(128, 7, 7), nn.BatchNorm2d(128), nn.ReLU(),
+                          nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(), Reshape(784))
+        d = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+                          nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+    def step(i):
+        x = pool[i % 8]
+        fake = g(torch.randn(batch, 100)).detach()
+        d_loss = F.softplus(-d(x)).mean() + F.softplus(d(fake)).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.softplus(-d(g(torch.randn(batch, 100)))).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        g_loss.item()
+        return d_loss.item()
+else:
+    net = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(64 * 7 * 7, 128), nn.ReLU())
+    head = nn.Linear(128, 10)
+
+    @torch.no_grad()
+    def step(i):
+        f = net(pool[i % 8])
+        log_p = F.log_softmax(head(f), 1)
+        return float(log_p[0, 0])
+
+last = float("nan")
+for i in range(warmup):
+    last = step(i)
+rates = []
+for _ in range(blocks):
+    t = time.perf_counter()
+    for i in range(steps):
+        last = step(i)
+    rates.append(steps / (time.perf_counter() - t))
+med = statistics.median(rates)
+print(json.dumps({"workload": work, "batch": batch, "steps_per_s": rates, "median_steps_per_s": med,
+                  "median_examples_per_s": med * batch, "last_loss": last, "threads": torch.get_num_threads()}))

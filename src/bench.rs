@@ -1,0 +1,172 @@
+//! Timing unigen's real training steps: the same `Trainer::step` that `unigen train` runs, on
+//! fixed random batches, so the figures compare with PyTorch running the identical models
+//! (`bench/torch_steps.py`). Workloads and shapes follow the framework bake-off that chose the
+//! stack (DEVELOPERS.md): an MLP VAE at batch 128, an MLP GAN and a DCGAN at batch 64, the VAE
+//! as an IWAE with k = 5, and the reference classifier's forward pass as the metrics use it.
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+use serde::Serialize;
+
+use crate::config::{DataKind, Network, TrainConfig};
+use crate::data::DataSource;
+use crate::data::idx::SIDE;
+use crate::eval::classifier::Classifier;
+use crate::host::tensor;
+use crate::models::ModelKind;
+use crate::rng::{Purpose, stream};
+use crate::error::{Error, Result};
+use crate::train::{GanTrainer, NonFiniteTerm, RunSpec, Trainer, VaeTrainer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Workload {
+    /// VAE 784-512-512-50 (ReLU, Bernoulli), batch 128, Adam: one step.
+    Vae,
+    /// The same network trained on L_5 (IWAE, k = 5), batch 128: one step.
+    Iwae5,
+    /// GAN, G 100-256-512-784, D 784-512-256-1, batch 64: one D step and one G step.
+    MlpGan,
+    /// GAN with the DCGAN pair (network = dcgan), z of 100, batch 64: one D step and one G step.
+    Dcgan,
+    /// The reference classifier's forward pass (features and log-probabilities) on 500 images.
+    Classifier,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 5] = [Workload::Vae, Workload::Iwae5, Workload::MlpGan, Workload::Dcgan, Workload::Classifier];
+
+    pub fn batch(self) -> usize {
+        match self {
+            Workload::Vae | Workload::Iwae5 => 128,
+            Workload::MlpGan | Workload::Dcgan => 64,
+            Workload::Classifier => 500,
+        }
+    }
+
+    /// The run a training workload comes from (its data is never read: batches are random).
+    fn spec(self) -> RunSpec {
+        let model = match self {
+            Workload::Vae | Workload::Classifier => ModelKind::Vae,
+            Workload::Iwae5 => ModelKind::Iwae,
+            Workload::MlpGan | Workload::Dcgan => ModelKind::Gan,
+        };
+        let mut config = TrainConfig::default_for(DataKind::Images, model.family());
+        config.batch_size = self.batch();
+        match self {
+            Workload::Vae | Workload::Iwae5 | Workload::Classifier => config.hidden = vec![512, 512],
+            Workload::MlpGan | Workload::Dcgan => {
+                config.latent_dim = 100;
+                config.hidden = vec![256, 512];
+            }
+        }
+        if self == Workload::Iwae5 {
+            config.k = 5;
+        }
+        if self == Workload::Dcgan {
+            config.network = Network::Dcgan;
+        }
+        RunSpec { model, seed: 0, data: DataSource::Mnist { dir: "-".into() }, config }
+    }
+}
+
+/// Steps per second of each timed block, and their median.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub workload: Workload,
+    pub batch: usize,
+    pub steps_per_s: Vec<f64>,
+    pub median_steps_per_s: f64,
+    pub median_examples_per_s: f64,
+    /// The loss after the last step, as a check that the step computed something.
+    pub last_loss: f64,
+}
+
+/// Runs `warmup` steps, then `blocks` timed blocks of `steps` steps each, on 8 fixed batches of
+/// Bernoulli(1/2) pixels (scaled to [-1, 1] for GANs). `device` is the plain (non-autodiff) device.
+pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &Device) -> Result<Timing> {
+    let b = w.batch();
+    let spec = w.spec();
+    let gan = matches!(w, Workload::MlpGan | Workload::Dcgan);
+    let pool: Vec<Vec<f32>> = (0..8u64)
+        .map(|i| {
+            let mut rng = stream(0, Purpose::Binarize, i);
+            (0..b * SIDE * SIDE)
+                .map(|_| {
+                    let bit = rand::Rng::random_bool(&mut rng, 0.5) as u8 as f32;
+                    if gan { 2.0 * bit - 1.0 } else { bit }
+                })
+                .collect()
+        })
+        .collect();
+    let mut step: Box<dyn FnMut(usize) -> Result<f64>> = match w {
+        Workload::Classifier => {
+            let model = Classifier::new(device);
+            Box::new(move |i| {
+                Ok(model.classify(&pool[i % 8], device).log_probs[0] as f64)
+            })
+        }
+        _ => {
+            let ad = device.clone().autodiff();
+            let mut trainer: Option<Box<dyn DynTrainer>> = Some(if gan {
+                Box::new(crate::train::seeded(0, &ad, || GanTrainer::new(&spec, &ad)))
+            } else {
+                Box::new(crate::train::seeded(0, &ad, || VaeTrainer::new(&spec, &ad)))
+            });
+            Box::new(move |i| {
+                let x = tensor(pool[i % 8].clone(), [b, SIDE * SIDE], &ad);
+                let (t, loss) = trainer
+                    .take()
+                    .expect("trainer present")
+                    .step(x, &mut stream(0, Purpose::Eps, i as u64))
+                    .map_err(|e| Error::NonFinite { step: i as u64, epoch: 0, term: e.term.into(), value: e.value })?;
+                trainer = Some(t);
+                Ok(loss)
+            })
+        }
+    };
+    let mut last_loss = f64::NAN;
+    for i in 0..warmup {
+        last_loss = step(i)?;
+    }
+    let mut steps_per_s = Vec::with_capacity(blocks);
+    for _ in 0..blocks {
+        let started = Instant::now();
+        for i in 0..steps {
+            last_loss = step(i)?;
+        }
+        steps_per_s.push(steps as f64 / started.elapsed().as_secs_f64());
+    }
+    let mut sorted = steps_per_s.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    Ok(Timing { workload: w, batch: b, steps_per_s, median_steps_per_s: median, median_examples_per_s: median * b as f64, last_loss })
+}
+
+/// A trainer behind a box, stepping on an unlabelled batch and returning its first loss.
+trait DynTrainer {
+    fn step(self: Box<Self>, x: burn::tensor::Tensor<2>, noise: &mut rand_chacha::ChaCha8Rng) -> std::result::Result<(Box<dyn DynTrainer>, f64), NonFiniteTerm>;
+}
+
+impl<T: Trainer + 'static> DynTrainer for T {
+    fn step(self: Box<Self>, x: burn::tensor::Tensor<2>, noise: &mut rand_chacha::ChaCha8Rng) -> std::result::Result<(Box<dyn DynTrainer>, f64), NonFiniteTerm> {
+        let (t, losses) = Trainer::step(*self, x, &[], noise)?;
+        Ok((Box::new(t), losses[0].1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_workload_steps_and_reports() {
+        let dev = crate::testing::device();
+        for w in Workload::ALL {
+            let t = time(w, 1, 1, 1, &dev).unwrap();
+            assert_eq!(t.steps_per_s.len(), 1);
+            assert!(t.median_steps_per_s > 0.0 && t.last_loss.is_finite(), "{w:?}: {t:?}");
+        }
+    }
+}
