@@ -1,7 +1,7 @@
 //! DCGAN-style convolutional generator and discriminator (Radford et al. 2016) for square images
 //! whose side is a multiple of 4 (28x28 MNIST, 32x32): strided (transposed) convolutions,
 //! batch norm, ReLU in the generator, leaky ReLU (0.2) in the discriminator. The same networks as
-//! bench/gan_torch.py.
+//! `dcgan` in bench/torch_steps.py.
 //!
 //! Both take an optional condition vector (a one-hot class) by concatenation: onto `z` in the
 //! generator, onto the flattened convolutional features in the discriminator.
