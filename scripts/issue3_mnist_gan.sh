@@ -8,7 +8,7 @@
 # 10,000 MNIST test digits with the reference classifier, run on a copy of the run directory
 # taken at that iteration (runs/NAME@ITER), so training never waits for scoring.
 # Several copies of this script may run at once (e.g. one per seed): each run is claimed with a
-# lock directory first.
+# lock directory first. MODELS picks the models (default: gan iwgan cgan iwcgan).
 set -euo pipefail
 mnist=${1:?MNIST directory}; shift
 seeds=${*:-0 1 2}
@@ -16,9 +16,9 @@ bin=${UNIGEN:-target/release/unigen}
 mkdir -p runs/logs
 common=(--data-dir "$mnist" --set network=dcgan --set batch_size=64 --set latent_dim=100 --set epochs=1 --set checkpoint_every=312 --quiet)
 for s in $seeds; do
-  for model in gan iwgan cgan iwcgan; do
+  for model in ${MODELS:-gan iwgan cgan iwcgan}; do
     name="$model-dcgan-s$s"
-    mkdir "runs/logs/$name.lock" 2>/dev/null || continue
+    mkdir "runs/logs/$name.claim" 2>/dev/null || continue
     case $model in *cgan) stops=(937) ;; *) stops=(312 624 937) ;; esac
     for stop in "${stops[@]}"; do
       [ -d "runs/$name@$stop" ] && continue
@@ -32,6 +32,7 @@ done
 # Scoring, once the classifier exists (WAIT_FOR: a `unigen classifier train` log to wait on).
 while [ -n "${WAIT_FOR:-}" ] && ! grep -q fingerprint "$WAIT_FOR"; do sleep 30; done
 for snap in runs/*-dcgan-s*@*; do
+  [ -f "$snap/checkpoint.safetensors" ] || continue
   name=$(basename "$snap"); json="runs/logs/${name/@/.it}.json"
   [ -s "$json" ] && continue
   /usr/bin/time -f "%e s wall (eval $name)" "$bin" eval "$snap" --json >"$json.tmp" 2>>"runs/logs/${name%@*}.log"
