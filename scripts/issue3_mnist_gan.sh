@@ -8,7 +8,8 @@
 # 10,000 MNIST test digits with the reference classifier, run on a copy of the run directory
 # taken at that iteration (runs/NAME@ITER), so training never waits for scoring.
 # Several copies of this script may run at once (e.g. one per seed): each run is claimed with a
-# lock directory first. MODELS picks the models (default: gan iwgan cgan iwcgan).
+# lock directory first. MODELS picks the models (default: gan iwgan cgan iwcgan); TAG is added to
+# the run names (the IW-CGAN runs with class-wise weights used TAG=-classwise).
 set -euo pipefail
 mnist=${1:?MNIST directory}; shift
 seeds=${*:-0 1 2}
@@ -17,7 +18,7 @@ mkdir -p runs/logs
 common=(--data-dir "$mnist" --set network=dcgan --set batch_size=64 --set latent_dim=100 --set epochs=1 --set checkpoint_every=312 --quiet)
 for s in $seeds; do
   for model in ${MODELS:-gan iwgan cgan iwcgan}; do
-    name="$model-dcgan-s$s"
+    name="$model${TAG:-}-dcgan-s$s"
     mkdir "runs/logs/$name.claim" 2>/dev/null || continue
     case $model in *cgan) stops=(937) ;; *) stops=(312 624 937) ;; esac
     for stop in "${stops[@]}"; do

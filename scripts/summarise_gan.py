@@ -39,7 +39,8 @@ def mnist():
     print("| model | iterations | seeds | inception score | Fréchet distance | precision | recall | conditional accuracy |")
     print("|---|---|---|---|---|---|---|---|")
     fps = set()
-    for model in ["gan", "iwgan", "cgan", "iwcgan"]:
+    labels = {"iwcgan": "IWCGAN (batch-wide weights)", "iwcgan-classwise": "IWCGAN (class-wise weights)"}
+    for model in ["gan", "iwgan", "cgan", "iwcgan", "iwcgan-classwise"]:
         for it in [312, 624, 937]:
             files = sorted(glob.glob(f"runs/logs/{model}-dcgan-s*.it{it}.json"))
             rs = []
@@ -53,7 +54,7 @@ def mnist():
             fps |= {r["classifier_fingerprint"] for _, r in rs}
             col = lambda k, d=2: stats([r[k] for _, r in rs], digits=d)
             acc = col("conditional_accuracy", 4) if "conditional_accuracy" in rs[0][1] else "—"
-            print(f"| {model.upper()} | {it} | {', '.join(s for s, _ in rs)} | {col('inception_score')} | {col('frechet_distance', 1)} | "
+            print(f"| {labels.get(model, model.upper())} | {it} | {', '.join(s for s, _ in rs)} | {col('inception_score')} | {col('frechet_distance', 1)} | "
                   f"{col('precision', 3)} | {col('recall', 3)} | {acc} |")
     assert len(fps) <= 1, f"scores from different classifiers: {fps}"
     print(f"\nclassifier fingerprint: {', '.join(fps)}")

@@ -74,6 +74,23 @@ pub fn importance_weights(log_w: Tensor<2>) -> Tensor<2> {
     softmax(log_w.detach(), 1)
 }
 
+/// [`importance_weights`] of a conditional generator's B samples, normalised within each class:
+/// `w~_i = exp(l_i) / sum_{j: c_j = c_i} exp(l_j) * n_{c_i} / B`. Each class keeps its share
+/// `n_c / B` of the update, as with uniform weights; only the samples of one class compete.
+/// (`exp(l)` estimates `p_data(x | c) / p_g(x | c)`, a ratio between densities of the same class;
+/// normalised over the whole batch instead, the classes the discriminator rejects get almost no
+/// gradient, and an IW-CGAN trained that way collapsed.) `l: [B]`, `classes: [B, C]` one-hot.
+pub fn importance_weights_within_classes(l: Tensor<1>, classes: Tensor<2>) -> Tensor<1> {
+    let b = l.dims()[0];
+    let l = l.detach().reshape([b, 1]);
+    let e = (l.clone() - l.max().reshape([1, 1])).exp(); // [B, 1], the largest is 1: no overflow
+    let per_class = classes.clone().transpose().matmul(e.clone()); // [C, 1]: sum of e in each class
+    let counts = classes.clone().sum_dim(0).transpose(); // [C, 1]: n_c
+    let total = classes.clone().matmul(per_class); // [B, 1]
+    let share = classes.matmul(counts).div_scalar(b as f32); // [B, 1]: n_{c_i} / B
+    (e / total * share).reshape([b])
+}
+
 /// `-log q_phi(y | x)` for discriminator logits `l` (`D(x) = sigmoid(l)`): for `y = 1`
 /// `softplus(-l) = -log sigmoid(l)`, for `y = 0` `softplus(l) = -log sigmoid(-l)`. `[N] -> [N]`.
 pub fn y_nll(logits: Tensor<1>, y: bool) -> Tensor<1> {
@@ -111,7 +128,9 @@ pub enum SampleWeights {
 }
 
 /// The generator's loss on the logits of its B samples: `sum_i w_i loss_i`, `[B] -> []`.
-pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWeights) -> Tensor<1> {
+/// `classes` (`[B, C]` one-hot) for a conditional generator: importance weights are then
+/// normalised within each class.
+pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWeights, classes: Option<Tensor<2>>) -> Tensor<1> {
     let per_sample = match form {
         GeneratorForm::NonSaturating => y_nll(l_fake.clone(), true),
         // log(1 - D) = -softplus(l): minimised directly.
@@ -121,7 +140,10 @@ pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWei
         SampleWeights::Uniform => per_sample.mean(),
         SampleWeights::Importance => {
             let b = l_fake.dims()[0];
-            let w = importance_weights(l_fake.reshape([1, b])).reshape([b]);
+            let w = match classes {
+                Some(c) => importance_weights_within_classes(l_fake, c),
+                None => importance_weights(l_fake.reshape([1, b])).reshape([b]),
+            };
             (w * per_sample).sum()
         }
     }
@@ -220,9 +242,9 @@ mod tests {
     #[test]
     fn generator_forms_by_hand() {
         let l = t1(&[0.0, (3f32).ln()]);
-        let ns = generator_loss(l.clone(), GeneratorForm::NonSaturating, SampleWeights::Uniform);
+        let ns = generator_loss(l.clone(), GeneratorForm::NonSaturating, SampleWeights::Uniform, None);
         assert_close(&to_vec(ns), &[(2f32.ln() + (4f32 / 3.0).ln()) / 2.0], 1e-6);
-        let sat = generator_loss(l, GeneratorForm::Saturating, SampleWeights::Uniform);
+        let sat = generator_loss(l, GeneratorForm::Saturating, SampleWeights::Uniform, None);
         assert_close(&to_vec(sat), &[-(2f32.ln() + 4f32.ln()) / 2.0], 1e-6);
     }
 
@@ -230,7 +252,7 @@ mod tests {
     fn generator_grad(l: &[f32], weights: SampleWeights) -> Vec<f32> {
         let dev = crate::testing::device();
         let logits = Tensor::<1>::from_floats(l, &dev).require_grad();
-        let grads = generator_loss(logits.clone(), GeneratorForm::NonSaturating, weights).backward();
+        let grads = generator_loss(logits.clone(), GeneratorForm::NonSaturating, weights, None).backward();
         to_vec(logits.grad(&grads).unwrap())
     }
 
@@ -264,5 +286,30 @@ mod tests {
         let grads = (w * log_w.clone()).sum().backward();
         // d/dlog_w of sum(w~ * log_w) with w~ constant is w~ itself: no term through the softmax.
         assert_close(&to_vec(log_w.grad(&grads).unwrap().reshape([2])), &[0.25, 0.75], 1e-6);
+    }
+
+    #[test]
+    fn class_wise_importance_weights_by_hand() {
+        let dev = crate::testing::device();
+        // Classes 0, 0, 1, 2: logits ln 1, ln 3 in class 0; the others alone in their class.
+        let l = t1(&[0.0, (3f32).ln(), 5.0, -7.0]);
+        let c = crate::host::one_hot(&[0, 0, 1, 2], 3, &dev);
+        let w = to_vec(importance_weights_within_classes(l, c.clone()));
+        // Class 0 keeps 2/4 of the weight, split 1:3; single samples keep 1/4 whatever their logit.
+        assert_close(&w, &[0.125, 0.375, 0.25, 0.25], 1e-6);
+        // Equal logits: every sample 1/B, as for uniform weights.
+        assert_close(&to_vec(importance_weights_within_classes(t1(&[2.0; 4]), c)), &[0.25; 4], 1e-6);
+    }
+
+    #[test]
+    fn class_wise_weights_carry_no_gradient() {
+        let dev = crate::testing::device().autodiff();
+        let l = crate::host::tensor(vec![0.3f32, -1.0, 2.0, 0.5], [4], &dev).require_grad();
+        let c = crate::host::one_hot(&[0, 0, 1, 1], 2, &dev);
+        let w = importance_weights_within_classes(l.clone(), c);
+        // The loss is the weights alone: with a stopped gradient, l gets none from it.
+        let loss = (w * l.clone().detach()).sum() + l.clone().mul_scalar(0.0).sum();
+        let g = l.grad(&loss.backward()).expect("l is a leaf");
+        assert!(g.into_data().iter::<f32>().all(|v| v == 0.0));
     }
 }

@@ -83,8 +83,8 @@ impl Trainer for GanTrainer {
             self.discriminator = self.optim_d.step(self.lr, self.discriminator, grads);
         }
         // ---- generator: its samples, weighted uniformly (GAN) or by importance (IWGAN) ----
-        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c);
-        let loss = generator_loss(l_fake, self.form, self.weights);
+        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c.clone());
+        let loss = generator_loss(l_fake, self.form, self.weights, c);
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.lr, self.generator, grads);
