@@ -273,7 +273,8 @@ mod tests {
     #[test]
     fn shapes_and_a_fingerprint_that_round_trips() {
         let dev = crate::testing::device();
-        let m = Classifier::new(&dev);
+        // Seeded under the device lock: other tests reseed the shared device generator.
+        let m = crate::train::seeded(1, &dev, || Classifier::new(&dev));
         let f = m.features(Tensor::zeros([3, SIDE * SIDE], &dev));
         assert_eq!(f.dims(), [3, FEATURES]);
         assert_eq!(m.logits(f).dims(), [3, CLASSES]);
@@ -282,7 +283,7 @@ mod tests {
         let fp = save(&m, &path, &BTreeMap::new()).unwrap();
         let r = load(&path, &dev).unwrap();
         assert_eq!(r.fingerprint, fp);
-        let other = Classifier::new(&dev);
+        let other = crate::train::seeded(2, &dev, || Classifier::new(&dev));
         let fp2 = save(&other, &dir.path().join("d.safetensors"), &BTreeMap::new()).unwrap();
         assert_ne!(fp, fp2, "different weights, different fingerprints");
     }
