@@ -88,7 +88,7 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
             let r = classifier::load(&path, &device)?;
             println!("{}", r.path.display());
             println!("  fingerprint {}", r.fingerprint);
-            for (k, v) in r.meta.iter().filter(|(k, _)| !["format", "fingerprint", "content_sha256"].contains(&k.as_str())) {
+            for (k, v) in r.meta.iter().filter(|(k, _)| !["format", "content_sha256"].contains(&k.as_str())) {
                 println!("  {k} {v}");
             }
         }

@@ -13,7 +13,6 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::store::{ModuleSnapshot, bridge};
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
@@ -212,23 +211,15 @@ pub fn default_path() -> Result<PathBuf> {
         .ok_or_else(|| Error::Invalid("no cache directory on this system: set UNIGEN_CLASSIFIER to a file path".into()))
 }
 
-/// Saves `model` (weights only) atomically with `meta`; returns its fingerprint.
+/// Saves `model` (weights only) atomically with `meta`; returns its fingerprint, read back from
+/// the file exactly as [`load`] computes it.
 pub fn save(model: &Classifier, path: &Path, meta: &BTreeMap<String, String>) -> Result<String> {
-    let mut named: Vec<(String, burn::tensor::TensorData)> = Vec::new();
-    for t in model.collect(None, None, false) {
-        let data = bridge::to_data(&t).map_err(|e| Error::Invalid(format!("reading classifier tensor {}: {e}", t.name)))?;
-        named.push((t.name.clone(), data));
-    }
-    named.sort_by(|a, b| a.0.cmp(&b.0));
-    let fingerprint = checkpoint::weights_sha256(named.iter().map(|(n, d)| (n.as_str(), d)));
-    let mut meta = meta.clone();
-    meta.insert("format".into(), FORMAT.into());
-    meta.insert("fingerprint".into(), fingerprint.clone());
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    checkpoint::save_as(path, &[Part::weights(PART, model)], &meta, FORMAT)?;
-    Ok(fingerprint)
+    checkpoint::save_as(path, &[Part::weights(PART, model)], meta, FORMAT)?;
+    let loaded = checkpoint::read_as(path, FORMAT)?;
+    Ok(loaded.weights_sha256(PART).expect("the part just saved"))
 }
 
 /// Loads the classifier at `path`, verifying the file and recomputing the fingerprint.

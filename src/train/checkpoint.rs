@@ -47,10 +47,8 @@ fn bad(path: &Path, problem: impl Into<String>) -> Error {
     Error::Checkpoint { path: path.to_path_buf(), problem: problem.into() }
 }
 
-type Stored = BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>;
-
 /// SHA-256 over the metadata (but the hash itself) and every tensor, in name order.
-fn content_hash(meta: &BTreeMap<String, String>, tensors: &Stored) -> String {
+fn content_hash(meta: &BTreeMap<String, String>, tensors: &BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>) -> String {
     let mut h = Sha256::new();
     for (k, v) in meta.iter().filter(|(k, _)| *k != HASH_KEY) {
         h.update((k.len() as u64).to_le_bytes());
@@ -58,11 +56,6 @@ fn content_hash(meta: &BTreeMap<String, String>, tensors: &Stored) -> String {
         h.update((v.len() as u64).to_le_bytes());
         h.update(v.as_bytes());
     }
-    hash_tensors(&mut h, tensors.iter());
-    crate::data::mnist::hex(&h.finalize())
-}
-
-fn hash_tensors<'a>(h: &mut Sha256, tensors: impl Iterator<Item = (&'a String, &'a (Dtype, Vec<usize>, Vec<u8>))>) {
     for (name, (dtype, shape, bytes)) in tensors {
         h.update((name.len() as u64).to_le_bytes());
         h.update(name.as_bytes());
@@ -70,6 +63,7 @@ fn hash_tensors<'a>(h: &mut Sha256, tensors: impl Iterator<Item = (&'a String, &
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     }
+    crate::data::mnist::hex(&h.finalize())
 }
 
 fn st_dtype(d: DType) -> Option<Dtype> {
@@ -90,18 +84,6 @@ fn burn_dtype(d: Dtype) -> Option<DType> {
         Dtype::U8 => DType::U8,
         _ => return None,
     })
-}
-
-/// SHA-256 of named tensors, in the order given.
-pub fn weights_sha256<'a>(tensors: impl Iterator<Item = (&'a str, &'a TensorData)>) -> String {
-    let mut h = Sha256::new();
-    for (name, d) in tensors {
-        h.update((name.len() as u64).to_le_bytes());
-        h.update(name.as_bytes());
-        h.update(format!("{:?}{:?}", d.dtype(), d.shape()).as_bytes());
-        h.update(d.as_bytes());
-    }
-    crate::data::mnist::hex(&h.finalize())
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
@@ -236,7 +218,15 @@ impl Loaded {
     /// SHA-256 of one part's weights (names, dtypes, shapes and bytes, in name order): the
     /// fingerprint of a network, independent of the file's metadata.
     pub fn weights_sha256(&self, part: &str) -> Option<String> {
-        self.parts.get(part).map(|ts| weights_sha256(ts.iter().map(|(n, d)| (n.as_str(), d))))
+        let tensors = self.parts.get(part)?;
+        let mut h = Sha256::new();
+        for (name, d) in tensors {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            h.update(format!("{:?}{:?}", d.dtype(), d.shape()).as_bytes());
+            h.update(d.as_bytes());
+        }
+        Some(crate::data::mnist::hex(&h.finalize()))
     }
 
     /// A part's optimiser state, serialised.
