@@ -123,7 +123,7 @@ pub fn train(train: &Dataset, s: &TrainSettings, device: &Device, mut progress: 
             let log_p = log_softmax(model.logits(model.features(x)), 1);
             let loss = -(log_p * one_hot(&labels, CLASSES, &device)).sum_dim(1).mean();
             let value = crate::train::finite(&loss, "classifier cross-entropy")
-                .map_err(|t| Error::NonFinite { step: 0, epoch: epoch + 1, term: t.term.into(), value: t.value })?;
+                .map_err(|t| Error::NonFinite { step, epoch: epoch + 1, term: t.term.into(), value: t.value })?;
             sum += value;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(lr, model, grads);
