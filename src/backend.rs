@@ -33,3 +33,23 @@ impl Backend {
         }
     }
 }
+
+/// Whether `device` (with or without autodiff) is the CPU backend, where unigen runs its fused
+/// kernels ([`crate::kernels`]) instead of chains of tensor ops.
+pub fn is_cpu(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    if let burn_dispatch::DispatchDevice::Flex(_) = device.as_dispatch().clone().inner() {
+        return true;
+    }
+    let _ = device;
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cpu_backend_is_recognised_with_and_without_autodiff() {
+        assert!(super::is_cpu(&burn::tensor::Device::flex()));
+        assert!(super::is_cpu(&burn::tensor::Device::flex().autodiff()));
+    }
+}

@@ -13,6 +13,7 @@
 //! - [`models`]: networks + objective, one file per model family.
 //! - [`train`]: the training loop and atomic checkpoints.
 //! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
+//! - [`kernels`]: fused CPU kernels for the hot paths (docs/performance.md).
 //! - [`bench`]: timing the real training steps against PyTorch.
 //! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
 
@@ -23,6 +24,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod host;
+pub mod kernels;
 pub mod models;
 pub mod nets;
 pub mod objectives;

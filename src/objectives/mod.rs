@@ -7,6 +7,10 @@
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_sigmoid, softmax};
 
+use crate::backend::is_cpu;
+use crate::host::{host, tensor};
+use crate::kernels;
+
 const LOG_2PI: f64 = 1.837_877_066_409_345_3; // ln(2 pi)
 
 /// `log N(x; mu, exp(log_var))`, summed over the last dimension. `[N, D] -> [N]`.
@@ -30,11 +34,32 @@ pub fn gaussian_log_density_fixed(x: Tensor<2>, mu: Tensor<2>, sigma: f64) -> Te
 }
 
 /// `log p(x | z)` for Bernoulli pixels with the given logits: `sum_j x_j l_j - softplus(l_j)`
-/// (the negative of BCE with logits). `[N, D] -> [N]`.
-/// Written as `x l + log sigmoid(-l)` (the same value, as `softplus(l) = -log sigmoid(-l)`):
-/// burn's `log_sigmoid` is one stable fused pass, its `softplus` several.
+/// (the negative of BCE with logits). `[N, D] -> [N]`. `x` is data: no gradient flows into it.
+/// On the CPU one fused pass computes it ([`bernoulli_log_likelihood_fused`]); elsewhere, tensor ops.
 pub fn bernoulli_log_likelihood(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-    (x * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
+    if is_cpu(&logits.device()) {
+        bernoulli_log_likelihood_fused(logits, x)
+    } else {
+        bernoulli_log_likelihood_plain(logits, x)
+    }
+}
+
+/// [`bernoulli_log_likelihood`] as tensor ops, written as `x l + log sigmoid(-l)` (the same
+/// value, as `softplus(l) = -log sigmoid(-l)`): burn's `log_sigmoid` is one stable pass, its
+/// `softplus` several.
+pub fn bernoulli_log_likelihood_plain(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+    (x.detach() * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
+}
+
+/// [`bernoulli_log_likelihood`] with its value and its gradient `x - sigmoid(l)` from one pass on
+/// the host ([`kernels::bernoulli_log_likelihood`]). The value enters as a constant; the gradient
+/// through `s - stop_gradient(s)` with `s = sum_j l_j g_j`, which is exactly 0 and has gradient `g`.
+pub fn bernoulli_log_likelihood_fused(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
+    let [n, d] = logits.dims();
+    let device = logits.device();
+    let (ll, g) = kernels::bernoulli_log_likelihood(&host(logits.clone().detach()), &host(x.detach()), d);
+    let s = (logits * tensor(g, [n, d], &device)).sum_dim(1).squeeze_dim(1);
+    tensor(ll, [n], &device) + (s.clone() - s.detach())
 }
 
 /// `KL(N(mu, exp(log_var)) || N(0, I))` in closed form: `-1/2 sum(1 + log_var - mu^2 - exp(log_var))`.
@@ -191,13 +216,36 @@ mod tests {
 
     #[test]
     fn bernoulli_likelihood_by_hand_and_stable() {
-        // x = 1, l = 0: log sigmoid(0) = -ln 2. x = 0, l = 2: log(1 - sigmoid(2)) = -softplus(2).
-        let ll = to_vec(bernoulli_log_likelihood(t2(&[0.0, 2.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
-        let want = -(2f64.ln()) - (1.0 + 2f64.exp()).ln();
-        assert_close(&ll, &[want as f32], 1e-6);
-        // Huge logits stay finite (a log of a probability would give -inf here).
-        let ll = to_vec(bernoulli_log_likelihood(t2(&[-200.0, 200.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
-        assert_close(&ll, &[-400.0], 1e-3);
+        for f in [bernoulli_log_likelihood_plain, bernoulli_log_likelihood_fused] {
+            // x = 1, l = 0: log sigmoid(0) = -ln 2. x = 0, l = 2: log(1 - sigmoid(2)) = -softplus(2).
+            let ll = to_vec(f(t2(&[0.0, 2.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
+            let want = -(2f64.ln()) - (1.0 + 2f64.exp()).ln();
+            assert_close(&ll, &[want as f32], 1e-6);
+            // Huge logits stay finite (a log of a probability would give -inf here).
+            let ll = to_vec(f(t2(&[-200.0, 200.0], [1, 2]), t2(&[1.0, 0.0], [1, 2])));
+            assert_close(&ll, &[-400.0], 1e-3);
+        }
+    }
+
+    /// The fused CPU path gives the tensor ops' value and gradient (with respect to the logits,
+    /// through a weighted sum over rows) on a batch of MNIST-sized rows.
+    #[test]
+    fn fused_bernoulli_likelihood_matches_the_tensor_ops() {
+        let (n, d) = (6, 784);
+        let l: Vec<f32> = (0..n * d).map(|i| ((i * 7919) % 4001) as f32 / 100.0 - 20.0).collect();
+        let x: Vec<f32> = (0..n * d).map(|i| ((i * 31) % 5 < 2) as u8 as f32).collect();
+        let row_weights = t1(&[1.0, -2.0, 0.5, 3.0, 0.0, 1.5]);
+        let run = |f: fn(Tensor<2>, Tensor<2>) -> Tensor<1>| {
+            let logits = t2(&l, [n, d]).require_grad();
+            let ll = f(logits.clone(), t2(&x, [n, d]));
+            let grads = (ll.clone() * row_weights.clone()).sum().backward();
+            (to_vec(ll), to_vec(logits.grad(&grads).expect("logits have a gradient")))
+        };
+        let (ll_plain, g_plain) = run(bernoulli_log_likelihood_plain);
+        let (ll_fused, g_fused) = run(bernoulli_log_likelihood_fused);
+        assert_close(&ll_fused, &ll_plain, 1e-5);
+        assert_close(&g_fused, &g_plain, 1e-6);
+        assert!(g_plain.iter().any(|&g| g.abs() > 0.1), "the gradient is not trivially 0");
     }
 
     #[test]

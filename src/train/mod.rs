@@ -8,6 +8,7 @@
 //! (epoch order, binarisation, `eps`) is a function of `(seed, purpose, step)` (see [`crate::rng`]),
 //! so a run resumed from a checkpoint continues bit-for-bit like the uninterrupted one.
 
+mod adam;
 pub mod checkpoint;
 mod gan;
 mod trained;
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -164,11 +165,7 @@ pub fn x_dim(spec: &RunSpec) -> usize {
 
 /// Adam with the run's settings; each network has its own.
 fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(c.beta1 as f32)
-        .with_beta_2(c.beta2 as f32)
-        .with_epsilon(c.adam_eps as f32)
-        .init()
+    ModuleOptimizer::from(adam::Adam::new(c.beta1 as f32, c.beta2 as f32, c.adam_eps as f32))
 }
 
 /// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.
