@@ -24,3 +24,8 @@ pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
         assert!((g - w).abs() <= tol * (1.0 + w.abs()), "element {i}: got {g}, want {w} (tol {tol})");
     }
 }
+
+/// Every tensor of a module (parameters and buffers), flattened in its own order.
+pub fn module_values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<f32> {
+    m.collect(None, None, false).iter().flat_map(|t| burn::store::bridge::to_data(t).unwrap().try_to_vec::<f32>().unwrap()).collect()
+}

@@ -67,11 +67,7 @@ mod tests {
     use burn::optim::{GradientsParams, ModuleOptimizer};
     use burn::module::Module;
     use crate::nets::{Mlp, MlpConfig};
-    use burn::store::{ModuleSnapshot, bridge};
-
-    fn weights(net: &Mlp) -> Vec<f32> {
-        net.collect(None, None, false).iter().flat_map(|t| bridge::to_data(t).unwrap().to_vec::<f32>().unwrap()).collect()
-    }
+    use crate::testing::module_values as weights;
 
     /// Three steps of burn's Adam and of the fused one from the same weights and gradients give
     /// the same bits, weights and moments alike.

@@ -83,7 +83,10 @@ impl Trainer for GanTrainer {
             self.discriminator = self.optim_d.step(self.lr, self.discriminator, grads);
         }
         // ---- generator: its samples, weighted uniformly (GAN) or by importance (IWGAN) ----
-        let l_fake = self.discriminator.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c.clone());
+        // The update needs D's gradient with respect to its input only: a copy of D whose
+        // parameters require no gradient skips computing theirs (same update, less work).
+        let d = self.discriminator.clone().no_grad();
+        let l_fake = d.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c.clone());
         let loss = generator_loss(l_fake, self.form, self.weights, c);
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
@@ -108,5 +111,54 @@ impl Trainer for GanTrainer {
 
     fn trained(&self) -> Trained {
         Trained::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Network, TrainConfig};
+    use crate::data::DataSource;
+    use burn::store::ModuleSnapshot;
+    use crate::models::ModelKind;
+
+    fn values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<u32> {
+        crate::testing::module_values(m).into_iter().map(f32::to_bits).collect()
+    }
+
+    /// The generator's update through a copy of D whose parameters need no gradient is the plain
+    /// update bit for bit: the same generator gradient, the same batch-norm statistics in D
+    /// afterwards, and D's own parameters still trainable.
+    #[test]
+    fn generator_update_through_a_frozen_discriminator_is_the_plain_one() {
+        let dev = crate::testing::device();
+        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::Gan.family());
+        config.network = Network::Dcgan;
+        config.latent_dim = 8;
+        let spec = RunSpec { model: ModelKind::Gan, seed: 3, data: DataSource::Mnist { dir: "-".into() }, config };
+        // Both runs start from copies of one pair of networks (other tests draw from the shared
+        // device RNG, so initialising twice need not give the same weights).
+        let (g0, d0) = init(&spec, &dev);
+        let run = |frozen: bool| {
+            let (mut g, mut d) = init(&spec, &dev);
+            assert!(g.apply(g0.collect(None, None, false), None, None, false).errors.is_empty());
+            assert!(d.apply(d0.collect(None, None, false), None, None, false).errors.is_empty());
+            let z = tensor(normals(&mut crate::rng::stream(3, crate::rng::Purpose::Eps, 0), 4 * 8), [4, 8], &dev);
+            let d_used = if frozen { d.clone().no_grad() } else { d.clone() };
+            let loss = generator_loss(d_used.logits(g.forward(z, None), None), GeneratorForm::NonSaturating, SampleWeights::Uniform, None);
+            let grads = GradientsParams::from_grads(loss.backward(), &g);
+            let g_grads = grads.len();
+            let g_next = optimizer(&spec.config).step(1e-2, g, grads);
+            // A D step afterwards must still see D's parameters as trainable.
+            let x = tensor(vec![0.5; 4 * 784], [4, 784], &dev);
+            let d_grads = GradientsParams::from_grads(discriminator_loss(d.logits(x.clone(), None), d.logits(x, None)).backward(), &d);
+            (values(&g_next), values(&d.valid()), g_grads, d_grads.len())
+        };
+        let (plain, frozen) = (run(false), run(true));
+        let differ = |a: &[u32], b: &[u32]| a.iter().zip(b).filter(|(a, b)| a != b).count();
+        assert_eq!(differ(&plain.0, &frozen.0), 0, "generator values after its update that differ");
+        assert_eq!(differ(&plain.1, &frozen.1), 0, "discriminator values (batch-norm statistics included) that differ");
+        assert_eq!(plain.2, frozen.2, "parameters with a generator gradient");
+        assert!(frozen.3 > 0 && frozen.3 == plain.3, "discriminator gradients: {} vs {}", frozen.3, plain.3);
     }
 }
