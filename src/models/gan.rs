@@ -7,7 +7,7 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 
 use burn::module::Module;
-use burn::tensor::activation::tanh;
+use crate::nets::activation::tanh;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::{Network, TrainConfig};

@@ -2,7 +2,9 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::activation::relu;
+
+use super::activation::{leaky_relu, tanh};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::Activation;

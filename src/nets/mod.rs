@@ -1,5 +1,6 @@
 //! Networks. A network maps tensors to tensors; it is not a model (models own objectives).
 
+pub mod activation;
 pub mod dcgan;
 pub mod mlp;
 
