@@ -2,8 +2,9 @@
 
 Usage: python3 bench/compare.py PYTHON_WITH_TORCH [REPS] [WORKLOAD...]
 Runs `unigen bench W --json` and `PYTHON bench/torch_steps.py W` alternately, REPS times per
-workload, and prints a markdown table: median examples/s of each (over the reps' medians) and
-the ratio unigen / PyTorch. UNIGEN (default target/release/unigen) picks the binary.
+workload, and prints a markdown table: median examples/s of each (over the reps' medians), the
+ratio of those medians, and the median of the per-rep ratios (each rep's two runs are back to
+back, so this one is the least affected by the shared machine's drifting speed). UNIGEN (default target/release/unigen) picks the binary.
 """
 import json, os, statistics, subprocess, sys
 
@@ -24,7 +25,8 @@ for w in workloads:
         theirs.append(json.loads(out)["median_examples_per_s"])
         print(f"{w}: unigen {ours[-1]:.0f}, torch {theirs[-1]:.0f} examples/s", file=sys.stderr)
     a, b = statistics.median(ours), statistics.median(theirs)
-    rows.append(f"| {w} | {a:.0f} ({', '.join(f'{x:.0f}' for x in ours)}) | {b:.0f} ({', '.join(f'{x:.0f}' for x in theirs)}) | {a / b:.2f} |")
-print("| workload | unigen examples/s (reps) | PyTorch examples/s (reps) | ratio |")
-print("|---|---|---|---|")
+    paired = statistics.median(x / y for x, y in zip(ours, theirs))
+    rows.append(f"| {w} | {a:.0f} ({', '.join(f'{x:.0f}' for x in ours)}) | {b:.0f} ({', '.join(f'{x:.0f}' for x in theirs)}) | {a / b:.2f} | {paired:.2f} |")
+print("| workload | unigen examples/s (reps) | PyTorch examples/s (reps) | ratio of medians | median paired ratio |")
+print("|---|---|---|---|---|")
 print("\n".join(rows))
