@@ -45,18 +45,20 @@ impl Workload {
         }
     }
 
-    /// The run a training workload comes from (its data is never read: batches are random).
-    fn spec(self) -> RunSpec {
+    /// The run a training workload comes from (its data is never read: batches are random);
+    /// `None` for the classifier, which is not a training run.
+    fn spec(self) -> Option<RunSpec> {
         let model = match self {
-            Workload::Vae | Workload::Classifier => ModelKind::Vae,
+            Workload::Vae => ModelKind::Vae,
             Workload::Iwae5 => ModelKind::Iwae,
             Workload::MlpGan | Workload::Dcgan => ModelKind::Gan,
+            Workload::Classifier => return None,
         };
         let mut config = TrainConfig::default_for(DataKind::Images, model.family());
         config.batch_size = self.batch();
         match self {
-            Workload::Vae | Workload::Iwae5 | Workload::Classifier => config.hidden = vec![512, 512],
-            Workload::MlpGan | Workload::Dcgan => {
+            Workload::Vae | Workload::Iwae5 => config.hidden = vec![512, 512],
+            _ => {
                 config.latent_dim = 100;
                 config.hidden = vec![256, 512];
             }
@@ -67,7 +69,7 @@ impl Workload {
         if self == Workload::Dcgan {
             config.network = Network::Dcgan;
         }
-        RunSpec { model, seed: 0, data: DataSource::Mnist { dir: "-".into() }, config }
+        Some(RunSpec { model, seed: 0, data: DataSource::Mnist { dir: "-".into() }, config })
     }
 }
 
@@ -87,7 +89,6 @@ pub struct Timing {
 /// Bernoulli(1/2) pixels (scaled to [-1, 1] for GANs). `device` is the plain (non-autodiff) device.
 pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &Device) -> Result<Timing> {
     let b = w.batch();
-    let spec = w.spec();
     let gan = matches!(w, Workload::MlpGan | Workload::Dcgan);
     let pool: Vec<Vec<f32>> = (0..8u64)
         .map(|i| {
@@ -108,6 +109,7 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
             })
         }
         _ => {
+            let spec = w.spec().expect("a training workload");
             let ad = device.clone().autodiff();
             let mut trainer: Option<Box<dyn DynTrainer>> = Some(if gan {
                 Box::new(crate::train::seeded(0, &ad, || GanTrainer::new(&spec, &ad)))
