@@ -77,7 +77,8 @@ pub enum Command {
     /// Time the real training steps (VAE, IWAE k=5, MLP GAN, DCGAN) and the classifier's forward pass.
     #[command(after_help = "Examples:\n  unigen bench                     # all workloads\n  \
         unigen bench dcgan --steps 20 --json\n\n\
-        bench/compare.sh runs the same workloads in PyTorch (bench/torch_steps.py) and prints the ratios.")]
+        python3 bench/compare.py PYTHON_WITH_TORCH runs them alternately with their PyTorch twins\n\
+        (bench/torch_steps.py) and prints the ratios; docs/performance.md explains the figures.")]
     Bench(bench::Args),
     /// Stored `unigen eval` results side by side; refuses results scored with different classifiers.
     #[command(after_help = "Example:\n  unigen compare runs/gan-s0 runs/iwgan-s0 samples.eval.json")]

@@ -7,10 +7,10 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 
 use burn::module::Module;
-use crate::nets::activation::tanh;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::{Network, TrainConfig};
+use crate::nets::activation::tanh;
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
 
 #[derive(Debug, Clone)]

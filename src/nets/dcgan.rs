@@ -13,9 +13,9 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
 
 use super::activation::leaky_relu;
-use burn::tensor::{Device, Tensor};
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
 pub const CHANNELS: usize = 64;

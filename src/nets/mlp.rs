@@ -3,9 +3,9 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
 
 use super::activation::{leaky_relu, tanh};
-use burn::tensor::{Device, Tensor};
 
 use crate::config::Activation;
 
