@@ -16,6 +16,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::activation::leaky_relu;
+use super::norm::batch_norm;
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
 pub const CHANNELS: usize = 64;
@@ -90,8 +91,8 @@ impl ConvGenerator {
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
         let h: Tensor<4> = self.fc.forward(zc).reshape([n, 2 * CHANNELS, b, b]);
-        let h = relu(self.bn0.forward(h));
-        let h = relu(self.bn1.forward(self.up1.forward(h)));
+        let h = relu(batch_norm(&self.bn0, h));
+        let h = relu(batch_norm(&self.bn1, self.up1.forward(h)));
         self.up2.forward(h).reshape([n, 16 * b * b])
     }
 }
@@ -101,7 +102,7 @@ impl ConvDiscriminator {
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
         let (n, s) = (x.dims()[0], self.side);
         let h = leaky_relu(self.down1.forward(x.reshape([n, 1, s, s])), 0.2);
-        let h = leaky_relu(self.bn2.forward(self.down2.forward(h)), 0.2);
+        let h = leaky_relu(batch_norm(&self.bn2, self.down2.forward(h)), 0.2);
         let h: Tensor<2> = h.reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
             (Some(embed), Some(c)) => self.fc.forward(h.clone()) + (embed.forward(c) * h).sum_dim(1),

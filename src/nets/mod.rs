@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod dcgan;
 pub mod mlp;
+pub mod norm;
 
 pub use dcgan::{ConvDiscriminator, ConvGenerator, DcganConfig};
 pub use mlp::{Mlp, MlpConfig};

@@ -1,0 +1,73 @@
+//! Batch norm's training pass from plain reductions (docs/performance.md). burn's
+//! `batch_norm_train` swaps the batch and channel axes and copies the activation to get each
+//! channel's statistics, forward and backward: 10 ms for a 64x64x14x14 batch on the CPU, against
+//! 3.4 ms when the mean and variance come from `mean_dim` over the other axes. The module is
+//! burn's `BatchNorm`, so its parameters, running statistics and checkpoints are unchanged.
+
+use burn::nn::BatchNorm;
+use burn::tensor::Tensor;
+
+/// `bn` applied to `x: [N, C, H, W]`. In training (an autodiff device and `bn` not frozen), with
+/// the batch's statistics, the biased variance, and the running statistics updated as burn
+/// does; otherwise burn's own inference pass.
+pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if !(x.device().is_autodiff() && bn.training.is_enabled()) {
+        return bn.forward(x);
+    }
+    let c = x.dims()[1];
+    let per_channel = |t: Tensor<4>| t.mean_dim(0).mean_dim(2).mean_dim(3); // [1, C, 1, 1]
+    let mean = per_channel(x.clone());
+    let centered = x - mean.clone();
+    let var = per_channel(centered.clone() * centered.clone());
+    let scale = var.clone().add_scalar(bn.epsilon).sqrt().recip() * bn.gamma.val().reshape([1, c, 1, 1]);
+    let y = centered * scale + bn.beta.val().reshape([1, c, 1, 1]);
+
+    let m = bn.momentum;
+    let update = |running: &burn::module::RunningState<Tensor<1>>, batch: Tensor<4>| {
+        let device = batch.device();
+        let r = running.value_sync().to_device(&device).mul_scalar(1.0 - m).add(batch.detach().reshape([c]).mul_scalar(m));
+        running.update(r.detach());
+    };
+    update(&bn.running_mean, mean);
+    update(&bn.running_var, var);
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+    use burn::nn::BatchNormConfig;
+    use crate::testing::{assert_close, to_vec};
+
+    /// Output, gradients (input, gamma, beta) and running statistics agree with burn's
+    /// `BatchNorm::forward` on a fixed batch; in inference mode it is burn's pass itself.
+    #[test]
+    fn batch_norm_is_burns() {
+        let dev = crate::testing::device();
+        let (n, c, h, w) = (5, 3, 4, 2);
+        let v: Vec<f32> = (0..n * c * h * w).map(|i| ((i * 37) % 23) as f32 / 7.0 - 1.5 + (i % 3) as f32).collect();
+        let weights: Vec<f32> = (0..n * c * h * w).map(|i| ((i * 11) % 13) as f32 / 13.0 - 0.4).collect();
+        let run = |ours: bool| {
+            let bn = BatchNormConfig::new(c).init(&dev);
+            let x = crate::host::tensor(v.clone(), [n, c, h, w], &dev).require_grad();
+            let y = if ours { batch_norm(&bn, x.clone()) } else { bn.forward(x.clone()) };
+            let grads = (y.clone() * crate::host::tensor(weights.clone(), [n, c, h, w], &dev)).sum().backward();
+            let g = |p: &burn::module::Param<Tensor<1>>| to_vec(p.grad(&grads).expect("parameter gradient"));
+            let out = (to_vec(y), to_vec(x.grad(&grads).unwrap()), g(&bn.gamma), g(&bn.beta));
+            let bn = bn.valid();
+            let stats = (to_vec(bn.running_mean.value()), to_vec(bn.running_var.value()));
+            let x = crate::host::tensor(v.clone(), [n, c, h, w], &dev.clone().inner());
+            (out, stats, to_vec(batch_norm(&bn, x.clone())), to_vec(bn.forward(x)))
+        };
+        let (ours, burn) = (run(true), run(false));
+        assert_close(&ours.0.0, &burn.0.0, 1e-5);
+        assert_close(&ours.0.1, &burn.0.1, 1e-4);
+        assert_close(&ours.0.2, &burn.0.2, 1e-5);
+        assert_close(&ours.0.3, &burn.0.3, 1e-5);
+        assert_close(&ours.1.0, &burn.1.0, 1e-6);
+        assert_close(&ours.1.1, &burn.1.1, 1e-6);
+        assert!(ours.1.0.iter().any(|m| m.abs() > 0.01), "the running mean moved");
+        assert_eq!(ours.2, ours.3, "inference is burn's pass");
+    }
+}
