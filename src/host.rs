@@ -9,9 +9,16 @@ pub fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Devi
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
-/// A tensor's values on the host, row-major.
+/// A tensor's values on the host, row-major; moved out without a copy where the backend allows.
 pub fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().try_to_vec::<f32>().expect("unigen tensors are f32")
+    t.into_data().try_into_vec::<f32>().expect("unigen tensors are f32")
+}
+
+/// `value` (computed on the host, a constant to autodiff) carrying the gradient of `s`:
+/// `value + (s - stop_gradient(s))`, whose second term is exactly 0. How the fused CPU kernels
+/// ([`crate::kernels`]) enter the graph when their gradient is known in the forward pass.
+pub fn with_gradient_of<const D: usize>(value: Tensor<D>, s: Tensor<D>) -> Tensor<D> {
+    value + (s.clone() - s.detach())
 }
 
 /// `n` standard normal draws.

@@ -112,11 +112,11 @@ pub struct AdamStep {
     pub t: i32,
 }
 
-/// One Adam update of `param` in place, with its moments `m`, `v` (`first`: no moments yet).
+/// One Adam update of `param` in place, with its moments `m`, `v` (zeros before the first).
 /// The arithmetic is burn's `Adam` (burn-optim 0.22 `AdaptiveMomentum::transform`) operation for
 /// operation, so both give the same bits: `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
 /// `p -= lr (m c) / (sqrt(v) + eps sqrt(1 - b2^t))` with `c = sqrt(1 - b2^t) / (1 - b1^t)`.
-pub fn adam(s: AdamStep, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32], first: bool) {
+pub fn adam(s: AdamStep, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
     let n = param.len();
     assert!(grad.len() == n && m.len() == n && v.len() == n, "Adam: parameter, gradient and moments differ in size");
     // `powi` as burn calls it, at run time: folded at compile time (when inlined with constant
@@ -124,8 +124,8 @@ pub fn adam(s: AdamStep, param: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut
     let powi = |b: f32| std::hint::black_box(b).powi(std::hint::black_box(s.t));
     let bias2_sqrt = (1.0 - powi(s.beta_2)).sqrt();
     let c = AdamCoefficients {
-        beta_1: if first { 0.0 } else { s.beta_1 },
-        beta_2: if first { 0.0 } else { s.beta_2 },
+        beta_1: s.beta_1,
+        beta_2: s.beta_2,
         f1: 1.0 - s.beta_1,
         f2: 1.0 - s.beta_2,
         factor: bias2_sqrt / (1.0 - powi(s.beta_1)),
@@ -176,8 +176,7 @@ fn adam_chunk_portable(c: &AdamCoefficients, p: &mut [f32], g: &[f32], m: &mut [
     let n = p.len();
     let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
     for i in 0..n {
-        // With `first`, beta = 0 and the moments start at 0: `0 * 0 + x` is `x` exactly, as burn's
-        // first step computes it.
+        // On the first update the moments are 0: `0 * beta + x` is `x`, burn's first step.
         m[i] = m[i] * c.beta_1 + g[i] * c.f1;
         v[i] = v[i] * c.beta_2 + g[i] * g[i] * c.f2;
         p[i] -= m[i] * c.factor / (v[i].sqrt() + c.eps) * c.lr;
@@ -232,9 +231,9 @@ mod tests {
         }
         let s = AdamStep { lr: 1e-3, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-8, t: 3 };
         let (mut p, mut m, mut v) = (l.clone(), x.clone(), x.iter().map(|a| a * 0.5).collect::<Vec<_>>());
-        adam(s, &mut p, &g, &mut m, &mut v, false);
+        adam(s, &mut p, &g, &mut m, &mut v);
         let (mut p1, mut m1, mut v1) = (l[..100].to_vec(), x[..100].to_vec(), x[..100].iter().map(|a| a * 0.5).collect::<Vec<_>>());
-        adam(s, &mut p1, &g[..100], &mut m1, &mut v1, false);
+        adam(s, &mut p1, &g[..100], &mut m1, &mut v1);
         let bits = |a: &[f32]| a.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&p[..100]), bits(&p1), "weights");
         assert_eq!(bits(&m[..100]), bits(&m1), "first moments");

@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{log_sigmoid, softmax};
 
 use crate::backend::is_cpu;
-use crate::host::{host, tensor};
+use crate::host::{host, tensor, with_gradient_of};
 use crate::kernels;
 
 const LOG_2PI: f64 = 1.837_877_066_409_345_3; // ln(2 pi)
@@ -51,15 +51,15 @@ pub fn bernoulli_log_likelihood_plain(logits: Tensor<2>, x: Tensor<2>) -> Tensor
     (x.detach() * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
 }
 
-/// [`bernoulli_log_likelihood`] with its value and its gradient `x - sigmoid(l)` from one pass on
-/// the host ([`kernels::bernoulli_log_likelihood`]). The value enters as a constant; the gradient
-/// through `s - stop_gradient(s)` with `s = sum_j l_j g_j`, which is exactly 0 and has gradient `g`.
+/// [`bernoulli_log_likelihood`] with its value and its gradient `g = x - sigmoid(l)` from one pass
+/// on the host ([`kernels::bernoulli_log_likelihood`]), entering autodiff through
+/// `s = sum_j l_j g_j` ([`with_gradient_of`]).
 pub fn bernoulli_log_likelihood_fused(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
     let [n, d] = logits.dims();
     let device = logits.device();
     let (ll, g) = kernels::bernoulli_log_likelihood(&host(logits.clone().detach()), &host(x.detach()), d);
     let s = (logits * tensor(g, [n, d], &device)).sum_dim(1).squeeze_dim(1);
-    tensor(ll, [n], &device) + (s.clone() - s.detach())
+    with_gradient_of(tensor(ll, [n], &device), s)
 }
 
 /// `KL(N(mu, exp(log_var)) || N(0, I))` in closed form: `-1/2 sum(1 + log_var - mu^2 - exp(log_var))`.
