@@ -16,6 +16,29 @@ fn t<F: FnMut()>(name: &str, reps: usize, mut f: F) {
     for _ in 0..reps { f(); }
     println!("{name:45} {:8.3} ms", s.elapsed().as_secs_f64() * 1e3 / reps as f64);
 }
+/// Convolution as one matrix product over the whole batch from burn ops: patches by strided
+/// slices of the padded input (im2col), then `[N Ho Wo, C k k] x [C k k, O]`. An experiment that
+/// lost to burn's own convolution (docs/performance.md, "What did not pay").
+fn conv_im2col(x: Tensor<4>, w: Tensor<4>, b: Tensor<1>, stride: usize, pad: usize) -> Tensor<4> {
+    use burn::tensor::Slice;
+    let [n, c, h, wd] = x.dims();
+    let [o, _, k, _] = w.dims();
+    let (ho, wo) = ((h + 2 * pad - k) / stride + 1, (wd + 2 * pad - k) / stride + 1);
+    let xp = x.pad((pad, pad, pad, pad), burn::tensor::ops::PadMode::Constant(0.0));
+    let mut cols = Vec::with_capacity(k * k);
+    for i in 0..k {
+        for j in 0..k {
+            let r = Slice::new(i as isize, Some((i + stride * (ho - 1) + 1) as isize), stride as isize);
+            let q = Slice::new(j as isize, Some((j + stride * (wo - 1) + 1) as isize), stride as isize);
+            cols.push(xp.clone().slice([Slice::full(), Slice::full(), r, q]));
+        }
+    }
+    let cols: Tensor<5> = Tensor::stack(cols, 2); // [N, C, k k, Ho, Wo]
+    let cols: Tensor<2> = cols.permute([0, 3, 4, 1, 2]).reshape([n * ho * wo, c * k * k]);
+    let y = cols.matmul(w.reshape([o, c * k * k]).transpose()) + b.unsqueeze_dim(0);
+    y.reshape([n, ho, wo, o]).permute([0, 3, 1, 2])
+}
+
 fn main() {
     // Matrix products without autodiff, at the VAE's shapes (forward, and the weight gradients'
     // k = 128 products), and one large product for the machine's sgemm peak.
@@ -47,12 +70,17 @@ fn main() {
     t("conv 1->64 fwd+bwd (no input grad)", r, || { let _ = down1.forward(x1.clone().detach()).sum().backward(); });
     t("conv 64->128 14->7 fwd", r, || { let _ = down2.forward(x2.clone()).into_data(); });
     t("conv 64->128 14->7 fwd+bwd", r, || { let _ = down2.forward(x2.clone()).sum().backward(); });
+    let (w2, b2) = (down2.weight.val(), down2.bias.as_ref().unwrap().val());
+    let diff: f32 = (conv_im2col(x2.clone(), w2.clone(), b2.clone(), 2, 1) - down2.forward(x2.clone())).abs().max().into_scalar();
+    println!("im2col conv vs burn conv: max |diff| {diff}");
+    t("conv 64->128 (im2col from burn ops) fwd", r, || { let _ = conv_im2col(x2.clone(), w2.clone(), b2.clone(), 2, 1).into_data(); });
     t("convT 128->64 7->14 fwd", r, || { let _ = up1.forward(x3.clone()).into_data(); });
     t("convT 128->64 7->14 fwd+bwd", r, || { let _ = up1.forward(x3.clone()).sum().backward(); });
     t("convT 64->1 14->28 fwd", r, || { let _ = up2.forward(x2.clone()).into_data(); });
     t("convT 64->1 14->28 fwd+bwd", r, || { let _ = up2.forward(x2.clone()).sum().backward(); });
-    t("bn128 7x7 fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
-    t("bn64 14x14 fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
+    t("bn128 7x7 (burn) fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
+    t("bn64 14x14 (burn) fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
+    t("bn64 14x14 (unigen) fwd+bwd", r, || { let _ = unigen::nets::norm::batch_norm(&bn64, x2.clone()).sum().backward(); });
     t("leaky_relu (burn) 64x64x14x14 fwd+bwd", r, || { let _ = leaky_relu(x2.clone(), 0.2).sum().backward(); });
     t("max(x, 0.2x) 64x64x14x14 fwd+bwd", r, || { let _ = x2.clone().max_pair(x2.clone().mul_scalar(0.2)).sum().backward(); });
     t("relu 64x64x14x14 fwd+bwd", r, || { let _ = relu(x2.clone()).sum().backward(); });
