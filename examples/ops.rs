@@ -78,6 +78,20 @@ fn main() {
     t("convT 128->64 7->14 fwd+bwd", r, || { let _ = up1.forward(x3.clone()).sum().backward(); });
     t("convT 64->1 14->28 fwd", r, || { let _ = up2.forward(x2.clone()).into_data(); });
     t("convT 64->1 14->28 fwd+bwd", r, || { let _ = up2.forward(x2.clone()).sum().backward(); });
+    // burn's convolutions against unigen's im2col kernels (src/nets/conv.rs), alternating.
+    use unigen::nets::conv::{conv2d, conv_transpose2d};
+    for _ in 0..2 {
+        t("conv 1->64 28->14 fwd+bwd (burn)", r, || { let _ = down1.forward(x1.clone()).sum().backward(); });
+        t("conv 1->64 28->14 fwd+bwd (unigen)", r, || { let _ = conv2d(&down1, x1.clone()).sum().backward(); });
+        t("conv 64->128 14->7 fwd (burn)", r, || { let _ = down2.forward(x2.clone()).into_data(); });
+        t("conv 64->128 14->7 fwd (unigen)", r, || { let _ = conv2d(&down2, x2.clone()).into_data(); });
+        t("conv 64->128 14->7 fwd+bwd (burn)", r, || { let _ = down2.forward(x2.clone()).sum().backward(); });
+        t("conv 64->128 14->7 fwd+bwd (unigen)", r, || { let _ = conv2d(&down2, x2.clone()).sum().backward(); });
+        t("convT 128->64 7->14 fwd+bwd (burn)", r, || { let _ = up1.forward(x3.clone()).sum().backward(); });
+        t("convT 128->64 7->14 fwd+bwd (unigen)", r, || { let _ = conv_transpose2d(&up1, x3.clone()).sum().backward(); });
+        t("convT 64->1 14->28 fwd+bwd (burn)", r, || { let _ = up2.forward(x2.clone()).sum().backward(); });
+        t("convT 64->1 14->28 fwd+bwd (unigen)", r, || { let _ = conv_transpose2d(&up2, x2.clone()).sum().backward(); });
+    }
     t("bn128 7x7 (burn) fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
     t("bn64 14x14 (burn) fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
     t("bn64 14x14 (unigen) fwd+bwd", r, || { let _ = unigen::nets::norm::batch_norm(&bn64, x2.clone()).sum().backward(); });

@@ -13,6 +13,8 @@
 
 use rayon::prelude::*;
 
+pub mod conv;
+
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;
 

@@ -20,6 +20,7 @@ use rand::seq::SliceRandom;
 use crate::data::{Dataset, idx::SIDE};
 use crate::error::{Error, Result};
 use crate::host::{host, one_hot, tensor};
+use crate::nets::conv::conv2d;
 use crate::rng::{Purpose, stream};
 use crate::train::checkpoint::{self, Part};
 
@@ -56,8 +57,8 @@ impl Classifier {
     /// Penultimate features: `x: [N, 784]`, pixels in [0, 1] -> `[N, FEATURES]`.
     pub fn features(&self, x: Tensor<2>) -> Tensor<2> {
         let n = x.dims()[0];
-        let h = self.pool.forward(relu(self.conv1.forward(x.reshape([n, 1, SIDE, SIDE]))));
-        let h = self.pool.forward(relu(self.conv2.forward(h)));
+        let h = self.pool.forward(relu(conv2d(&self.conv1, x.reshape([n, 1, SIDE, SIDE]))));
+        let h = self.pool.forward(relu(conv2d(&self.conv2, h)));
         relu(self.fc1.forward(h.reshape([n, 64 * 7 * 7])))
     }
 

@@ -16,6 +16,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::activation::leaky_relu;
+use super::conv::{conv2d, conv_transpose2d};
 use super::norm::batch_norm;
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
@@ -92,8 +93,8 @@ impl ConvGenerator {
         let (n, b) = (zc.dims()[0], self.base);
         let h: Tensor<4> = self.fc.forward(zc).reshape([n, 2 * CHANNELS, b, b]);
         let h = relu(batch_norm(&self.bn0, h));
-        let h = relu(batch_norm(&self.bn1, self.up1.forward(h)));
-        self.up2.forward(h).reshape([n, 16 * b * b])
+        let h = relu(batch_norm(&self.bn1, conv_transpose2d(&self.up1, h)));
+        conv_transpose2d(&self.up2, h).reshape([n, 16 * b * b])
     }
 }
 
@@ -101,8 +102,8 @@ impl ConvDiscriminator {
     /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]`.
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
         let (n, s) = (x.dims()[0], self.side);
-        let h = leaky_relu(self.down1.forward(x.reshape([n, 1, s, s])), 0.2);
-        let h = leaky_relu(batch_norm(&self.bn2, self.down2.forward(h)), 0.2);
+        let h = leaky_relu(conv2d(&self.down1, x.reshape([n, 1, s, s])), 0.2);
+        let h = leaky_relu(batch_norm(&self.bn2, conv2d(&self.down2, h)), 0.2);
         let h: Tensor<2> = h.reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
             (Some(embed), Some(c)) => self.fc.forward(h.clone()) + (embed.forward(c) * h).sum_dim(1),

@@ -1,6 +1,7 @@
 //! Networks. A network maps tensors to tensors; it is not a model (models own objectives).
 
 pub mod activation;
+pub mod conv;
 pub mod dcgan;
 pub mod mlp;
 pub mod norm;
