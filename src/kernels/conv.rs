@@ -202,30 +202,66 @@ pub fn matmul(a: Mat, b: Mat) -> Vec<f32> {
     c
 }
 
-/// `y = conv(x, w)`: `x` `[N, C, H, W]`, `w` `[O, C, kh, kw]` -> `[N, O, Ho, Wo]`, no bias.
-pub fn forward(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+/// The input side of a convolution as the products read it: `im2col` of `x` channels last,
+/// `[N·P, K]`. The forward pass makes it, and the filter gradient reuses it.
+pub fn patches(g: &Geometry, x: &[f32]) -> Vec<f32> {
     assert_eq!(x.len(), g.input_len(), "convolution input and geometry differ");
-    let col = im2col(g, &channels_last(x, g.c, g.h * g.w));
-    let y = matmul(Mat::new(&col, g.n * g.positions(), g.taps()), Mat::new(&filter_taps_last(g, w), g.o, g.taps()).t());
-    channels_first(&y, g.o, g.positions())
+    im2col(g, &channels_last(x, g.c, g.h * g.w))
 }
 
-/// `dx` from `dy` (`[N, O, Ho, Wo]`) and `w`: the adjoint of [`forward`] in `x`.
-pub fn input_grad(g: &Geometry, dy: &[f32], w: &[f32]) -> Vec<f32> {
-    assert_eq!(dy.len(), g.output_len(), "convolution output gradient and geometry differ");
-    let dy = channels_last(dy, g.o, g.positions());
-    let dcol = matmul(Mat::new(&dy, g.n * g.positions(), g.o), Mat::new(&filter_taps_last(g, w), g.o, g.taps()));
-    channels_first(&col2im(g, &dcol), g.c, g.h * g.w)
+/// The output side (`y` or its gradient) channels last, `[N·P, O]`.
+pub fn outputs_last(g: &Geometry, y: &[f32]) -> Vec<f32> {
+    assert_eq!(y.len(), g.output_len(), "convolution output and geometry differ");
+    channels_last(y, g.o, g.positions())
 }
 
-/// `dw` (`[O, C, kh, kw]`) from `x` and `dy`: the adjoint of [`forward`] in `w`.
-pub fn filter_grad(g: &Geometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    assert_eq!(x.len(), g.input_len(), "convolution input and geometry differ");
-    assert_eq!(dy.len(), g.output_len(), "convolution output gradient and geometry differ");
-    let col = im2col(g, &channels_last(x, g.c, g.h * g.w));
-    let dy = channels_last(dy, g.o, g.positions());
-    let dw = matmul(Mat::new(&dy, g.n * g.positions(), g.o).t(), Mat::new(&col, g.n * g.positions(), g.taps()));
+/// `y = conv(x, w) + b` from `patches(x)`: `w` `[O, C, kh, kw]`, `b` `[O]` -> `[N, O, Ho, Wo]`.
+pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
+    let y = matmul(Mat::new(patches, g.n * g.positions(), g.taps()), Mat::new(&filter_taps_last(g, w), g.o, g.taps()).t());
+    let mut y = channels_first(&y, g.o, g.positions());
+    if let Some(b) = b {
+        add_per_channel(&mut y, b, g.positions());
+    }
+    y
+}
+
+/// The adjoint of the forward pass in `x`, from `dy` channels last (`outputs_last`), plus a
+/// per-input-channel `b`: a convolution's input gradient, or a transposed convolution's output.
+pub fn adjoint_from(g: &Geometry, dy_last: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
+    let dcol = matmul(Mat::new(dy_last, g.n * g.positions(), g.o), Mat::new(&filter_taps_last(g, w), g.o, g.taps()));
+    let mut x = channels_first(&col2im(g, &dcol), g.c, g.h * g.w);
+    if let Some(b) = b {
+        add_per_channel(&mut x, b, g.h * g.w);
+    }
+    x
+}
+
+/// `dw` (`[O, C, kh, kw]`), the adjoint of the forward pass in `w`, from `patches(x)` and
+/// `dy` channels last.
+pub fn filter_grad_from(g: &Geometry, patches: &[f32], dy_last: &[f32]) -> Vec<f32> {
+    let rows = g.n * g.positions();
+    let dw = matmul(Mat::new(dy_last, rows, g.o).t(), Mat::new(patches, rows, g.taps()));
     channels_first(&dw, g.c, g.kernel[0] * g.kernel[1])
+}
+
+/// A bias's gradient: the sum over images and positions of each channel of `[N, Ch, S]`.
+pub fn channel_sums(y: &[f32], channels: usize, s: usize) -> Vec<f32> {
+    let mut sums = vec![0f32; channels];
+    for image in y.chunks(channels * s) {
+        for (sum, plane) in sums.iter_mut().zip(image.chunks(s)) {
+            *sum += plane.iter().sum::<f32>();
+        }
+    }
+    sums
+}
+
+/// `y[n, ch, s] += b[ch]`.
+fn add_per_channel(y: &mut [f32], b: &[f32], s: usize) {
+    y.par_chunks_mut(b.len() * s).for_each(|image| {
+        for (plane, b) in image.chunks_mut(s).zip(b) {
+            plane.iter_mut().for_each(|v| *v += b);
+        }
+    });
 }
 
 /// `[O, C, kh, kw] -> [O, kh, kw, C]`, the tap order of [`im2col`].
@@ -279,7 +315,7 @@ mod tests {
     #[test]
     fn forward_is_the_definition() {
         let (x, w) = (values(ODD.input_len(), 1), values(ODD.o * ODD.taps(), 2));
-        let (got, want) = (forward(&ODD, &x, &w), direct(&ODD, &x, &w));
+        let (got, want) = (forward_from(&ODD, &patches(&ODD, &x), &w, None), direct(&ODD, &x, &w));
         for (i, (g, v)) in got.iter().zip(&want).enumerate() {
             assert!((g - v).abs() < 1e-5, "output {i}: {g} vs {v}");
         }
@@ -290,9 +326,9 @@ mod tests {
     #[test]
     fn gradients_are_adjoints_of_the_forward_pass() {
         let (x, w, dy) = (values(ODD.input_len(), 1), values(ODD.o * ODD.taps(), 2), values(ODD.output_len(), 3));
-        let y_dy = dot(&forward(&ODD, &x, &w), &dy);
-        let x_dx = dot(&x, &input_grad(&ODD, &dy, &w));
-        let w_dw = dot(&w, &filter_grad(&ODD, &x, &dy));
+        let y_dy = dot(&forward_from(&ODD, &patches(&ODD, &x), &w, None), &dy);
+        let x_dx = dot(&x, &adjoint_from(&ODD, &outputs_last(&ODD, &dy), &w, None));
+        let w_dw = dot(&w, &filter_grad_from(&ODD, &patches(&ODD, &x), &outputs_last(&ODD, &dy)));
         assert!(y_dy.abs() > 1.0, "a degenerate check: {y_dy}");
         for other in [x_dx, w_dw] {
             assert!((other - y_dy).abs() < 1e-4 * y_dy.abs(), "{other} vs {y_dy}");
@@ -304,7 +340,10 @@ mod tests {
     fn results_do_not_depend_on_the_thread_count() {
         let g = Geometry { n: 4, c: 64, h: 14, w: 14, o: 128, kernel: [4, 4], stride: [2, 2], padding: [1, 1], dilation: [1, 1], out: [7, 7] };
         let (x, w, dy) = (values(g.input_len(), 1), values(g.o * g.taps(), 2), values(g.output_len(), 3));
-        let all = || (forward(&g, &x, &w), input_grad(&g, &dy, &w), filter_grad(&g, &x, &dy));
+        let all = || {
+            let (col, dy) = (patches(&g, &x), outputs_last(&g, &dy));
+            (forward_from(&g, &col, &w, None), adjoint_from(&g, &dy, &w, None), filter_grad_from(&g, &col, &dy))
+        };
         let on = |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(all);
         let bits = |(a, b, c): (Vec<f32>, Vec<f32>, Vec<f32>)| [a, b, c].map(|v| v.into_iter().map(f32::to_bits).collect::<Vec<_>>());
         assert_eq!(bits(on(1)), bits(on(2)));

@@ -22,13 +22,12 @@ use burn_flex::FlexTensor;
 
 use crate::kernels::conv::{self as kernel, Geometry};
 
-/// A convolution ([`kernel::forward`]), its adjoint in the input, which is the transposed
-/// convolution ([`kernel::input_grad`]), and the filter gradient they share.
+/// A convolution plus bias, and its adjoint in the input plus a bias over the input's
+/// channels, which is the transposed convolution.
 #[backend_extension(Flex, Autodiff)]
 pub trait ConvOps: Backend {
-    fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
-    fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
-    fn conv_im2col_filter_grad(x: FloatTensor<Self>, dy: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
+    fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
+    fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
 }
 
 /// The values of a CPU tensor, contiguous (copied only if they are not).
@@ -39,89 +38,129 @@ fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+fn flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 impl ConvOps for Flex {
-    fn conv_im2col(x: FlexTensor, w: FlexTensor, g: Geometry) -> FlexTensor {
-        flex(kernel::forward(&g, &values(&x), &values(&w)), [g.n, g.o, g.out[0], g.out[1]])
+    fn conv_im2col(x: FlexTensor, w: FlexTensor, b: FlexTensor, g: Geometry) -> FlexTensor {
+        let y = kernel::forward_from(&g, &kernel::patches(&g, &values(&x)), &values(&w), Some(&values(&b)));
+        flex(y, [g.n, g.o, g.out[0], g.out[1]])
     }
 
-    fn conv_im2col_adjoint(y: FlexTensor, w: FlexTensor, g: Geometry) -> FlexTensor {
-        flex(kernel::input_grad(&g, &values(&y), &values(&w)), [g.n, g.c, g.h, g.w])
-    }
-
-    fn conv_im2col_filter_grad(x: FlexTensor, dy: FlexTensor, g: Geometry) -> FlexTensor {
-        flex(kernel::filter_grad(&g, &values(&x), &values(&dy)), [g.o, g.c, g.kernel[0], g.kernel[1]])
+    fn conv_im2col_adjoint(y: FlexTensor, w: FlexTensor, b: FlexTensor, g: Geometry) -> FlexTensor {
+        let x = kernel::adjoint_from(&g, &kernel::outputs_last(&g, &values(&y)), &values(&w), Some(&values(&b)));
+        flex(x, [g.n, g.c, g.h, g.w])
     }
 }
 
-/// The backward pass of the convolution (`adjoint = false`: `y = conv(x, w)`) or of its
-/// adjoint (`adjoint = true`: `x = convᵀ(y, w)`). With `r` the incoming gradient:
-/// conv: `dx = convᵀ(r)`, `dw = filter_grad(x, r)`; adjoint: `dy = conv(r)`, `dw = filter_grad(r, y)`.
-#[derive(Debug)]
-struct ConvBackward {
-    adjoint: bool,
-}
-
-impl<B: Backend + ConvOps> Backward<B, 2> for ConvBackward {
-    type State = (NodeId, NodeId, Geometry);
-
-    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_input, node_w] = ops.parents;
-        let r = grads.consume::<B>(&ops.node);
-        let (input, w, g) = ops.state;
-        let input = checkpointer.retrieve_node_output::<FloatTensor<B>>(input);
-        let w = checkpointer.retrieve_node_output::<FloatTensor<B>>(w);
-        let (data_grad, filter_grad) = match self.adjoint {
-            false => (B::conv_im2col_adjoint as fn(_, _, _) -> _, (input, r.clone())),
-            true => (B::conv_im2col as fn(_, _, _) -> _, (r.clone(), input)),
-        };
-        if let Some(node) = node_w {
-            grads.register::<B>(node.id, B::conv_im2col_filter_grad(filter_grad.0, filter_grad.1, g));
-        }
-        if let Some(node) = node_input {
-            grads.register::<B>(node.id, data_grad(r, w, g));
-        }
-    }
-}
-
-impl<B: Backend + ConvOps, C: CheckpointStrategy> ConvOps for Autodiff<B, C> {
-    fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        tracked::<B, C>(ConvBackward { adjoint: false }, x, w, g, B::conv_im2col)
-    }
-
-    fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        tracked::<B, C>(ConvBackward { adjoint: true }, y, w, g, B::conv_im2col_adjoint)
-    }
-
-    /// Only ever called inside a backward pass, on plain tensors: not differentiable itself.
-    fn conv_im2col_filter_grad(x: FloatTensor<Self>, dy: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        FloatTensor::<Self>::new(B::conv_im2col_filter_grad(x.into_primitive(), dy.into_primitive(), g))
-    }
-}
-
-/// `op(input, w)` on the inner backend, recorded for the backward pass when either needs a gradient.
-fn tracked<B: Backend + ConvOps, C: CheckpointStrategy>(
-    backward: ConvBackward,
-    input: FloatTensor<Autodiff<B, C>>,
-    w: FloatTensor<Autodiff<B, C>>,
+/// What the backward pass of either operation keeps from its forward pass: the filter's node
+/// and the one piece of the forward computation that the filter gradient needs again.
+#[derive(Debug, Clone)]
+struct Saved {
+    w: NodeId,
     g: Geometry,
-    op: fn(FloatTensor<B>, FloatTensor<B>, Geometry) -> FloatTensor<B>,
-) -> FloatTensor<Autodiff<B, C>> {
-    match backward.prepare::<C>([input.node(), w.node()]).compute_bound().stateful() {
-        OpsKind::Tracked(mut prep) => {
-            let state = (prep.checkpoint(&input), prep.checkpoint(&w), g);
-            prep.finish(state, op(input.into_primitive(), w.into_primitive(), g))
+    /// conv: `patches(x)`; adjoint: `outputs_last(y)`.
+    reuse: FlexTensor,
+}
+
+/// `y = conv(x, w) + b`. With `r` the incoming gradient: `dx = convᵀ(r)`,
+/// `dw = filter_grad(patches(x), r)`, `db = Σ r` per output channel.
+#[derive(Debug)]
+struct ConvBackward;
+
+/// `x = convᵀ(y, w) + b`. With `r` the incoming gradient: `dy = conv(r)`,
+/// `dw = filter_grad(patches(r), y)`, `db = Σ r` per input channel.
+#[derive(Debug)]
+struct AdjointBackward;
+
+/// The incoming gradient, the filter, and the geometry of a backward pass.
+fn unpack(ops: &Ops<Saved, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) -> (FlexTensor, FlexTensor) {
+    (grads.consume::<Flex>(&ops.node), checkpointer.retrieve_node_output::<FlexTensor>(ops.state.w))
+}
+
+impl Backward<Flex, 3> for ConvBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let (r, w) = unpack(&ops, grads, checkpointer);
+        let [node_x, node_w, node_b] = &ops.parents;
+        let Saved { g, reuse: patches, .. } = &ops.state;
+        let r = values(&r);
+        let r_last = kernel::outputs_last(g, &r);
+        if let Some(node) = node_b {
+            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.o, g.positions()), [g.o]));
         }
-        OpsKind::UnTracked(prep) => prep.finish(op(input.into_primitive(), w.into_primitive(), g)),
+        if let Some(node) = node_w {
+            let dw = kernel::filter_grad_from(g, &values(patches), &r_last);
+            grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
+        }
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, flex(kernel::adjoint_from(g, &r_last, &values(&w), None), [g.n, g.c, g.h, g.w]));
+        }
+    }
+}
+
+impl Backward<Flex, 3> for AdjointBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let (r, w) = unpack(&ops, grads, checkpointer);
+        let [node_y, node_w, node_b] = &ops.parents;
+        let Saved { g, reuse: y_last, .. } = &ops.state;
+        let r = values(&r);
+        let patches = kernel::patches(g, &r);
+        if let Some(node) = node_b {
+            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.c, g.h * g.w), [g.c]));
+        }
+        if let Some(node) = node_w {
+            let dw = kernel::filter_grad_from(g, &patches, &values(y_last));
+            grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
+        }
+        if let Some(node) = node_y {
+            grads.register::<Flex>(node.id, flex(kernel::forward_from(g, &patches, &values(&w), None), [g.n, g.o, g.out[0], g.out[1]]));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> ConvOps for Autodiff<Flex, C> {
+    fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
+        let prepared = ConvBackward.prepare::<C>([x.node(), w.node(), b.node()]).compute_bound().stateful();
+        let patches = kernel::patches(&g, &values(x.primitive()));
+        let y = kernel::forward_from(&g, &patches, &values(w.primitive()), Some(&values(b.primitive())));
+        let y = flex(y, [g.n, g.o, g.out[0], g.out[1]]);
+        match prepared {
+            OpsKind::Tracked(mut prep) => {
+                let saved = Saved { w: prep.checkpoint(&w), g, reuse: flex(patches, [g.n * g.positions(), g.taps()]) };
+                prep.finish(saved, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+
+    fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
+        let prepared = AdjointBackward.prepare::<C>([y.node(), w.node(), b.node()]).compute_bound().stateful();
+        let y_last = kernel::outputs_last(&g, &values(y.primitive()));
+        let x = kernel::adjoint_from(&g, &y_last, &values(w.primitive()), Some(&values(b.primitive())));
+        let x = flex(x, [g.n, g.c, g.h, g.w]);
+        match prepared {
+            OpsKind::Tracked(mut prep) => {
+                let saved = Saved { w: prep.checkpoint(&w), g, reuse: flex(y_last, [g.n * g.positions(), g.o]) };
+                prep.finish(saved, x)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(x),
+        }
     }
 }
 
 /// Whether the kernels cover this layer and these values: CPU, f32, one group.
 fn covered(x: &Tensor<4>, groups: usize) -> bool {
     groups == 1 && x.dtype() == DType::F32 && crate::backend::is_cpu(&x.device())
+}
+
+/// A layer's bias, or zeros (a constant) for a layer without one.
+fn bias(b: Option<&burn::module::Param<Tensor<1>>>, channels: usize, x: &Tensor<4>) -> Tensor<1> {
+    b.map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([channels], &x.device()))
 }
 
 /// `layer.forward(x)` through the im2col kernels where they apply.
@@ -139,11 +178,8 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     let (stride, dilation, padding) = (layer.stride, layer.dilation, [top, left]);
     let side = |axis: usize, size: usize| (size + 2 * padding[axis] - dilation[axis] * ([kh, kw][axis] - 1) - 1) / stride[axis] + 1;
     let g = Geometry { n, c, h, w: wd, o, kernel: [kh, kw], stride, padding, dilation, out: [side(0, h), side(1, wd)] };
-    let y = Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col(x.into_dispatch(), w.into_dispatch(), g));
-    match &layer.bias {
-        Some(b) => y + b.val().reshape([1, o, 1, 1]),
-        None => y,
-    }
+    let b = bias(layer.bias.as_ref(), o, &x);
+    Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
 
 /// `layer.forward(x)` through the im2col kernels where they apply: the adjoint of the
@@ -157,11 +193,8 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     let (stride, dilation, padding, extra) = (layer.stride, layer.dilation, layer.padding, layer.padding_out);
     let side = |axis: usize, size: usize| (size - 1) * stride[axis] + dilation[axis] * ([kh, kw][axis] - 1) + extra[axis] + 1 - 2 * padding[axis];
     let g = Geometry { n, c: c_out, h: side(0, h), w: side(1, wd), o: c_in, kernel: [kh, kw], stride, padding, dilation, out: [h, wd] };
-    let y = Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col_adjoint(x.into_dispatch(), w.into_dispatch(), g));
-    match &layer.bias {
-        Some(b) => y + b.val().reshape([1, c_out, 1, 1]),
-        None => y,
-    }
+    let b = bias(layer.bias.as_ref(), c_out, &x);
+    Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col_adjoint(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
 
 #[cfg(test)]
