@@ -129,18 +129,35 @@ pub fn channels_first(t: &[f32], c: usize, s: usize) -> Vec<f32> {
     x
 }
 
-/// `dst = srcᵀ` for a row-major `rows × cols` `src`, in square tiles so that reads and writes
-/// both run along cache lines (element by element, every write of a column touched a new line:
-/// the transposes took 12% of a DCGAN iteration).
+/// `dst = srcᵀ` for a row-major `rows × cols` `src`, through 8 × 8 tiles held in registers, so
+/// that reads and writes both run along cache lines (element by element, every write touched a
+/// new line). A DCGAN iteration transposes about 20 M values.
 fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
-    const TILE: usize = 16;
-    for r0 in (0..rows).step_by(TILE) {
-        for c0 in (0..cols).step_by(TILE) {
-            for c in c0..(c0 + TILE).min(cols) {
-                for r in r0..(r0 + TILE).min(rows) {
-                    dst[c * rows + r] = src[r * cols + c];
+    const T: usize = 8;
+    if rows == 1 || cols == 1 {
+        dst.copy_from_slice(src);
+        return;
+    }
+    let (whole_rows, whole_cols) = (rows / T * T, cols / T * T);
+    for r0 in (0..whole_rows).step_by(T) {
+        for c0 in (0..whole_cols).step_by(T) {
+            let mut tile = [[0f32; T]; T];
+            for (i, line) in tile.iter_mut().enumerate() {
+                line.copy_from_slice(&src[(r0 + i) * cols + c0..][..T]);
+            }
+            for j in 0..T {
+                let line = &mut dst[(c0 + j) * rows + r0..][..T];
+                for (i, v) in line.iter_mut().enumerate() {
+                    *v = tile[i][j];
                 }
             }
+        }
+    }
+    // The ragged right and bottom edges, element by element.
+    for r in 0..rows {
+        let first_col = if r < whole_rows { whole_cols } else { 0 };
+        for c in first_col..cols {
+            dst[c * rows + r] = src[r * cols + c];
         }
     }
 }
@@ -310,6 +327,20 @@ mod tests {
 
     fn dot(a: &[f32], b: &[f32]) -> f64 {
         a.iter().zip(b).map(|(a, b)| *a as f64 * *b as f64).sum()
+    }
+
+    #[test]
+    fn transpose_is_the_transpose() {
+        for (rows, cols) in [(1, 5), (5, 1), (8, 8), (13, 21), (16, 9), (9, 16), (24, 40)] {
+            let src = values(rows * cols, rows);
+            let mut dst = vec![f32::NAN; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(dst[c * rows + r], src[r * cols + c], "{rows} x {cols} at ({r}, {c})");
+                }
+            }
+        }
     }
 
     #[test]
