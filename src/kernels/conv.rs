@@ -1,21 +1,22 @@
 //! 2-D convolution as whole-batch im2col and one matrix product per pass (docs/performance.md).
 //!
 //! burn's CPU backend lowers a convolution to a tiled im2col and a small `gemm` call per image,
-//! and its backward to further convolutions over axis-swapped copies. For the DCGAN's layers
-//! that ran at about half the machine's matmul speed. Here every pass is one large product:
-//! with `col = im2col(x)`, `[N·P, K]` (`P` output positions, `K = C·kh·kw`) and the filter
-//! `w` as `[O, K]`,
+//! and its backward pass to further convolutions over axis-swapped copies: the DCGAN's layers
+//! ran at about half the machine's matmul speed. Here every pass is one large product. With
+//! `X = patches(x)`, `[N·P, K]` (`P` output positions, `K = C·kh·kw`, taps channels last),
+//! `Dy` the output (gradient) channels last, `[N·P, O]`, and the filter `w` as `[O, K]`:
 //!
-//! - forward:         `y = col · wᵀ`                 (`[N·P, O]`, then to NCHW)
-//! - input gradient:  `dx = col2im(dy · w)`
-//! - filter gradient: `dw = dyᵀ · col`
+//! - forward:         `y = X · wᵀ`              ([`forward_from`])
+//! - input gradient:  `dx = col2im(Dy · w)`     ([`adjoint_from`])
+//! - filter gradient: `dw = Dyᵀ · X`            ([`filter_grad_from`])
 //!
 //! A transposed convolution is the mirror image of the same [`Geometry`]: its forward pass is
-//! the input gradient above, its input gradient the forward pass, and its filter gradient the
-//! filter gradient with the roles of input and output swapped.
+//! the adjoint, its input gradient the forward pass, and its filter gradient the same product
+//! with input and output swapped. The pieces (`X`, `Dy`) are separate functions so that a
+//! backward pass reuses what its forward pass made.
 //!
-//! Every output element is a sum in a fixed order, whatever the number of threads, so results
-//! are reproducible run to run (`gemm` splits the work by output blocks, never along `K`).
+//! Every output element is a sum in a fixed order, whatever the number of threads (tested), so
+//! results are reproducible run to run.
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -63,67 +64,77 @@ impl Geometry {
     }
 }
 
-/// `[N, H, W, C] -> [N·P, K]`: row `n·P + p` holds the input values that output position `p`
+/// `[N, C, H, W] -> [N·P, K]`: row `n·P + p` holds the input values that output position `p`
 /// of image `n` sees, taps ordered `(ky, kx, c)` so that each is one contiguous run of `C`
-/// channels, zero where the filter hangs over the border.
-pub fn im2col(g: &Geometry, x: &[f32]) -> Vec<f32> {
-    let (p, k, [_, kw], c) = (g.positions(), g.taps(), g.kernel, g.c);
+/// channels, zero where the filter hangs over the border. Each image is first laid out
+/// channels last in a scratch buffer that stays in cache.
+fn im2col(g: &Geometry, x: &[f32]) -> Vec<f32> {
+    let (p, k, [_, kw], c, hw) = (g.positions(), g.taps(), g.kernel, g.c, g.h * g.w);
     let mut col = overwritten(g.n * p * k);
-    col.par_chunks_mut(p * k).zip(x.par_chunks(g.h * g.w * c)).for_each(|(col, x)| {
-        for (pos, row) in col.chunks_mut(k).enumerate() {
-            let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
-            for (ky, row) in row.chunks_mut(kw * c).enumerate() {
-                let Some(iy) = g.source(0, oy, ky) else {
-                    row.fill(0.0);
-                    continue;
-                };
-                for (kx, tap) in row.chunks_mut(c).enumerate() {
-                    match (g.source(1, ox, kx), c) {
-                        // One channel (a network's input image): a plain store, not a memcpy call.
-                        (Some(ix), 1) => tap[0] = x[iy * g.w + ix],
-                        (Some(ix), _) => tap.copy_from_slice(&x[(iy * g.w + ix) * c..][..c]),
-                        (None, _) => tap.fill(0.0),
+    col.par_chunks_mut(p * k).zip(x.par_chunks(c * hw)).for_each_init(
+        || overwritten(c * hw),
+        |x_last, (col, x)| {
+            transpose(x, c, hw, x_last);
+            for (pos, row) in col.chunks_mut(k).enumerate() {
+                let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
+                for (ky, row) in row.chunks_mut(kw * c).enumerate() {
+                    let Some(iy) = g.source(0, oy, ky) else {
+                        row.fill(0.0);
+                        continue;
+                    };
+                    for (kx, tap) in row.chunks_mut(c).enumerate() {
+                        match (g.source(1, ox, kx), c) {
+                            // One channel (a network's input image): a plain store, not a memcpy call.
+                            (Some(ix), 1) => tap[0] = x_last[iy * g.w + ix],
+                            (Some(ix), _) => tap.copy_from_slice(&x_last[(iy * g.w + ix) * c..][..c]),
+                            (None, _) => tap.fill(0.0),
+                        }
                     }
                 }
             }
-        }
-    });
+        },
+    );
     col
 }
 
-/// The adjoint of [`im2col`]: `[N·P, K] -> [N, H, W, C]`, each input position summing what
-/// every output position that sees it was given, in a fixed order.
-pub fn col2im(g: &Geometry, col: &[f32]) -> Vec<f32> {
-    let (p, k, [kh, kw], c) = (g.positions(), g.taps(), g.kernel, g.c);
+/// The adjoint of [`im2col`]: `[N·P, K] -> [N, C, H, W]`, each input position summing what
+/// every output position that sees it was given, in a fixed order (channels last in a scratch
+/// buffer, then transposed).
+fn col2im(g: &Geometry, col: &[f32]) -> Vec<f32> {
+    let (p, k, [kh, kw], c, hw) = (g.positions(), g.taps(), g.kernel, g.c, g.h * g.w);
     let mut x = overwritten(g.input_len());
-    x.par_chunks_mut(g.h * g.w * c).zip(col.par_chunks(p * k)).for_each(|(x, col)| {
-        x.fill(0.0);
-        for (pos, row) in col.chunks(k).enumerate() {
-            let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
-            for ky in 0..kh {
-                let Some(iy) = g.source(0, oy, ky) else { continue };
-                for kx in 0..kw {
-                    let Some(ix) = g.source(1, ox, kx) else { continue };
-                    let dst = (iy * g.w + ix) * c;
-                    for (d, s) in x[dst..dst + c].iter_mut().zip(&row[(ky * kw + kx) * c..][..c]) {
-                        *d += s;
+    x.par_chunks_mut(c * hw).zip(col.par_chunks(p * k)).for_each_init(
+        || overwritten(c * hw),
+        |x_last, (x, col)| {
+            x_last.fill(0.0);
+            for (pos, row) in col.chunks(k).enumerate() {
+                let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
+                for ky in 0..kh {
+                    let Some(iy) = g.source(0, oy, ky) else { continue };
+                    for kx in 0..kw {
+                        let Some(ix) = g.source(1, ox, kx) else { continue };
+                        let dst = (iy * g.w + ix) * c;
+                        for (d, s) in x_last[dst..dst + c].iter_mut().zip(&row[(ky * kw + kx) * c..][..c]) {
+                            *d += s;
+                        }
                     }
                 }
             }
-        }
-    });
+            transpose(x_last, hw, c, x);
+        },
+    );
     x
 }
 
 /// `[B, C, S] -> [B, S, C]`: channels last, one block of `C·S` at a time.
-pub fn channels_last(x: &[f32], c: usize, s: usize) -> Vec<f32> {
+fn channels_last(x: &[f32], c: usize, s: usize) -> Vec<f32> {
     let mut t = overwritten(x.len());
     t.par_chunks_mut(c * s).zip(x.par_chunks(c * s)).for_each(|(t, x)| transpose(x, c, s, t));
     t
 }
 
 /// `[B, S, C] -> [B, C, S]`, the inverse of [`channels_last`].
-pub fn channels_first(t: &[f32], c: usize, s: usize) -> Vec<f32> {
+fn channels_first(t: &[f32], c: usize, s: usize) -> Vec<f32> {
     let mut x = overwritten(t.len());
     x.par_chunks_mut(c * s).zip(t.par_chunks(c * s)).for_each(|(x, t)| transpose(t, s, c, x));
     x
@@ -175,7 +186,7 @@ fn overwritten(len: usize) -> Vec<f32> {
 
 /// A row-major `rows × cols` matrix, or the transpose of one.
 #[derive(Clone, Copy)]
-pub struct Mat<'a> {
+struct Mat<'a> {
     data: &'a [f32],
     rows: usize,
     cols: usize,
@@ -183,12 +194,12 @@ pub struct Mat<'a> {
 }
 
 impl<'a> Mat<'a> {
-    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
         assert_eq!(data.len(), rows * cols, "matrix data and shape differ");
         Self { data, rows, cols, transposed: false }
     }
 
-    pub fn t(self) -> Self {
+    fn t(self) -> Self {
         Self { transposed: !self.transposed, ..self }
     }
 
@@ -202,7 +213,7 @@ impl<'a> Mat<'a> {
 }
 
 /// `a · b`, row-major, on all cores.
-pub fn matmul(a: Mat, b: Mat) -> Vec<f32> {
+fn matmul(a: Mat, b: Mat) -> Vec<f32> {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
     let mut c = overwritten(m * n); // `gemm` does not read it (`read_dst` false)
@@ -223,7 +234,7 @@ pub fn matmul(a: Mat, b: Mat) -> Vec<f32> {
 /// `[N·P, K]`. The forward pass makes it, and the filter gradient reuses it.
 pub fn patches(g: &Geometry, x: &[f32]) -> Vec<f32> {
     assert_eq!(x.len(), g.input_len(), "convolution input and geometry differ");
-    im2col(g, &channels_last(x, g.c, g.h * g.w))
+    im2col(g, x)
 }
 
 /// The output side (`y` or its gradient) channels last, `[N·P, O]`.
@@ -246,7 +257,7 @@ pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>)
 /// per-input-channel `b`: a convolution's input gradient, or a transposed convolution's output.
 pub fn adjoint_from(g: &Geometry, dy_last: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
     let dcol = matmul(Mat::new(dy_last, g.n * g.positions(), g.o), Mat::new(&filter_taps_last(g, w), g.o, g.taps()));
-    let mut x = channels_first(&col2im(g, &dcol), g.c, g.h * g.w);
+    let mut x = col2im(g, &dcol);
     if let Some(b) = b {
         add_per_channel(&mut x, b, g.h * g.w);
     }
