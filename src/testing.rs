@@ -29,3 +29,8 @@ pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
 pub fn module_values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<f32> {
     m.collect(None, None, false).iter().flat_map(|t| burn::store::bridge::to_data(t).unwrap().try_to_vec::<f32>().unwrap()).collect()
 }
+
+/// `len` fixed values in [-1, 1), varied by `seed`, for tests that need arbitrary inputs.
+pub fn pattern(len: usize, seed: usize) -> Vec<f32> {
+    (0..len).map(|i| (((i + seed) * 7919) % 61) as f32 / 30.0 - 1.0).collect()
+}

@@ -126,18 +126,12 @@ fn col2im(g: &Geometry, col: &[f32]) -> Vec<f32> {
     x
 }
 
-/// `[B, C, S] -> [B, S, C]`: channels last, one block of `C·S` at a time.
-fn channels_last(x: &[f32], c: usize, s: usize) -> Vec<f32> {
+/// Each `rows × cols` block of `x` transposed: `[B, C, S] -> [B, S, C]` lays channels last,
+/// `[B, S, C] -> [B, C, S]` puts them back.
+fn transpose_blocks(x: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut t = overwritten(x.len());
-    t.par_chunks_mut(c * s).zip(x.par_chunks(c * s)).for_each(|(t, x)| transpose(x, c, s, t));
+    t.par_chunks_mut(rows * cols).zip(x.par_chunks(rows * cols)).for_each(|(t, x)| transpose(x, rows, cols, t));
     t
-}
-
-/// `[B, S, C] -> [B, C, S]`, the inverse of [`channels_last`].
-fn channels_first(t: &[f32], c: usize, s: usize) -> Vec<f32> {
-    let mut x = overwritten(t.len());
-    x.par_chunks_mut(c * s).zip(t.par_chunks(c * s)).for_each(|(x, t)| transpose(t, s, c, x));
-    x
 }
 
 /// `dst = srcᵀ` for a row-major `rows × cols` `src`, through 8 × 8 tiles held in registers, so
@@ -240,13 +234,13 @@ pub fn patches(g: &Geometry, x: &[f32]) -> Vec<f32> {
 /// The output side (`y` or its gradient) channels last, `[N·P, O]`.
 pub fn outputs_last(g: &Geometry, y: &[f32]) -> Vec<f32> {
     assert_eq!(y.len(), g.output_len(), "convolution output and geometry differ");
-    channels_last(y, g.o, g.positions())
+    transpose_blocks(y, g.o, g.positions())
 }
 
 /// `y = conv(x, w) + b` from `patches(x)`: `w` `[O, C, kh, kw]`, `b` `[O]` -> `[N, O, Ho, Wo]`.
 pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
     let y = matmul(Mat::new(patches, g.n * g.positions(), g.taps()), Mat::new(&filter_taps_last(g, w), g.o, g.taps()).t());
-    let mut y = channels_first(&y, g.o, g.positions());
+    let mut y = transpose_blocks(&y, g.positions(), g.o);
     if let Some(b) = b {
         add_per_channel(&mut y, b, g.positions());
     }
@@ -269,7 +263,7 @@ pub fn adjoint_from(g: &Geometry, dy_last: &[f32], w: &[f32], b: Option<&[f32]>)
 pub fn filter_grad_from(g: &Geometry, patches: &[f32], dy_last: &[f32]) -> Vec<f32> {
     let rows = g.n * g.positions();
     let dw = matmul(Mat::new(dy_last, rows, g.o).t(), Mat::new(patches, rows, g.taps()));
-    channels_first(&dw, g.c, g.kernel[0] * g.kernel[1])
+    transpose_blocks(&dw, g.kernel[0] * g.kernel[1], g.c)
 }
 
 /// A bias's gradient: the sum over images and positions of each channel of `[N, Ch, S]`.
@@ -295,16 +289,13 @@ fn add_per_channel(y: &mut [f32], b: &[f32], s: usize) {
 /// `[O, C, kh, kw] -> [O, kh, kw, C]`, the tap order of [`im2col`].
 fn filter_taps_last(g: &Geometry, w: &[f32]) -> Vec<f32> {
     assert_eq!(w.len(), g.o * g.taps(), "convolution filter and geometry differ");
-    channels_last(w, g.c, g.kernel[0] * g.kernel[1])
+    transpose_blocks(w, g.c, g.kernel[0] * g.kernel[1])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len).map(|i| (((i + seed) * 7919) % 61) as f32 / 30.0 - 1.0).collect()
-    }
+    use crate::testing::pattern as values;
 
     /// Strided, padded, dilated and non-square: every branch of the index arithmetic.
     const ODD: Geometry =

@@ -42,15 +42,27 @@ fn flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
+/// The convolution's forward pass: its output, and `patches(x)`, which its backward pass reuses.
+fn conv_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor, g: Geometry) -> (FlexTensor, FlexTensor) {
+    let patches = kernel::patches(&g, &values(x));
+    let y = kernel::forward_from(&g, &patches, &values(w), Some(&values(b)));
+    (flex(y, [g.n, g.o, g.out[0], g.out[1]]), flex(patches, [g.n * g.positions(), g.taps()]))
+}
+
+/// The adjoint's forward pass: its output, and `outputs_last(y)`, which its backward pass reuses.
+fn adjoint_forward(y: &FlexTensor, w: &FlexTensor, b: &FlexTensor, g: Geometry) -> (FlexTensor, FlexTensor) {
+    let y_last = kernel::outputs_last(&g, &values(y));
+    let x = kernel::adjoint_from(&g, &y_last, &values(w), Some(&values(b)));
+    (flex(x, [g.n, g.c, g.h, g.w]), flex(y_last, [g.n * g.positions(), g.o]))
+}
+
 impl ConvOps for Flex {
     fn conv_im2col(x: FlexTensor, w: FlexTensor, b: FlexTensor, g: Geometry) -> FlexTensor {
-        let y = kernel::forward_from(&g, &kernel::patches(&g, &values(&x)), &values(&w), Some(&values(&b)));
-        flex(y, [g.n, g.o, g.out[0], g.out[1]])
+        conv_forward(&x, &w, &b, g).0
     }
 
     fn conv_im2col_adjoint(y: FlexTensor, w: FlexTensor, b: FlexTensor, g: Geometry) -> FlexTensor {
-        let x = kernel::adjoint_from(&g, &kernel::outputs_last(&g, &values(&y)), &values(&w), Some(&values(&b)));
-        flex(x, [g.n, g.c, g.h, g.w])
+        adjoint_forward(&y, &w, &b, g).0
     }
 }
 
@@ -74,7 +86,7 @@ struct ConvBackward;
 #[derive(Debug)]
 struct AdjointBackward;
 
-/// The incoming gradient, the filter, and the geometry of a backward pass.
+/// The incoming gradient and the filter of a backward pass.
 fn unpack(ops: &Ops<Saved, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) -> (FlexTensor, FlexTensor) {
     (grads.consume::<Flex>(&ops.node), checkpointer.retrieve_node_output::<FlexTensor>(ops.state.w))
 }
@@ -125,31 +137,30 @@ impl Backward<Flex, 3> for AdjointBackward {
 
 impl<C: CheckpointStrategy> ConvOps for Autodiff<Flex, C> {
     fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        let prepared = ConvBackward.prepare::<C>([x.node(), w.node(), b.node()]).compute_bound().stateful();
-        let patches = kernel::patches(&g, &values(x.primitive()));
-        let y = kernel::forward_from(&g, &patches, &values(w.primitive()), Some(&values(b.primitive())));
-        let y = flex(y, [g.n, g.o, g.out[0], g.out[1]]);
-        match prepared {
-            OpsKind::Tracked(mut prep) => {
-                let saved = Saved { w: prep.checkpoint(&w), g, reuse: flex(patches, [g.n * g.positions(), g.taps()]) };
-                prep.finish(saved, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        recorded::<C, _>(ConvBackward, [x, w, b], g, conv_forward)
     }
 
     fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        let prepared = AdjointBackward.prepare::<C>([y.node(), w.node(), b.node()]).compute_bound().stateful();
-        let y_last = kernel::outputs_last(&g, &values(y.primitive()));
-        let x = kernel::adjoint_from(&g, &y_last, &values(w.primitive()), Some(&values(b.primitive())));
-        let x = flex(x, [g.n, g.c, g.h, g.w]);
-        match prepared {
-            OpsKind::Tracked(mut prep) => {
-                let saved = Saved { w: prep.checkpoint(&w), g, reuse: flex(y_last, [g.n * g.positions(), g.o]) };
-                prep.finish(saved, x)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(x),
+        recorded::<C, _>(AdjointBackward, [y, w, b], g, adjoint_forward)
+    }
+}
+
+/// `forward` on the CPU tensors of `[input, w, b]`, recorded with `backward` (and what it
+/// reuses) when any of them needs a gradient.
+fn recorded<C: CheckpointStrategy, BO: Backward<Flex, 3, State = Saved>>(
+    backward: BO,
+    [input, w, b]: [FloatTensor<Autodiff<Flex, C>>; 3],
+    g: Geometry,
+    forward: fn(&FlexTensor, &FlexTensor, &FlexTensor, Geometry) -> (FlexTensor, FlexTensor),
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let prepared = backward.prepare::<C>([input.node(), w.node(), b.node()]).compute_bound().stateful();
+    let (out, reuse) = forward(input.primitive(), w.primitive(), b.primitive(), g);
+    match prepared {
+        OpsKind::Tracked(mut prep) => {
+            let saved = Saved { w: prep.checkpoint(&w), g, reuse };
+            prep.finish(saved, out)
         }
+        OpsKind::UnTracked(prep) => prep.finish(out),
     }
 }
 
@@ -201,11 +212,7 @@ pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
 mod tests {
     use super::*;
     use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
-    use crate::testing::{assert_close, to_vec};
-
-    fn values(len: usize, seed: usize) -> Vec<f32> {
-        (0..len).map(|i| (((i + seed) * 37) % 29) as f32 / 14.0 - 1.0).collect()
-    }
+    use crate::testing::{assert_close, pattern as values, to_vec};
 
     /// Output and the gradients of input, filter and bias of `ours` against burn's `forward`,
     /// on a fixed input and a fixed weighting of the output.
