@@ -217,7 +217,7 @@ impl TrainConfig {
                 return Err(format!("`{name}` must be at least 1, got 0"));
             }
         }
-        if self.hidden.iter().any(|&w| w == 0) {
+        if self.hidden.contains(&0) {
             return Err(format!("`hidden` widths must be at least 1, got {:?}", self.hidden));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction <= 1.0) {
