@@ -14,6 +14,8 @@
 use rayon::prelude::*;
 
 pub mod conv;
+pub mod linear;
+mod matmul;
 
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;
@@ -91,17 +93,20 @@ fn exp_nonpositive(t: f32) -> f32 {
 pub fn tanh(x: &[f32]) -> Vec<f32> {
     let mut out = vec![0f32; x.len()];
     out.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(out, x)| {
-        for (o, &x) in out.iter_mut().zip(x) {
-            let x = x as f64;
-            *o = if x.abs() < 1e-4 {
-                x - x * x * x / 3.0
-            } else {
-                let e = (2.0 * x.clamp(-20.0, 20.0)).exp();
-                (e - 1.0) / (e + 1.0)
-            } as f32;
-        }
+        out.iter_mut().zip(x).for_each(|(o, &x)| *o = tanh_one(x));
     });
     out
+}
+
+/// One element of [`tanh`].
+pub fn tanh_one(x: f32) -> f32 {
+    let x = x as f64;
+    (if x.abs() < 1e-4 {
+        x - x * x * x / 3.0
+    } else {
+        let e = (2.0 * x.clamp(-20.0, 20.0)).exp();
+        (e - 1.0) / (e + 1.0)
+    }) as f32
 }
 
 /// Adam's hyper-parameters and the step count `t` (1 on the first update).

@@ -18,8 +18,9 @@
 //! Every output element is a sum in a fixed order, whatever the number of threads (tested), so
 //! results are reproducible run to run.
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
+
+use super::matmul::{Mat, matmul, overwritten};
 
 /// The shape of a convolution from an input `[N, C, H, W]` to an output `[N, O, Ho, Wo]`
 /// with a `kh × kw` filter, stride, zero padding and dilation (groups = 1).
@@ -165,63 +166,6 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
             dst[c * rows + r] = src[r * cols + c];
         }
     }
-}
-
-/// A buffer of `len` values whose every element its caller writes before anything reads it:
-/// zero-filling the large im2col buffers first cost about 7% of a DCGAN iteration.
-#[allow(clippy::uninit_vec)]
-fn overwritten(len: usize) -> Vec<f32> {
-    let mut v = Vec::with_capacity(len);
-    // SAFETY: every f32 bit pattern is valid, and each caller writes every element before
-    // reading it (im2col fills padding taps with zeros explicitly; col2im zeroes each image).
-    unsafe { v.set_len(len) };
-    v
-}
-
-/// A row-major `rows × cols` matrix, or the transpose of one.
-#[derive(Clone, Copy)]
-struct Mat<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    transposed: bool,
-}
-
-impl<'a> Mat<'a> {
-    fn new(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        assert_eq!(data.len(), rows * cols, "matrix data and shape differ");
-        Self { data, rows, cols, transposed: false }
-    }
-
-    fn t(self) -> Self {
-        Self { transposed: !self.transposed, ..self }
-    }
-
-    /// (rows, cols, column stride, row stride) as the product sees it.
-    fn view(&self) -> (usize, usize, isize, isize) {
-        match self.transposed {
-            false => (self.rows, self.cols, 1, self.cols as isize),
-            true => (self.cols, self.rows, self.cols as isize, 1),
-        }
-    }
-}
-
-/// `a · b`, row-major, on all cores.
-fn matmul(a: Mat, b: Mat) -> Vec<f32> {
-    let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
-    assert_eq!(k, k2, "inner dimensions differ");
-    let mut c = overwritten(m * n); // `gemm` does not read it (`read_dst` false)
-    let threads = rayon::current_num_threads();
-    let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
-    // SAFETY: the views describe in-bounds strided matrices of `a.data`, `b.data` (checked
-    // lengths in `Mat::new`), and `c` is a fresh `m × n` buffer that aliases neither.
-    unsafe {
-        gemm(
-            m, n, k, c.as_mut_ptr(), 1, n as isize, false, a.data.as_ptr(), a_cs, a_rs, b.data.as_ptr(), b_cs, b_rs,
-            0.0, 1.0, false, false, false, par,
-        )
-    };
-    c
 }
 
 /// The input side of a convolution as the products read it: `im2col` of `x` channels last,

@@ -12,13 +12,15 @@ use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::tensor::{DType, Tensor, TensorData};
+use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
+
+use super::extension::{bias, covered, flex, recorded, values};
 
 use crate::kernels::conv::{self as kernel, Geometry};
 
@@ -28,18 +30,6 @@ use crate::kernels::conv::{self as kernel, Geometry};
 pub trait ConvOps: Backend {
     fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
     fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
-}
-
-/// The values of a CPU tensor, contiguous (copied only if they are not).
-fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(v) => v.into(),
-        None => t.to_contiguous().as_slice::<f32>().expect("contiguous f32 tensor").to_vec().into(),
-    }
-}
-
-fn flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
 }
 
 /// The convolution's forward pass: its output, and `patches(x)`, which its backward pass reuses.
@@ -137,42 +127,14 @@ impl Backward<Flex, 3> for AdjointBackward {
 
 impl<C: CheckpointStrategy> ConvOps for Autodiff<Flex, C> {
     fn conv_im2col(x: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        recorded::<C, _>(ConvBackward, [x, w, b], g, conv_forward)
+        recorded::<C, _, _>(ConvBackward, [x, w, b], |x, w, b| conv_forward(x, w, b, g), |w, reuse| Saved { w, g, reuse })
     }
 
     fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self> {
-        recorded::<C, _>(AdjointBackward, [y, w, b], g, adjoint_forward)
+        recorded::<C, _, _>(AdjointBackward, [y, w, b], |y, w, b| adjoint_forward(y, w, b, g), |w, reuse| Saved { w, g, reuse })
     }
 }
 
-/// `forward` on the CPU tensors of `[input, w, b]`, recorded with `backward` (and what it
-/// reuses) when any of them needs a gradient.
-fn recorded<C: CheckpointStrategy, BO: Backward<Flex, 3, State = Saved>>(
-    backward: BO,
-    [input, w, b]: [FloatTensor<Autodiff<Flex, C>>; 3],
-    g: Geometry,
-    forward: fn(&FlexTensor, &FlexTensor, &FlexTensor, Geometry) -> (FlexTensor, FlexTensor),
-) -> FloatTensor<Autodiff<Flex, C>> {
-    let prepared = backward.prepare::<C>([input.node(), w.node(), b.node()]).compute_bound().stateful();
-    let (out, reuse) = forward(input.primitive(), w.primitive(), b.primitive(), g);
-    match prepared {
-        OpsKind::Tracked(mut prep) => {
-            let saved = Saved { w: prep.checkpoint(&w), g, reuse };
-            prep.finish(saved, out)
-        }
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    }
-}
-
-/// Whether the kernels cover this layer and these values: CPU, f32, one group.
-fn covered(x: &Tensor<4>, groups: usize) -> bool {
-    groups == 1 && x.dtype() == DType::F32 && crate::backend::is_cpu(&x.device())
-}
-
-/// A layer's bias, or zeros (a constant) for a layer without one.
-fn bias(b: Option<&burn::module::Param<Tensor<1>>>, channels: usize, x: &Tensor<4>) -> Tensor<1> {
-    b.map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([channels], &x.device()))
-}
 
 /// `layer.forward(x)` through the im2col kernels where they apply.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
@@ -183,7 +145,7 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         PaddingConfig2d::Valid => (0, 0, 0, 0),
         _ => return layer.forward(x),
     };
-    if !covered(&x, layer.groups) || top != bottom || left != right {
+    if layer.groups != 1 || !covered(&x) || top != bottom || left != right {
         return layer.forward(x);
     }
     let (stride, dilation, padding) = (layer.stride, layer.dilation, [top, left]);
@@ -198,7 +160,7 @@ pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     let w = layer.weight.val();
     let ([n, c_in, h, wd], [_, c_out, kh, kw]) = (x.dims(), w.dims());
-    if !covered(&x, layer.groups) {
+    if layer.groups != 1 || !covered(&x) {
         return layer.forward(x);
     }
     let (stride, dilation, padding, extra) = (layer.stride, layer.dilation, layer.padding, layer.padding_out);

@@ -2,10 +2,9 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::activation::{leaky_relu, tanh};
+use super::linear::{Act, linear};
 
 use crate::config::Activation;
 
@@ -44,13 +43,13 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let h = layer.forward(h);
-            match (i == last, self.activation) {
-                (true, _) => h,
-                (false, Activation::Relu) => relu(h),
-                (false, Activation::Tanh) => tanh(h),
-                (false, Activation::LeakyRelu) => leaky_relu(h, 0.2),
-            }
+            let act = match (i == last, self.activation) {
+                (true, _) => Act::Identity,
+                (false, Activation::Relu) => Act::Relu,
+                (false, Activation::Tanh) => Act::Tanh,
+                (false, Activation::LeakyRelu) => Act::LeakyRelu(0.2),
+            };
+            linear(layer, h, act)
         })
     }
 }

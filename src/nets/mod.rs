@@ -3,6 +3,8 @@
 pub mod activation;
 pub mod conv;
 pub mod dcgan;
+mod extension;
+pub mod linear;
 pub mod mlp;
 pub mod norm;
 
