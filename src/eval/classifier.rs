@@ -21,6 +21,7 @@ use crate::data::{Dataset, idx::SIDE};
 use crate::error::{Error, Result};
 use crate::host::{host, one_hot, tensor};
 use crate::nets::conv::conv2d;
+use crate::nets::linear::{Act, linear};
 use crate::rng::{Purpose, stream};
 use crate::train::checkpoint::{self, Part};
 
@@ -59,12 +60,12 @@ impl Classifier {
         let n = x.dims()[0];
         let h = self.pool.forward(relu(conv2d(&self.conv1, x.reshape([n, 1, SIDE, SIDE]))));
         let h = self.pool.forward(relu(conv2d(&self.conv2, h)));
-        relu(self.fc1.forward(h.reshape([n, 64 * 7 * 7])))
+        linear(&self.fc1, h.reshape([n, 64 * 7 * 7]), Act::Relu)
     }
 
     /// Class logits from features: `[N, FEATURES] -> [N, CLASSES]`.
     pub fn logits(&self, features: Tensor<2>) -> Tensor<2> {
-        self.fc2.forward(features)
+        linear(&self.fc2, features, Act::Identity)
     }
 
     /// Runs the classifier over `x: [n, 784]` (pixels in [0, 1]) in chunks.

@@ -51,9 +51,9 @@ impl Act {
 /// `act(x · w + b)` for `x: [m, k]`, `w: [k, n]`, `b: [n]`, row-major.
 pub fn forward(x: &[f32], w: &[f32], b: &[f32], act: Act) -> Vec<f32> {
     let n = b.len();
-    assert!(n > 0 && w.len() % n == 0, "layer weight and bias differ in width");
+    assert!(n > 0 && w.len().is_multiple_of(n), "layer weight and bias differ in width");
     let k = w.len() / n;
-    assert!(k > 0 && x.len() % k == 0, "layer input and weight differ in width");
+    assert!(k > 0 && x.len().is_multiple_of(k), "layer input and weight differ in width");
     let m = x.len() / k;
     let mut y = overwritten(m * n);
     y.chunks_mut(n).for_each(|row| row.copy_from_slice(b));

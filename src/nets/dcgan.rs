@@ -17,6 +17,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::activation::leaky_relu;
 use super::conv::{conv2d, conv_transpose2d};
+use super::linear::{Act, linear};
 use super::norm::batch_norm;
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
@@ -91,7 +92,7 @@ impl ConvGenerator {
     /// `[N, latent + cond] -> [N, side * side]` (before any output squashing).
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
-        let h: Tensor<4> = self.fc.forward(zc).reshape([n, 2 * CHANNELS, b, b]);
+        let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]);
         let h = relu(batch_norm(&self.bn0, h));
         let h = relu(batch_norm(&self.bn1, conv_transpose2d(&self.up1, h)));
         conv_transpose2d(&self.up2, h).reshape([n, 16 * b * b])
@@ -106,8 +107,8 @@ impl ConvDiscriminator {
         let h = leaky_relu(batch_norm(&self.bn2, conv2d(&self.down2, h)), 0.2);
         let h: Tensor<2> = h.reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
-            (Some(embed), Some(c)) => self.fc.forward(h.clone()) + (embed.forward(c) * h).sum_dim(1),
-            _ => self.fc.forward(h),
+            (Some(embed), Some(c)) => linear(&self.fc, h.clone(), Act::Identity) + (linear(embed, c, Act::Identity) * h).sum_dim(1),
+            _ => linear(&self.fc, h, Act::Identity),
         }
     }
 }
