@@ -20,10 +20,13 @@
 
 use rayon::prelude::*;
 
-use super::matmul::{Mat, matmul, overwritten};
+use std::borrow::Cow;
+
+use super::matmul::{Mat, matmul, overwritten, product};
 
 /// The shape of a convolution from an input `[N, C, H, W]` to an output `[N, O, Ho, Wo]`
-/// with a `kh × kw` filter, stride, zero padding and dilation (groups = 1).
+/// with a `kh × kw` filter, stride, zero padding and dilation (groups = 1), and the layout of
+/// its activations: `[N, C, H, W]`, or `[N, H, W, C]` when `channels_last`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
     pub n: usize,
@@ -36,6 +39,9 @@ pub struct Geometry {
     pub padding: [usize; 2],
     pub dilation: [usize; 2],
     pub out: [usize; 2],
+    /// Input and output (and their gradients) are `[N, H, W, C]`: the products' own layout,
+    /// so no pass transposes them. Networks keep activations this way between layers.
+    pub channels_last: bool,
 }
 
 impl Geometry {
@@ -65,17 +71,22 @@ impl Geometry {
     }
 }
 
-/// `[N, C, H, W] -> [N·P, K]`: row `n·P + p` holds the input values that output position `p`
-/// of image `n` sees, taps ordered `(ky, kx, c)` so that each is one contiguous run of `C`
-/// channels, zero where the filter hangs over the border. Each image is first laid out
-/// channels last in a scratch buffer that stays in cache.
+/// `x -> [N·P, K]`: row `n·P + p` holds the input values that output position `p` of image `n`
+/// sees, taps ordered `(ky, kx, c)` so that each is one contiguous run of `C` channels, zero
+/// where the filter hangs over the border. An `[N, C, H, W]` image is first laid out channels
+/// last in a scratch buffer that stays in cache.
 fn im2col(g: &Geometry, x: &[f32]) -> Vec<f32> {
     let (p, k, [_, kw], c, hw) = (g.positions(), g.taps(), g.kernel, g.c, g.h * g.w);
     let mut col = overwritten(g.n * p * k);
     col.par_chunks_mut(p * k).zip(x.par_chunks(c * hw)).for_each_init(
         || overwritten(c * hw),
-        |x_last, (col, x)| {
-            transpose(x, c, hw, x_last);
+        |scratch, (col, x)| {
+            let x_last = if g.channels_last {
+                x
+            } else {
+                transpose(x, c, hw, scratch);
+                &scratch[..]
+            };
             for (pos, row) in col.chunks_mut(k).enumerate() {
                 let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
                 for (ky, row) in row.chunks_mut(kw * c).enumerate() {
@@ -98,15 +109,16 @@ fn im2col(g: &Geometry, x: &[f32]) -> Vec<f32> {
     col
 }
 
-/// The adjoint of [`im2col`]: `[N·P, K] -> [N, C, H, W]`, each input position summing what
-/// every output position that sees it was given, in a fixed order (channels last in a scratch
-/// buffer, then transposed).
+/// The adjoint of [`im2col`]: `[N·P, K] -> x`, each input position summing what every output
+/// position that sees it was given, in a fixed order (channels last, in a scratch buffer that
+/// is then transposed for `[N, C, H, W]`).
 fn col2im(g: &Geometry, col: &[f32]) -> Vec<f32> {
     let (p, k, [kh, kw], c, hw) = (g.positions(), g.taps(), g.kernel, g.c, g.h * g.w);
     let mut x = overwritten(g.input_len());
     x.par_chunks_mut(c * hw).zip(col.par_chunks(p * k)).for_each_init(
         || overwritten(c * hw),
-        |x_last, (x, col)| {
+        |scratch, (x, col)| {
+            let x_last = if g.channels_last { &mut x[..] } else { &mut scratch[..] };
             x_last.fill(0.0);
             for (pos, row) in col.chunks(k).enumerate() {
                 let (oy, ox) = (pos / g.out[1], pos % g.out[1]);
@@ -121,7 +133,9 @@ fn col2im(g: &Geometry, col: &[f32]) -> Vec<f32> {
                     }
                 }
             }
-            transpose(x_last, hw, c, x);
+            if !g.channels_last {
+                transpose(scratch, hw, c, x);
+            }
         },
     );
     x
@@ -176,15 +190,29 @@ pub fn patches(g: &Geometry, x: &[f32]) -> Vec<f32> {
 }
 
 /// The output side (`y` or its gradient) channels last, `[N·P, O]`.
-pub fn outputs_last(g: &Geometry, y: &[f32]) -> Vec<f32> {
+pub fn outputs_last<'a>(g: &Geometry, y: &'a [f32]) -> Cow<'a, [f32]> {
     assert_eq!(y.len(), g.output_len(), "convolution output and geometry differ");
-    transpose_blocks(y, g.o, g.positions())
+    match g.channels_last {
+        true => y.into(),
+        false => transpose_blocks(y, g.o, g.positions()).into(),
+    }
 }
 
-/// `y = conv(x, w) + b` from `patches(x)`: `w` `[O, C, kh, kw]`, `b` `[O]` -> `[N, O, Ho, Wo]`.
+/// `y = conv(x, w) + b` from `patches(x)`: `w` `[O, C, kh, kw]`, `b` `[O]` -> `y`.
 pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
-    let y = matmul(Mat::new(patches, g.n * g.positions(), g.taps()), Mat::new(&filter_taps_last(g, w), g.o, g.taps()).t());
-    let mut y = transpose_blocks(&y, g.positions(), g.o);
+    let w_last = filter_taps_last(g, w);
+    let (x_mat, w_mat) = (Mat::new(patches, g.n * g.positions(), g.taps()), Mat::new(&w_last, g.o, g.taps()).t());
+    if g.channels_last {
+        // The bias is the product's starting value.
+        let mut y = overwritten(g.output_len());
+        match b {
+            Some(b) => y.chunks_mut(g.o).for_each(|row| row.copy_from_slice(b)),
+            None => y.fill(0.0),
+        }
+        product(x_mat, w_mat, &mut y, true);
+        return y;
+    }
+    let mut y = transpose_blocks(&matmul(x_mat, w_mat), g.positions(), g.o);
     if let Some(b) = b {
         add_per_channel(&mut y, b, g.positions());
     }
@@ -196,8 +224,12 @@ pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>)
 pub fn adjoint_from(g: &Geometry, dy_last: &[f32], w: &[f32], b: Option<&[f32]>) -> Vec<f32> {
     let dcol = matmul(Mat::new(dy_last, g.n * g.positions(), g.o), Mat::new(&filter_taps_last(g, w), g.o, g.taps()));
     let mut x = col2im(g, &dcol);
-    if let Some(b) = b {
-        add_per_channel(&mut x, b, g.h * g.w);
+    match (b, g.channels_last) {
+        (Some(b), true) => x.par_chunks_mut(b.len() * 1024).for_each(|rows| {
+            rows.chunks_mut(b.len()).for_each(|row| row.iter_mut().zip(b).for_each(|(v, b)| *v += b))
+        }),
+        (Some(b), false) => add_per_channel(&mut x, b, g.h * g.w),
+        (None, _) => {}
     }
     x
 }
@@ -210,9 +242,14 @@ pub fn filter_grad_from(g: &Geometry, patches: &[f32], dy_last: &[f32]) -> Vec<f
     transpose_blocks(&dw, g.kernel[0] * g.kernel[1], g.c)
 }
 
-/// A bias's gradient: the sum over images and positions of each channel of `[N, Ch, S]`.
-pub fn channel_sums(y: &[f32], channels: usize, s: usize) -> Vec<f32> {
+/// A bias's gradient: the sum over images and positions of each channel of `[N, Ch, S]`, or
+/// of `[N, S, Ch]` when `channels_last`.
+pub fn channel_sums(y: &[f32], channels: usize, s: usize, channels_last: bool) -> Vec<f32> {
     let mut sums = vec![0f32; channels];
+    if channels_last {
+        y.chunks(channels).for_each(|row| sums.iter_mut().zip(row).for_each(|(sum, v)| *sum += v));
+        return sums;
+    }
     for image in y.chunks(channels * s) {
         for (sum, plane) in sums.iter_mut().zip(image.chunks(s)) {
             *sum += plane.iter().sum::<f32>();
@@ -243,7 +280,7 @@ mod tests {
 
     /// Strided, padded, dilated and non-square: every branch of the index arithmetic.
     const ODD: Geometry =
-        Geometry { n: 3, c: 5, h: 9, w: 8, o: 4, kernel: [4, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2], out: [4, 8] };
+        Geometry { n: 3, c: 5, h: 9, w: 8, o: 4, kernel: [4, 3], stride: [2, 1], padding: [1, 2], dilation: [1, 2], out: [4, 8], channels_last: false };
 
     /// The definition, summed in f64.
     fn direct(g: &Geometry, x: &[f32], w: &[f32]) -> Vec<f32> {
@@ -312,10 +349,31 @@ mod tests {
         }
     }
 
+    /// Channels last, every pass gives the channels-first results with their axes moved
+    /// (bias included), up to summation order.
+    #[test]
+    fn channels_last_is_the_same_convolution() {
+        let last = Geometry { channels_last: true, ..ODD };
+        let (hw, p) = (ODD.h * ODD.w, ODD.positions());
+        let (x, w, b, dy) = (values(ODD.input_len(), 1), values(ODD.o * ODD.taps(), 2), values(ODD.o, 4), values(ODD.output_len(), 3));
+        let (x_last, dy_last) = (transpose_blocks(&x, ODD.c, hw), transpose_blocks(&dy, ODD.o, p));
+        let close = |got: &[f32], want: &[f32]| crate::testing::assert_close(got, want, 1e-5);
+        let (col, col_last) = (patches(&ODD, &x), patches(&last, &x_last));
+        assert_eq!(col, col_last);
+        close(&forward_from(&last, &col_last, &w, Some(&b)), &transpose_blocks(&forward_from(&ODD, &col, &w, Some(&b)), ODD.o, p));
+        let b_in = values(ODD.c, 5);
+        close(
+            &adjoint_from(&last, &outputs_last(&last, &dy_last), &w, Some(&b_in)),
+            &transpose_blocks(&adjoint_from(&ODD, &outputs_last(&ODD, &dy), &w, Some(&b_in)), ODD.c, hw),
+        );
+        close(&filter_grad_from(&last, &col_last, &outputs_last(&last, &dy_last)), &filter_grad_from(&ODD, &col, &outputs_last(&ODD, &dy)));
+        close(&channel_sums(&dy_last, ODD.o, p, true), &channel_sums(&dy, ODD.o, p, false));
+    }
+
     /// One thread or two, the same bits: the products split the work by output blocks only.
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
-        let g = Geometry { n: 4, c: 64, h: 14, w: 14, o: 128, kernel: [4, 4], stride: [2, 2], padding: [1, 1], dilation: [1, 1], out: [7, 7] };
+        let g = Geometry { n: 4, c: 64, h: 14, w: 14, o: 128, kernel: [4, 4], stride: [2, 2], padding: [1, 1], dilation: [1, 1], out: [7, 7], channels_last: false };
         let (x, w, dy) = (values(g.input_len(), 1), values(g.o * g.taps(), 2), values(g.output_len(), 3));
         let all = || {
             let (col, dy) = (patches(&g, &x), outputs_last(&g, &dy));

@@ -32,18 +32,31 @@ pub trait ConvOps: Backend {
     fn conv_im2col_adjoint(y: FloatTensor<Self>, w: FloatTensor<Self>, b: FloatTensor<Self>, g: Geometry) -> FloatTensor<Self>;
 }
 
+fn input_shape(g: &Geometry) -> [usize; 4] {
+    if g.channels_last { [g.n, g.h, g.w, g.c] } else { [g.n, g.c, g.h, g.w] }
+}
+
+fn output_shape(g: &Geometry) -> [usize; 4] {
+    if g.channels_last { [g.n, g.out[0], g.out[1], g.o] } else { [g.n, g.o, g.out[0], g.out[1]] }
+}
+
 /// The convolution's forward pass: its output, and `patches(x)`, which its backward pass reuses.
 fn conv_forward(x: &FlexTensor, w: &FlexTensor, b: &FlexTensor, g: Geometry) -> (FlexTensor, FlexTensor) {
     let patches = kernel::patches(&g, &values(x));
     let y = kernel::forward_from(&g, &patches, &values(w), Some(&values(b)));
-    (flex(y, [g.n, g.o, g.out[0], g.out[1]]), flex(patches, [g.n * g.positions(), g.taps()]))
+    (flex(y, output_shape(&g)), flex(patches, [g.n * g.positions(), g.taps()]))
 }
 
 /// The adjoint's forward pass: its output, and `outputs_last(y)`, which its backward pass reuses.
 fn adjoint_forward(y: &FlexTensor, w: &FlexTensor, b: &FlexTensor, g: Geometry) -> (FlexTensor, FlexTensor) {
-    let y_last = kernel::outputs_last(&g, &values(y));
-    let x = kernel::adjoint_from(&g, &y_last, &values(w), Some(&values(b)));
-    (flex(x, [g.n, g.c, g.h, g.w]), flex(y_last, [g.n * g.positions(), g.o]))
+    let y_values = values(y);
+    let y_last = kernel::outputs_last(&g, &y_values);
+    let x = flex(kernel::adjoint_from(&g, &y_last, &values(w), Some(&values(b))), input_shape(&g));
+    let reuse = match y_last {
+        std::borrow::Cow::Borrowed(_) => y.clone(), // `y` is already laid out so
+        std::borrow::Cow::Owned(y_last) => flex(y_last, [g.n * g.positions(), g.o]),
+    };
+    (x, reuse)
 }
 
 impl ConvOps for Flex {
@@ -91,14 +104,14 @@ impl Backward<Flex, 3> for ConvBackward {
         let r = values(&r);
         let r_last = kernel::outputs_last(g, &r);
         if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.o, g.positions()), [g.o]));
+            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.o, g.positions(), g.channels_last), [g.o]));
         }
         if let Some(node) = node_w {
             let dw = kernel::filter_grad_from(g, &values(patches), &r_last);
             grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
         }
         if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, flex(kernel::adjoint_from(g, &r_last, &values(&w), None), [g.n, g.c, g.h, g.w]));
+            grads.register::<Flex>(node.id, flex(kernel::adjoint_from(g, &r_last, &values(&w), None), input_shape(g)));
         }
     }
 }
@@ -113,14 +126,14 @@ impl Backward<Flex, 3> for AdjointBackward {
         let r = values(&r);
         let patches = kernel::patches(g, &r);
         if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.c, g.h * g.w), [g.c]));
+            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.c, g.h * g.w, g.channels_last), [g.c]));
         }
         if let Some(node) = node_w {
             let dw = kernel::filter_grad_from(g, &patches, &values(y_last));
             grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
         }
         if let Some(node) = node_y {
-            grads.register::<Flex>(node.id, flex(kernel::forward_from(g, &patches, &values(&w), None), [g.n, g.o, g.out[0], g.out[1]]));
+            grads.register::<Flex>(node.id, flex(kernel::forward_from(g, &patches, &values(&w), None), output_shape(g)));
         }
     }
 }
@@ -136,36 +149,71 @@ impl<C: CheckpointStrategy> ConvOps for Autodiff<Flex, C> {
 }
 
 
-/// `layer.forward(x)` through the im2col kernels where they apply.
+/// `layer.forward(x)` for `x: [N, C, H, W]`, through the im2col kernels where they apply.
 pub fn conv2d(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    let w = layer.weight.val();
-    let ([n, c, h, wd], [o, _, kh, kw]) = (x.dims(), w.dims());
-    let (top, left, bottom, right) = match layer.padding {
-        PaddingConfig2d::Explicit(top, left, bottom, right) => (top, left, bottom, right),
-        PaddingConfig2d::Valid => (0, 0, 0, 0),
-        _ => return layer.forward(x),
-    };
-    if layer.groups != 1 || !covered(&x) || top != bottom || left != right {
-        return layer.forward(x);
+    conv2d_in(layer, x, false)
+}
+
+/// [`conv2d`] with activations `[N, H, W, C]` in and out: the products' own layout, so that
+/// a network that keeps it between layers never transposes (docs/performance.md).
+pub fn conv2d_channels_last(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_in(layer, x, true)
+}
+
+/// `layer.forward(x)` for `x: [N, C, H, W]` through the im2col kernels where they apply: the
+/// adjoint of the convolution from the output's shape back to the input's.
+pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    conv_transpose2d_in(layer, x, false)
+}
+
+/// [`conv_transpose2d`] with activations `[N, H, W, C]` in and out.
+pub fn conv_transpose2d_channels_last(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    conv_transpose2d_in(layer, x, true)
+}
+
+/// burn's layer, which takes `[N, C, H, W]`, on activations laid out as `channels_last` says.
+fn burns(forward: impl FnOnce(Tensor<4>) -> Tensor<4>, x: Tensor<4>, channels_last: bool) -> Tensor<4> {
+    match channels_last {
+        true => forward(x.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]),
+        false => forward(x),
     }
-    let (stride, dilation, padding) = (layer.stride, layer.dilation, [top, left]);
+}
+
+/// `[N, C, H, W]` dimensions of `x`.
+fn nchw(x: &Tensor<4>, channels_last: bool) -> [usize; 4] {
+    let [n, a, b, c] = x.dims();
+    if channels_last { [n, c, a, b] } else { [n, a, b, c] }
+}
+
+fn conv2d_in(layer: &Conv2d, x: Tensor<4>, channels_last: bool) -> Tensor<4> {
+    let w = layer.weight.val();
+    let ([n, c, h, wd], [o, _, kh, kw]) = (nchw(&x, channels_last), w.dims());
+    let padding = match layer.padding {
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => Some([top, left]),
+        PaddingConfig2d::Valid => Some([0, 0]),
+        _ => None, // asymmetric, or `Same` (burn works it out)
+    };
+    let Some(padding) = padding.filter(|_| layer.groups == 1 && covered(&x)) else {
+        return burns(|x| layer.forward(x), x, channels_last);
+    };
+    let (stride, dilation) = (layer.stride, layer.dilation);
     let side = |axis: usize, size: usize| (size + 2 * padding[axis] - dilation[axis] * ([kh, kw][axis] - 1) - 1) / stride[axis] + 1;
-    let g = Geometry { n, c, h, w: wd, o, kernel: [kh, kw], stride, padding, dilation, out: [side(0, h), side(1, wd)] };
+    let out = [side(0, h), side(1, wd)];
+    let g = Geometry { n, c, h, w: wd, o, kernel: [kh, kw], stride, padding, dilation, out, channels_last };
     let b = bias(layer.bias.as_ref(), o, &x);
     Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
 
-/// `layer.forward(x)` through the im2col kernels where they apply: the adjoint of the
-/// convolution from the output's shape back to the input's.
-pub fn conv_transpose2d(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+fn conv_transpose2d_in(layer: &ConvTranspose2d, x: Tensor<4>, channels_last: bool) -> Tensor<4> {
     let w = layer.weight.val();
-    let ([n, c_in, h, wd], [_, c_out, kh, kw]) = (x.dims(), w.dims());
+    let ([n, c_in, h, wd], [_, c_out, kh, kw]) = (nchw(&x, channels_last), w.dims());
     if layer.groups != 1 || !covered(&x) {
-        return layer.forward(x);
+        return burns(|x| layer.forward(x), x, channels_last);
     }
     let (stride, dilation, padding, extra) = (layer.stride, layer.dilation, layer.padding, layer.padding_out);
     let side = |axis: usize, size: usize| (size - 1) * stride[axis] + dilation[axis] * ([kh, kw][axis] - 1) + extra[axis] + 1 - 2 * padding[axis];
-    let g = Geometry { n, c: c_out, h: side(0, h), w: side(1, wd), o: c_in, kernel: [kh, kw], stride, padding, dilation, out: [h, wd] };
+    let (kernel, out) = ([kh, kw], [h, wd]);
+    let g = Geometry { n, c: c_out, h: side(0, h), w: side(1, wd), o: c_in, kernel, stride, padding, dilation, out, channels_last };
     let b = bias(layer.bias.as_ref(), c_out, &x);
     Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col_adjoint(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
@@ -176,13 +224,30 @@ mod tests {
     use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
     use crate::testing::{assert_close, pattern as values, to_vec};
 
-    /// Output and the gradients of input, filter and bias of `ours` against burn's `forward`,
-    /// on a fixed input and a fixed weighting of the output.
-    fn check(input: [usize; 4], layer_out: impl Fn(bool, Tensor<4>) -> (Tensor<4>, Vec<Tensor<4>>, Option<Tensor<1>>)) {
+    /// Which layer runs: burn's, or unigen's with either layout (channels-last through
+    /// permutes, so every variant sees `[N, C, H, W]`).
+    #[derive(Clone, Copy, PartialEq)]
+    enum Variant {
+        Burns,
+        Ours,
+        OursChannelsLast,
+    }
+
+    fn run_variant(v: Variant, x: Tensor<4>, burns: impl Fn(Tensor<4>) -> Tensor<4>, ours: impl Fn(Tensor<4>, bool) -> Tensor<4>) -> Tensor<4> {
+        match v {
+            Variant::Burns => burns(x),
+            Variant::Ours => ours(x, false),
+            Variant::OursChannelsLast => ours(x.permute([0, 2, 3, 1]), true).permute([0, 3, 1, 2]),
+        }
+    }
+
+    /// Output and the gradients of input, filter and bias of both of unigen's variants against
+    /// burn's `forward`, on a fixed input and a fixed weighting of the output.
+    fn check(input: [usize; 4], layer_out: impl Fn(Variant, Tensor<4>) -> (Tensor<4>, Vec<Tensor<4>>, Option<Tensor<1>>)) {
         let dev = crate::testing::device();
-        let run = |ours: bool| {
+        let run = |variant: Variant| {
             let x = crate::host::tensor(values(input.iter().product(), 1), input, &dev).require_grad();
-            let (y, ws, b) = layer_out(ours, x.clone());
+            let (y, ws, b) = layer_out(variant, x.clone());
             let weighting = crate::host::tensor(values(y.dims().iter().product(), 2), y.dims(), &dev);
             let grads = (y.clone() * weighting).sum().backward();
             let mut out = vec![to_vec(y), to_vec(x.grad(&grads).expect("input gradient"))];
@@ -190,10 +255,12 @@ mod tests {
             out.extend(b.map(|b| to_vec(b.grad(&grads).expect("bias gradient"))));
             out
         };
-        let (ours, burns) = (run(true), run(false));
-        assert_eq!(ours.len(), burns.len());
-        for (o, b) in ours.iter().zip(&burns) {
-            assert_close(o, b, 1e-5);
+        let burns = run(Variant::Burns);
+        for ours in [run(Variant::Ours), run(Variant::OursChannelsLast)] {
+            assert_eq!(ours.len(), burns.len());
+            for (o, b) in ours.iter().zip(&burns) {
+                assert_close(o, b, 1e-5);
+            }
         }
     }
 
@@ -207,8 +274,8 @@ mod tests {
             (Conv2dConfig::new([2, 3], [3, 3]).with_bias(false), [2, 2, 5, 6]),
         ] {
             let layer = config.init(&dev);
-            check(input, |ours, x| {
-                let y = if ours { conv2d(&layer, x) } else { layer.forward(x) };
+            check(input, |variant, x| {
+                let y = run_variant(variant, x, |x| layer.forward(x), |x, last| if last { conv2d_channels_last(&layer, x) } else { conv2d(&layer, x) });
                 (y, vec![layer.weight.val()], layer.bias.as_ref().map(|b| b.val()))
             });
         }
@@ -223,8 +290,10 @@ mod tests {
             (ConvTranspose2dConfig::new([2, 1], [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false), [3, 2, 7, 7]),
         ] {
             let layer = config.init(&dev);
-            check(input, |ours, x| {
-                let y = if ours { conv_transpose2d(&layer, x) } else { layer.forward(x) };
+            check(input, |variant, x| {
+                let y = run_variant(variant, x, |x| layer.forward(x), |x, last| {
+                    if last { conv_transpose2d_channels_last(&layer, x) } else { conv_transpose2d(&layer, x) }
+                });
                 (y, vec![layer.weight.val()], layer.bias.as_ref().map(|b| b.val()))
             });
         }

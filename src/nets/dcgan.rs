@@ -16,9 +16,9 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use super::activation::leaky_relu;
-use super::conv::{conv2d, conv_transpose2d};
+use super::conv::{conv2d_channels_last, conv_transpose2d_channels_last};
 use super::linear::{Act, linear};
-use super::norm::batch_norm;
+use super::norm::batch_norm_channels_last;
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
 pub const CHANNELS: usize = 64;
@@ -92,10 +92,12 @@ impl ConvGenerator {
     /// `[N, latent + cond] -> [N, side * side]` (before any output squashing).
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
-        let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]);
-        let h = relu(batch_norm(&self.bn0, h));
-        let h = relu(batch_norm(&self.bn1, conv_transpose2d(&self.up1, h)));
-        conv_transpose2d(&self.up2, h).reshape([n, 16 * b * b])
+        // The fc output is read as `[N, C, H, W]` (as in checkpoints), then kept channels last.
+        let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]).permute([0, 2, 3, 1]);
+        let h = relu(batch_norm_channels_last(&self.bn0, h));
+        let h = relu(batch_norm_channels_last(&self.bn1, conv_transpose2d_channels_last(&self.up1, h)));
+        // One output channel: `[N, H, W, 1]` is the image row-major.
+        conv_transpose2d_channels_last(&self.up2, h).reshape([n, 16 * b * b])
     }
 }
 
@@ -103,9 +105,11 @@ impl ConvDiscriminator {
     /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]`.
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
         let (n, s) = (x.dims()[0], self.side);
-        let h = leaky_relu(conv2d(&self.down1, x.reshape([n, 1, s, s])), 0.2);
-        let h = leaky_relu(batch_norm(&self.bn2, conv2d(&self.down2, h)), 0.2);
-        let h: Tensor<2> = h.reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
+        // Activations channels last inside (one input channel: the image is already so); the
+        // features are flattened as `[N, C, H, W]`, the order the fc weights have always had.
+        let h = leaky_relu(conv2d_channels_last(&self.down1, x.reshape([n, s, s, 1])), 0.2);
+        let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
+        let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
             (Some(embed), Some(c)) => linear(&self.fc, h.clone(), Act::Identity) + (linear(embed, c, Act::Identity) * h).sum_dim(1),
             _ => linear(&self.fc, h, Act::Identity),

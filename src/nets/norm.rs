@@ -12,16 +12,36 @@ use burn::tensor::Tensor;
 /// the batch's statistics, the biased variance, and the running statistics updated as burn
 /// does; otherwise burn's own inference pass.
 pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    if !(x.device().is_autodiff() && bn.training.is_enabled()) {
+    if !training(bn, &x) {
         return bn.forward(x);
     }
     let c = x.dims()[1];
-    let per_channel = |t: Tensor<4>| t.mean_dim(0).mean_dim(2).mean_dim(3); // [1, C, 1, 1]
+    train_pass(bn, x, |t| t.mean_dim(0).mean_dim(2).mean_dim(3), [1, c, 1, 1])
+}
+
+/// [`batch_norm`] on `x: [N, H, W, C]` (networks that keep activations channels last).
+pub fn batch_norm_channels_last(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if !training(bn, &x) {
+        return bn.forward(x.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]);
+    }
+    let [n, h, w, c] = x.dims();
+    // Each channel is a column of the `[N·H·W, C]` matrix.
+    train_pass(bn, x, |t| t.reshape([n * h * w, c]).mean_dim(0).reshape([1, 1, 1, c]), [1, 1, 1, c])
+}
+
+fn training(bn: &BatchNorm, x: &Tensor<4>) -> bool {
+    x.device().is_autodiff() && bn.training.is_enabled()
+}
+
+/// The training pass, with `per_channel` the mean over all but the channel axis, kept as
+/// `channel_shape`.
+fn train_pass(bn: &BatchNorm, x: Tensor<4>, per_channel: impl Fn(Tensor<4>) -> Tensor<4>, channel_shape: [usize; 4]) -> Tensor<4> {
+    let c = bn.gamma.dims()[0];
     let mean = per_channel(x.clone());
     let centered = x - mean.clone();
     let var = per_channel(centered.clone() * centered.clone());
-    let scale = var.clone().add_scalar(bn.epsilon).sqrt().recip() * bn.gamma.val().reshape([1, c, 1, 1]);
-    let y = centered * scale + bn.beta.val().reshape([1, c, 1, 1]);
+    let scale = var.clone().add_scalar(bn.epsilon).sqrt().recip() * bn.gamma.val().reshape(channel_shape);
+    let y = centered * scale + bn.beta.val().reshape(channel_shape);
 
     let m = bn.momentum;
     let update = |running: &burn::module::RunningState<Tensor<1>>, batch: Tensor<4>| {
@@ -49,26 +69,34 @@ mod tests {
         let (n, c, h, w) = (5, 3, 4, 2);
         let v: Vec<f32> = (0..n * c * h * w).map(|i| ((i * 37) % 23) as f32 / 7.0 - 1.5 + (i % 3) as f32).collect();
         let weights: Vec<f32> = (0..n * c * h * w).map(|i| ((i * 11) % 13) as f32 / 13.0 - 0.4).collect();
-        let run = |ours: bool| {
+        // 0: burn's; 1: unigen's; 2: unigen's channels last (through permutes).
+        let ours = |variant: u8, bn: &BatchNorm, x: Tensor<4>| match variant {
+            1 => batch_norm(bn, x),
+            2 => batch_norm_channels_last(bn, x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2]),
+            _ => bn.forward(x),
+        };
+        let run = |variant: u8| {
             let bn = BatchNormConfig::new(c).init(&dev);
             let x = crate::host::tensor(v.clone(), [n, c, h, w], &dev).require_grad();
-            let y = if ours { batch_norm(&bn, x.clone()) } else { bn.forward(x.clone()) };
+            let y = ours(variant, &bn, x.clone());
             let grads = (y.clone() * crate::host::tensor(weights.clone(), [n, c, h, w], &dev)).sum().backward();
             let g = |p: &burn::module::Param<Tensor<1>>| to_vec(p.grad(&grads).expect("parameter gradient"));
             let out = (to_vec(y), to_vec(x.grad(&grads).unwrap()), g(&bn.gamma), g(&bn.beta));
             let bn = bn.valid();
             let stats = (to_vec(bn.running_mean.value()), to_vec(bn.running_var.value()));
             let x = crate::host::tensor(v.clone(), [n, c, h, w], &dev.clone().inner());
-            (out, stats, to_vec(batch_norm(&bn, x.clone())), to_vec(bn.forward(x)))
+            (out, stats, to_vec(ours(variant, &bn, x.clone())), to_vec(bn.forward(x)))
         };
-        let (ours, burn) = (run(true), run(false));
-        assert_close(&ours.0.0, &burn.0.0, 1e-5);
-        assert_close(&ours.0.1, &burn.0.1, 1e-4);
-        assert_close(&ours.0.2, &burn.0.2, 1e-5);
-        assert_close(&ours.0.3, &burn.0.3, 1e-5);
-        assert_close(&ours.1.0, &burn.1.0, 1e-6);
-        assert_close(&ours.1.1, &burn.1.1, 1e-6);
-        assert!(ours.1.0.iter().any(|m| m.abs() > 0.01), "the running mean moved");
-        assert_eq!(ours.2, ours.3, "inference is burn's pass");
+        let burn = run(0);
+        for ours in [run(1), run(2)] {
+            assert_close(&ours.0.0, &burn.0.0, 1e-5);
+            assert_close(&ours.0.1, &burn.0.1, 1e-4);
+            assert_close(&ours.0.2, &burn.0.2, 1e-5);
+            assert_close(&ours.0.3, &burn.0.3, 1e-5);
+            assert_close(&ours.1.0, &burn.1.0, 1e-6);
+            assert_close(&ours.1.1, &burn.1.1, 1e-6);
+            assert!(ours.1.0.iter().any(|m| m.abs() > 0.01), "the running mean moved");
+            assert_eq!(ours.2, ours.3, "inference is burn's pass");
+        }
     }
 }
