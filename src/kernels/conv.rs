@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use std::borrow::Cow;
 
-use super::matmul::{Mat, matmul, overwritten, product};
+use super::matmul::{Mat, affine, column_sums, matmul, overwritten};
 
 /// The shape of a convolution from an input `[N, C, H, W]` to an output `[N, O, Ho, Wo]`
 /// with a `kh × kw` filter, stride, zero padding and dilation (groups = 1), and the layout of
@@ -203,14 +203,7 @@ pub fn forward_from(g: &Geometry, patches: &[f32], w: &[f32], b: Option<&[f32]>)
     let w_last = filter_taps_last(g, w);
     let (x_mat, w_mat) = (Mat::new(patches, g.n * g.positions(), g.taps()), Mat::new(&w_last, g.o, g.taps()).t());
     if g.channels_last {
-        // The bias is the product's starting value.
-        let mut y = overwritten(g.output_len());
-        match b {
-            Some(b) => y.chunks_mut(g.o).for_each(|row| row.copy_from_slice(b)),
-            None => y.fill(0.0),
-        }
-        product(x_mat, w_mat, &mut y, true);
-        return y;
+        return affine(x_mat, w_mat, b);
     }
     let mut y = transpose_blocks(&matmul(x_mat, w_mat), g.positions(), g.o);
     if let Some(b) = b {
@@ -245,11 +238,10 @@ pub fn filter_grad_from(g: &Geometry, patches: &[f32], dy_last: &[f32]) -> Vec<f
 /// A bias's gradient: the sum over images and positions of each channel of `[N, Ch, S]`, or
 /// of `[N, S, Ch]` when `channels_last`.
 pub fn channel_sums(y: &[f32], channels: usize, s: usize, channels_last: bool) -> Vec<f32> {
-    let mut sums = vec![0f32; channels];
     if channels_last {
-        y.chunks(channels).for_each(|row| sums.iter_mut().zip(row).for_each(|(sum, v)| *sum += v));
-        return sums;
+        return column_sums(y, channels);
     }
+    let mut sums = vec![0f32; channels];
     for image in y.chunks(channels * s) {
         for (sum, plane) in sums.iter_mut().zip(image.chunks(s)) {
             *sum += plane.iter().sum::<f32>();

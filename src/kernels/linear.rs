@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 use super::CHUNK;
-use super::matmul::{Mat, matmul, overwritten, product};
+use super::matmul::{Mat, affine, column_sums, matmul, overwritten};
 
 /// The nonlinearity after the affine map. Each one's derivative is a function of its output.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,10 +54,7 @@ pub fn forward(x: &[f32], w: &[f32], b: &[f32], act: Act) -> Vec<f32> {
     assert!(n > 0 && w.len().is_multiple_of(n), "layer weight and bias differ in width");
     let k = w.len() / n;
     assert!(k > 0 && x.len().is_multiple_of(k), "layer input and weight differ in width");
-    let m = x.len() / k;
-    let mut y = overwritten(m * n);
-    y.chunks_mut(n).for_each(|row| row.copy_from_slice(b));
-    product(Mat::new(x, m, k), Mat::new(w, k, n), &mut y, true);
+    let mut y = affine(Mat::new(x, x.len() / k, k), Mat::new(w, k, n), Some(b));
     if act != Act::Identity {
         y.par_chunks_mut(CHUNK).for_each(|ys| ys.iter_mut().for_each(|v| *v = act.apply(*v)));
     }
@@ -82,11 +79,7 @@ pub fn backward(r: &[f32], x: &[f32], y: &[f32], w: &[f32], n: usize, act: Act, 
     let [want_x, want_w, want_b] = wanted;
     let dx = want_x.then(|| matmul(Mat::new(&r, m, n), Mat::new(w, k, n).t()));
     let dw = want_w.then(|| matmul(Mat::new(x, m, k).t(), Mat::new(&r, m, n)));
-    let db = want_b.then(|| {
-        let mut sums = vec![0f32; n];
-        r.chunks(n).for_each(|row| sums.iter_mut().zip(row).for_each(|(s, v)| *s += v));
-        sums
-    });
+    let db = want_b.then(|| column_sums(&r, n));
     [dx, dw, db]
 }
 

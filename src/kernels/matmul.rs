@@ -51,6 +51,26 @@ pub(crate) fn matmul(a: Mat, b: Mat) -> Vec<f32> {
     c
 }
 
+/// `a · b + bias` with `bias` added to every row (zeros without one): the bias is the product's
+/// starting value, so no second pass adds it.
+pub(crate) fn affine(a: Mat, b: Mat, bias: Option<&[f32]>) -> Vec<f32> {
+    let (rows, cols) = (a.view().0, b.view().1);
+    let mut c = overwritten(rows * cols);
+    match bias {
+        Some(bias) => c.chunks_mut(cols).for_each(|row| row.copy_from_slice(bias)),
+        None => c.fill(0.0),
+    }
+    product(a, b, &mut c, true);
+    c
+}
+
+/// The sum of each column of a row-major matrix `cols` wide: a bias's gradient.
+pub(crate) fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
+    let mut sums = vec![0f32; cols];
+    m.chunks(cols).for_each(|row| sums.iter_mut().zip(row).for_each(|(s, v)| *s += v));
+    sums
+}
+
 /// `c = a · b`, or `c += a · b` when `accumulate`, with `c` row-major.
 pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
