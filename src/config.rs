@@ -95,6 +95,19 @@ pub struct TrainConfig {
     pub k: usize,
     /// Fraction of the training set used (class-balanced, seeded by `subset_seed`).
     pub train_fraction: f64,
+    /// Semi-supervised models (svae, aasvae): fraction of the training set whose labels are kept
+    /// (class-balanced, seeded by `subset_seed`); the rest is unlabelled.
+    #[serde(default = "defaults::label_fraction")]
+    pub label_fraction: f64,
+    /// Semi-supervised models: weight of `-log q(c|x)` on labelled examples, as the paper's
+    /// `alpha / N` (Kingma et al. 2014 use `alpha = 0.1 N`): each labelled example's term weighs
+    /// `class_weight * N / N_labelled` beside its bound.
+    #[serde(default = "defaults::class_weight")]
+    pub class_weight: f64,
+    /// Adversary-activated models (aavae, aacvae, aasvae): weight `alpha` of the generated
+    /// samples' term (SPEC §2.6).
+    #[serde(default = "defaults::alpha")]
+    pub alpha: f64,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -119,6 +132,15 @@ mod defaults {
     }
     pub fn generator_form() -> GeneratorForm {
         GeneratorForm::NonSaturating
+    }
+    pub fn label_fraction() -> f64 {
+        0.1
+    }
+    pub fn class_weight() -> f64 {
+        0.1
+    }
+    pub fn alpha() -> f64 {
+        1.0
     }
 }
 
@@ -154,6 +176,9 @@ impl TrainConfig {
             gaussian_std: 0.1,
             k: 1,
             train_fraction: 1.0,
+            label_fraction: defaults::label_fraction(),
+            class_weight: defaults::class_weight(),
+            alpha: defaults::alpha(),
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
@@ -222,6 +247,14 @@ impl TrainConfig {
         }
         if !(self.train_fraction > 0.0 && self.train_fraction <= 1.0) {
             return Err(format!("`train_fraction` must be in (0, 1], got {}", self.train_fraction));
+        }
+        if !(self.label_fraction > 0.0 && self.label_fraction < 1.0) {
+            return Err(format!("`label_fraction` must be in (0, 1): some labelled and some unlabelled data; got {}", self.label_fraction));
+        }
+        for (name, v) in [("alpha", self.alpha), ("class_weight", self.class_weight)] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(format!("`{name}` must be a number >= 0, got {v}"));
+            }
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!("`lr` must be a positive number, got {}", self.lr));

@@ -14,6 +14,7 @@
 //! - [`train`]: the training loop and atomic checkpoints.
 //! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
 //! - [`kernels`]: fused CPU kernels for the hot paths (docs/performance.md).
+//! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers.
 //! - [`bench`]: timing the real training steps against PyTorch.
 //! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
 
@@ -29,6 +30,7 @@ pub mod models;
 pub mod nets;
 pub mod objectives;
 pub mod plot;
+pub mod reproduce;
 pub mod rng;
 pub mod train;
 

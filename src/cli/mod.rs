@@ -3,6 +3,7 @@
 mod bench;
 mod classifier;
 mod compare;
+mod reproduce;
 mod data;
 mod demo;
 mod eval;
@@ -86,6 +87,15 @@ pub enum Command {
     /// The reference MNIST classifier behind the image metrics: train it once, or show it.
     #[command(subcommand)]
     Classifier(classifier::Command),
+    /// Run the paper's MNIST tables (Table 2, Table 3) for several seeds and write the report
+    /// beside the paper's numbers; rerun the same command to continue an interrupted one.
+    #[command(after_help = "Examples:\n  \
+        unigen reproduce all                              # quick budget, 3 seeds, docs/reproduction.md\n  \
+        unigen reproduce table3 --seeds 5 --data-dir ../shared/data/mnist\n  \
+        unigen reproduce table2 --budget paper --out runs/paper\n\n\
+        Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.\n\
+        The GAN rows need the reference classifier (`unigen classifier train`, once).")]
+    Reproduce(reproduce::Args),
     /// Get and check data sets.
     #[command(subcommand)]
     Data(data::Command),
@@ -123,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a, cli.backend),
         Command::Classifier(c) => classifier::run(c, cli.backend),
         Command::Demo(a) => demo::run(a, cli.backend),
+        Command::Reproduce(a) => reproduce::run(a, cli.backend),
     }
 }
 

@@ -155,15 +155,24 @@ pub fn load(source: &DataSource, split: Split, toy_train_size: usize, seed: u64)
 /// A fixed, seeded subset holding the same share of every class: `round(fraction * n_c)` examples
 /// of each class `c`, in ascending index order.
 pub fn balanced_subset(labels: &[u8], fraction: f64, seed: u64) -> Vec<usize> {
+    balanced_draw(labels, fraction, &mut stream(seed, Purpose::Subset, 0))
+}
+
+/// The examples of a training set whose labels a semi-supervised model sees: a class-balanced
+/// `fraction`, drawn like [`balanced_subset`] from a stream of its own.
+pub fn labelled_subset(labels: &[u8], fraction: f64, seed: u64) -> Vec<usize> {
+    balanced_draw(labels, fraction, &mut stream(seed, Purpose::Subset, 1))
+}
+
+fn balanced_draw(labels: &[u8], fraction: f64, rng: &mut impl Rng) -> Vec<usize> {
     if fraction >= 1.0 {
         return (0..labels.len()).collect();
     }
-    let mut rng = stream(seed, Purpose::Subset, 0);
     let classes = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
     let mut chosen = Vec::new();
     for c in 0..classes {
         let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] as usize == c).collect();
-        members.shuffle(&mut rng);
+        members.shuffle(rng);
         let take = ((fraction * members.len() as f64).round() as usize).max(1).min(members.len());
         chosen.extend_from_slice(&members[..take]);
     }
@@ -200,6 +209,16 @@ mod tests {
         assert_eq!(balanced_subset(&labels, 1.0, 3).len(), labels.len());
         let tiny = balanced_subset(&labels, 0.001, 3);
         assert_eq!(tiny.len(), 10, "at least one example per class");
+
+        // The labelled part of a semi-supervised set: balanced and seed-stable too, and drawn
+        // apart from the training subset (the same seed does not pick the same examples).
+        let l = labelled_subset(&labels, 0.1, 3);
+        for c in 0..10u8 {
+            let count = l.iter().filter(|&&i| labels[i] == c).count();
+            assert_eq!(count, ((100 + 10 * c as usize) as f64 * 0.1).round() as usize, "labelled, class {c}");
+        }
+        assert_eq!(l, labelled_subset(&labels, 0.1, 3));
+        assert_ne!(l, s);
     }
 
     #[test]

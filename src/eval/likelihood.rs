@@ -5,14 +5,14 @@
 //! chunk come back to the host, where `log (1/k) sum_i w_i` is finished in f64 with the
 //! log-sum-exp trick.
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::models::Vae;
 use crate::rng::{Purpose, stream};
-use crate::host::{host, normals, tensor};
+use crate::host::{host, normals, one_hot, tensor};
 
 /// Decoder rows (examples x samples) per forward pass.
 pub const ROWS: usize = 16_384;
@@ -48,42 +48,41 @@ pub fn log_mean_exp(a: &[f64]) -> f64 {
 
 /// Scores `data` with `k` importance samples per example; the noise is drawn from `seed`.
 /// `progress` is told how many examples are done.
+///
+/// The bound is on `log p(x)` for unconditional models, on `log p(x | c)` with the true label for
+/// conditional ones (CVAE), and on `log p(x)` with the label summed over for SVAE: the ELBO as the
+/// M2 unlabelled bound `sum_c q(c|x) (ELBO(x|c) + log p(c) - log q(c|x))`, and `L_k` as
+/// `log sum_c p(c) exp L_k(x|c)`, every class enumerated.
 pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, mut progress: impl FnMut(usize)) -> Result<Estimate> {
     if k == 0 || data.is_empty() {
         return Err(Error::Invalid(format!("cannot score {} examples with k = {k}", data.len())));
     }
-    let d = model.latent_dim();
     let chunk = k.min(ROWS);
     let per_batch = (ROWS / chunk).clamp(1, data.len());
     let mut elbos = Vec::with_capacity(data.len());
     let mut iwaes = Vec::with_capacity(data.len());
     let mut counter = 0u64;
+    let classes = model.classes();
     for start in (0..data.len()).step_by(per_batch) {
         let b = per_batch.min(data.len() - start);
         let idx: Vec<usize> = (start..start + b).collect();
         let x = tensor(data.gather(&idx), [b, data.dim], device);
-        let mut log_w = vec![Vec::with_capacity(k); b];
-        let mut rec = vec![0f64; b];
-        let mut kl = vec![0f64; b];
-        let mut done = 0;
-        while done < k {
-            let kc = chunk.min(k - done);
-            let eps = tensor(normals(&mut stream(seed, Purpose::Eval, counter), b * kc * d), [b, kc, d], device);
-            counter += 1;
-            let t = model.terms(x.clone(), eps);
-            let lw = host(t.log_w());
-            let lp = host(t.log_px_z);
-            let klv = host(t.kl);
+        let mut given = |c: Option<Tensor<2>>| bounds_given(model, x.clone(), c, k, chunk, seed, &mut counter);
+        if !model.has_classifier() {
+            let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
+            let (e, i) = given((classes > 0).then(|| one_hot(&labels, classes, device)));
+            elbos.extend(e);
+            iwaes.extend(i);
+        } else {
+            let per_class: Vec<(Vec<f64>, Vec<f64>)> = (0..classes).map(|c| given(Some(one_hot(&vec![c as u8; b], classes, device)))).collect();
+            let log_q = host(model.class_log_probs(x.clone()));
+            let log_pc = model.log_prior_c();
             for i in 0..b {
-                log_w[i].extend(lw[i * kc..(i + 1) * kc].iter().map(|&v| v as f64));
-                rec[i] += lp[i * kc..(i + 1) * kc].iter().map(|&v| v as f64).sum::<f64>();
-                kl[i] = klv[i] as f64;
+                let lq = |c: usize| log_q[i * classes + c] as f64;
+                elbos.push((0..classes).map(|c| lq(c).exp() * (per_class[c].0[i] + log_pc - lq(c))).sum());
+                // log sum_c p(c) exp L_k(x|c), with p(c) = 1/classes: a mean over the classes.
+                iwaes.push(log_mean_exp(&per_class.iter().map(|(_, l)| l[i]).collect::<Vec<_>>()));
             }
-            done += kc;
-        }
-        for i in 0..b {
-            elbos.push(rec[i] / k as f64 - kl[i]);
-            iwaes.push(log_mean_exp(&log_w[i]));
         }
         progress(start + b);
     }
@@ -93,6 +92,69 @@ pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Devic
     let (elbo, elbo_se) = mean_se(&elbos);
     let (iwae, iwae_se) = mean_se(&iwaes);
     Ok(Estimate { elbo, elbo_se, iwae, iwae_se, k, n: data.len() })
+}
+
+/// The ELBO and `L_k` of each example of `x` given `c`, with the k samples drawn `chunk` at a time.
+fn bounds_given(model: &Vae, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk: usize, seed: u64, counter: &mut u64) -> (Vec<f64>, Vec<f64>) {
+    let (b, d, device) = (x.dims()[0], model.latent_dim(), x.device());
+    let mut log_w = vec![Vec::with_capacity(k); b];
+    let mut rec = vec![0f64; b];
+    let mut kl = vec![0f64; b];
+    let mut done = 0;
+    while done < k {
+        let kc = chunk.min(k - done);
+        let eps = tensor(normals(&mut stream(seed, Purpose::Eval, *counter), b * kc * d), [b, kc, d], &device);
+        *counter += 1;
+        let t = model.terms(x.clone(), c.clone(), eps);
+        let lw = host(t.log_w());
+        let lp = host(t.log_px_z);
+        let klv = host(t.kl);
+        for i in 0..b {
+            log_w[i].extend(lw[i * kc..(i + 1) * kc].iter().map(|&v| v as f64));
+            rec[i] += lp[i * kc..(i + 1) * kc].iter().map(|&v| v as f64).sum::<f64>();
+            kl[i] = klv[i] as f64;
+        }
+        done += kc;
+    }
+    let elbos = (0..b).map(|i| rec[i] / k as f64 - kl[i]).collect();
+    let iwaes = log_w.iter().map(|lw| log_mean_exp(lw)).collect();
+    (elbos, iwaes)
+}
+
+/// The class `c` a model is given for the examples `x` with labels `labels`: none (unconditional),
+/// the label (CVAE), or the classifier's guess (SVAE, which is never told).
+pub fn condition(model: &Vae, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> {
+    let classes = model.classes();
+    if classes == 0 {
+        return None;
+    }
+    let device = x.device();
+    if model.has_classifier() {
+        Some(one_hot(&predictions(model, x), classes, &device))
+    } else {
+        Some(one_hot(labels, classes, &device))
+    }
+}
+
+/// The most probable class under `q(c|x)` for each example.
+fn predictions(model: &Vae, x: Tensor<2>) -> Vec<u8> {
+    let classes = model.classes();
+    let log_q = host(model.class_log_probs(x));
+    log_q
+        .chunks(classes)
+        .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (c, &v)| if v > best.1 { (c, v) } else { best }).0 as u8)
+        .collect()
+}
+
+/// The fraction of `data` that an SVAE's classifier `q(c|x)` labels correctly.
+pub fn accuracy(model: &Vae, data: &Dataset, device: &Device) -> f64 {
+    let mut correct = 0usize;
+    for start in (0..data.len()).step_by(1000) {
+        let idx: Vec<usize> = (start..(start + 1000).min(data.len())).collect();
+        let pred = predictions(model, tensor(data.gather(&idx), [idx.len(), data.dim], device));
+        correct += pred.iter().zip(&idx).filter(|(p, i)| **p == data.labels[**i]).count();
+    }
+    correct as f64 / data.len().max(1) as f64
 }
 
 #[cfg(test)]

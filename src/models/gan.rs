@@ -9,6 +9,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use super::with_condition;
 use crate::config::{Network, TrainConfig};
 use crate::nets::activation::tanh;
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
@@ -48,18 +49,25 @@ impl GanConfig {
     }
 
     pub fn init(&self, device: &Device) -> (Generator, Discriminator) {
-        let (g, d) = match self.network {
-            Network::Mlp => (GeneratorNet::Mlp(self.mlp_generator.init(device)), DiscriminatorNet::Mlp(self.mlp_discriminator.init(device))),
-            Network::Dcgan => {
-                let side = (self.x_dim as f64).sqrt() as usize;
-                let cfg = DcganConfig { side, latent_dim: self.latent_dim, cond_dim: self.classes };
-                (GeneratorNet::Conv(cfg.generator(device)), DiscriminatorNet::Conv(cfg.discriminator(device)))
-            }
+        let g = match self.network {
+            Network::Mlp => GeneratorNet::Mlp(self.mlp_generator.init(device)),
+            Network::Dcgan => GeneratorNet::Conv(self.dcgan().generator(device)),
         };
-        (
-            Generator { net: g, tanh_output: self.tanh_output, latent_dim: self.latent_dim, classes: self.classes },
-            Discriminator { net: d, classes: self.classes },
-        )
+        let g = Generator { net: g, tanh_output: self.tanh_output, latent_dim: self.latent_dim, classes: self.classes };
+        (g, self.discriminator(device))
+    }
+
+    /// The discriminator alone (an adversary-activated VAE's).
+    pub fn discriminator(&self, device: &Device) -> Discriminator {
+        let net = match self.network {
+            Network::Mlp => DiscriminatorNet::Mlp(self.mlp_discriminator.init(device)),
+            Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().discriminator(device)),
+        };
+        Discriminator { net, classes: self.classes }
+    }
+
+    fn dcgan(&self) -> DcganConfig {
+        DcganConfig { side: (self.x_dim as f64).sqrt() as usize, latent_dim: self.latent_dim, cond_dim: self.classes }
     }
 }
 
@@ -84,14 +92,6 @@ pub struct Generator {
     latent_dim: usize,
     #[module(skip)]
     classes: usize,
-}
-
-/// `[a, c]`, or `a` alone without a condition.
-fn with_condition(a: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
-    match c {
-        Some(c) => Tensor::cat(vec![a, c], 1),
-        None => a,
-    }
 }
 
 impl Generator {

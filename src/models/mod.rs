@@ -3,12 +3,23 @@
 pub mod gan;
 pub mod vae;
 
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Family;
 use crate::objectives::SampleWeights;
 pub use gan::{Discriminator, GanConfig, Generator};
 pub use vae::{Vae, VaeConfig};
+
+/// Which discriminator weights a VAE-family model's examples (SPEC §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adversary {
+    /// The VAE's degenerate discriminator: weight 1 on every real example, 0 on every generated
+    /// sample, so generated samples never train the model (and need not be drawn).
+    Perfect,
+    /// A discriminator `D_phi` trained as in a GAN; examples weigh `stop_gradient(D(x))`.
+    Learned,
+}
 
 /// Every model `unigen train MODEL` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -27,6 +38,18 @@ pub enum ModelKind {
     Cgan,
     /// Importance-weighted conditional GAN: IWGAN's generator update with the class given.
     Iwcgan,
+    /// Adversary-activated VAE (Hu et al. 2018): the VAE with its perfect discriminator replaced
+    /// by a learned one, so generated samples that fool it train the model too.
+    Aavae,
+    /// Conditional VAE: encoder q(z|x,c) and decoder p(x|z,c) see the class.
+    Cvae,
+    /// Adversary-activated CVAE.
+    Aacvae,
+    /// Semi-supervised VAE (Kingma et al. 2014, M2): classifier q(c|x); the class is observed for
+    /// a `label_fraction` of the training set and summed over for the rest.
+    Svae,
+    /// Adversary-activated SVAE.
+    Aasvae,
 }
 
 impl ModelKind {
@@ -38,13 +61,18 @@ impl ModelKind {
             ModelKind::Iwgan => "iwgan",
             ModelKind::Cgan => "cgan",
             ModelKind::Iwcgan => "iwcgan",
+            ModelKind::Aavae => "aavae",
+            ModelKind::Cvae => "cvae",
+            ModelKind::Aacvae => "aacvae",
+            ModelKind::Svae => "svae",
+            ModelKind::Aasvae => "aasvae",
         }
     }
 
     pub fn family(self) -> Family {
         match self {
-            ModelKind::Vae | ModelKind::Iwae => Family::Vae,
             ModelKind::Gan | ModelKind::Iwgan | ModelKind::Cgan | ModelKind::Iwcgan => Family::Gan,
+            _ => Family::Vae,
         }
     }
 
@@ -56,10 +84,36 @@ impl ModelKind {
         }
     }
 
-    /// Whether the networks are given the class label: conditional and unconditional models are
-    /// one code path.
+    /// Whether the networks are given a class (observed, or for SVAE inferred where unlabelled):
+    /// conditional and unconditional models are one code path.
     pub fn conditional(self) -> bool {
-        matches!(self, ModelKind::Cgan | ModelKind::Iwcgan)
+        matches!(self, ModelKind::Cgan | ModelKind::Iwcgan | ModelKind::Cvae | ModelKind::Aacvae) || self.semi_supervised()
+    }
+
+    /// Whether the class is observed for a `label_fraction` of the data only (SVAE, M2).
+    pub fn semi_supervised(self) -> bool {
+        matches!(self, ModelKind::Svae | ModelKind::Aasvae)
+    }
+
+    /// A VAE-family model's discriminator: the VAE's implicit perfect one, or a learned one
+    /// (SPEC §2.6). VAE and AAVAE are one code path.
+    pub fn adversary(self) -> Adversary {
+        match self {
+            ModelKind::Aavae | ModelKind::Aacvae | ModelKind::Aasvae => Adversary::Learned,
+            _ => Adversary::Perfect,
+        }
+    }
+
+    /// The model this one transfers a technique to: AAVAE's VAE, IWGAN's GAN, and so on.
+    pub fn baseline(self) -> Option<ModelKind> {
+        Some(match self {
+            ModelKind::Aavae => ModelKind::Vae,
+            ModelKind::Aacvae => ModelKind::Cvae,
+            ModelKind::Aasvae => ModelKind::Svae,
+            ModelKind::Iwgan => ModelKind::Gan,
+            ModelKind::Iwcgan => ModelKind::Cgan,
+            _ => return None,
+        })
     }
 
     /// How a GAN-family generator weights its samples: GAN and IWGAN are one code path.
@@ -68,5 +122,13 @@ impl ModelKind {
             ModelKind::Iwgan | ModelKind::Iwcgan => SampleWeights::Importance,
             _ => SampleWeights::Uniform,
         }
+    }
+}
+
+/// `[a, c]`, or `a` alone without a condition: how every conditional network sees its class.
+pub(crate) fn with_condition(a: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+    match c {
+        Some(c) => Tensor::cat(vec![a, c], 1),
+        None => a,
     }
 }

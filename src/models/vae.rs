@@ -1,17 +1,24 @@
-//! VAE and IWAE (SPEC §2.1, §2.2): encoder `q_eta(z|x)`, decoder `p_theta(x|z)`, prior N(0, I).
+//! VAE and IWAE (SPEC §2.1, §2.2), CVAE (§2.5) and the semi-supervised M2 model SVAE (§2.7):
+//! encoder `q_eta(z|x, c)`, decoder `p_theta(x|z, c)`, prior N(0, I), and for SVAE a classifier
+//! `q(c|x)`.
 //!
-//! The two models share the network and every term; they differ only in how the k log weights
+//! One network serves all of them. The class `c` is absent (VAE, IWAE), given (CVAE: the label is
+//! observed), or given where labelled and summed over under `q(c|x)` where not (SVAE). VAE and
+//! IWAE differ only in how the k log weights
 //! `log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)` become a bound ([`Bound`]).
 
 use burn::module::Module;
-use burn::tensor::activation::sigmoid;
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::{Device, Tensor};
+use rand::Rng;
 
+use super::with_condition;
 use crate::config::{Likelihood, TrainConfig};
+use crate::host::{host, normals, one_hot, tensor};
 use crate::nets::{Mlp, MlpConfig};
 use crate::objectives::{
     bernoulli_log_likelihood, elbo, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
-    kl_standard_normal,
+    kl_standard_normal, marginal_bound,
 };
 
 /// Which bound on `log p(x)` training maximises.
@@ -38,35 +45,34 @@ pub enum Decoder {
 pub struct VaeConfig {
     pub x_dim: usize,
     pub latent_dim: usize,
+    /// Classes the encoder and decoder are conditioned on (0: unconditional).
+    pub classes: usize,
     pub encoder: MlpConfig,
     pub decoder: MlpConfig,
+    /// SVAE only: the classifier `q(c|x)`, `x_dim -> hidden -> classes`.
+    pub classifier: Option<MlpConfig>,
     pub output: Decoder,
 }
 
 impl VaeConfig {
-    /// Encoder `x_dim -> hidden -> 2 latent_dim` (mean and log-variance); the decoder mirrors it.
-    pub fn new(x_dim: usize, c: &TrainConfig) -> Self {
+    /// Encoder `x_dim (+ classes) -> hidden -> 2 latent_dim` (mean and log-variance); the decoder
+    /// mirrors it, `latent_dim (+ classes) -> reversed hidden -> x_dim`. With `classifier`, also
+    /// `q(c|x)` with the encoder's hidden widths.
+    pub fn new(x_dim: usize, c: &TrainConfig, classes: usize, classifier: bool) -> Self {
         let output = match (c.likelihood, c.learn_variance) {
             (Likelihood::Bernoulli, _) => Decoder::Bernoulli,
             (Likelihood::Gaussian, true) => Decoder::GaussianLearned,
             (Likelihood::Gaussian, false) => Decoder::GaussianFixed(c.gaussian_std),
         };
         let out_width = if output == Decoder::GaussianLearned { 2 * x_dim } else { x_dim };
+        let mlp = |d_in, hidden: Vec<usize>, d_out| MlpConfig { d_in, hidden, d_out, activation: c.activation };
         VaeConfig {
             x_dim,
             latent_dim: c.latent_dim,
-            encoder: MlpConfig {
-                d_in: x_dim,
-                hidden: c.hidden.clone(),
-                d_out: 2 * c.latent_dim,
-                activation: c.activation,
-            },
-            decoder: MlpConfig {
-                d_in: c.latent_dim,
-                hidden: c.hidden.iter().rev().copied().collect(),
-                d_out: out_width,
-                activation: c.activation,
-            },
+            classes,
+            encoder: mlp(x_dim + classes, c.hidden.clone(), 2 * c.latent_dim),
+            decoder: mlp(c.latent_dim + classes, c.hidden.iter().rev().copied().collect(), out_width),
+            classifier: classifier.then(|| mlp(x_dim, c.hidden.clone(), classes)),
             output,
         }
     }
@@ -75,8 +81,11 @@ impl VaeConfig {
         Vae {
             encoder: self.encoder.init(device),
             decoder: self.decoder.init(device),
+            classifier: self.classifier.as_ref().map(|c| c.init(device)),
             output: self.output,
+            x_dim: self.x_dim,
             latent_dim: self.latent_dim,
+            classes: self.classes,
         }
     }
 }
@@ -85,10 +94,15 @@ impl VaeConfig {
 pub struct Vae {
     encoder: Mlp,
     decoder: Mlp,
+    classifier: Option<Mlp>,
     #[module(skip)]
     output: Decoder,
     #[module(skip)]
+    x_dim: usize,
+    #[module(skip)]
     latent_dim: usize,
+    #[module(skip)]
+    classes: usize,
 }
 
 /// The per-sample terms of a batch: everything a bound or a diagnostic needs.
@@ -124,16 +138,31 @@ impl Vae {
         self.latent_dim
     }
 
-    /// `x: [B, D] -> (mu, log_var)`, each `[B, d]`.
-    pub fn encode(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let h = self.encoder.forward(x);
+    /// Classes the encoder and decoder are conditioned on (0: unconditional).
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Whether the model infers the class with `q(c|x)` (SVAE) rather than being told it.
+    pub fn has_classifier(&self) -> bool {
+        self.classifier.is_some()
+    }
+
+    /// `x: [B, D]`, `c: [B, classes]` one-hot (conditional models) `-> (mu, log_var)`, each `[B, d]`.
+    pub fn encode(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+        debug_assert_eq!(c.is_some(), self.classes > 0, "a class exactly for conditional models");
+        let h = self.encoder.forward(with_condition(x, c));
         let d = self.latent_dim;
         (h.clone().narrow(1, 0, d), h.narrow(1, d, d))
     }
 
-    /// `log p(x | z)` for `x, z` paired row by row: `[N, D], [N, d] -> [N]`.
-    pub fn log_px_z(&self, x: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
-        let out = self.decoder.forward(z);
+    fn decoder_out(&self, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        self.decoder.forward(with_condition(z, c))
+    }
+
+    /// `log p(x | z, c)` for `x, z, c` paired row by row: `[N, D], [N, d] -> [N]`.
+    pub fn log_px_z(&self, x: Tensor<2>, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<1> {
+        let out = self.decoder_out(z, c);
         let width = x.dims()[1];
         match self.output {
             Decoder::Bernoulli => bernoulli_log_likelihood(out, x),
@@ -144,9 +173,9 @@ impl Vae {
         }
     }
 
-    /// The mean of `p(x | z)`, for pictures: `[N, d] -> [N, D]`.
-    pub fn decode_mean(&self, z: Tensor<2>) -> Tensor<2> {
-        let out = self.decoder.forward(z);
+    /// The mean of `p(x | z, c)`, for pictures: `[N, d] -> [N, D]`.
+    pub fn decode_mean(&self, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        let out = self.decoder_out(z, c);
         match self.output {
             Decoder::Bernoulli => sigmoid(out),
             Decoder::GaussianLearned => {
@@ -157,10 +186,10 @@ impl Vae {
         }
     }
 
-    /// A draw from `p(x | z)` (Gaussian noise added; Bernoulli decoders return the mean, the usual
-    /// way to show binary-pixel samples): `[N, d], eps: [N, D] -> [N, D]`.
-    pub fn decode_sample(&self, z: Tensor<2>, eps: Tensor<2>) -> Tensor<2> {
-        let out = self.decoder.forward(z);
+    /// A draw from `p(x | z, c)` (Gaussian noise added; Bernoulli decoders return the mean, the
+    /// usual way to show binary-pixel samples): `[N, d], eps: [N, D] -> [N, D]`.
+    pub fn decode_sample(&self, z: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<2>) -> Tensor<2> {
+        let out = self.decoder_out(z, c);
         match self.output {
             Decoder::Bernoulli => sigmoid(out),
             Decoder::GaussianLearned => {
@@ -171,22 +200,68 @@ impl Vae {
         }
     }
 
-    /// All terms for `x: [B, D]` with reparameterisation noise `eps: [B, k, d]`,
-    /// `z_i = mu + sigma * eps_i`.
-    pub fn terms(&self, x: Tensor<2>, eps: Tensor<3>) -> Terms {
+    /// `n` generated examples `x ~ p(x | z, c)`, `z ~ p(z)`, as data looks to the model: Bernoulli
+    /// pixels drawn as 0/1 (the training data are binarised), Gaussian ones with their noise. No
+    /// gradient flows through the generation. `labels`: the class of each (conditional models).
+    pub fn generate(&self, n: usize, labels: &[u8], rng: &mut impl Rng, device: &Device) -> Tensor<2> {
+        let c = (self.classes > 0).then(|| one_hot(labels, self.classes, device));
+        let z = tensor(normals(rng, n * self.latent_dim), [n, self.latent_dim], device);
+        let x = match self.output {
+            Decoder::Bernoulli => {
+                let p = host(self.decode_mean(z, c).detach());
+                let x = p.into_iter().map(|p| if rng.random::<f32>() < p { 1.0 } else { 0.0 }).collect();
+                tensor(x, [n, self.x_dim], device)
+            }
+            _ => self.decode_sample(z, c, tensor(normals(rng, n * self.x_dim), [n, self.x_dim], device)),
+        };
+        x.detach()
+    }
+
+    /// All terms for `x: [B, D]` (with its classes `c`, conditional models) and reparameterisation
+    /// noise `eps: [B, k, d]`, `z_i = mu + sigma * eps_i`.
+    pub fn terms(&self, x: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<3>) -> Terms {
         let [b, k, d] = eps.dims();
         let x_dim = x.dims()[1];
-        let (mu, log_var) = self.encode(x.clone());
+        let (mu, log_var) = self.encode(x.clone(), c.clone());
         let kl = kl_standard_normal(mu.clone(), log_var.clone());
         let rows = |t: Tensor<2>, width: usize| -> Tensor<2> {
-            t.unsqueeze_dim::<3>(1).expand([b, k, width]).reshape([b * k, width])
+            if k == 1 { t } else { t.unsqueeze_dim::<3>(1).expand([b, k, width]).reshape([b * k, width]) }
         };
         let (mu_k, log_var_k) = (rows(mu, d), rows(log_var, d));
         let z = mu_k.clone() + log_var_k.clone().mul_scalar(0.5).exp() * eps.reshape([b * k, d]);
-        let log_px_z = self.log_px_z(rows(x, x_dim), z.clone()).reshape([b, k]);
+        let c_k = c.map(|c| rows(c, self.classes));
+        let log_px_z = self.log_px_z(rows(x, x_dim), z.clone(), c_k).reshape([b, k]);
         let log_qz_x = gaussian_log_density(z.clone(), mu_k, log_var_k).reshape([b, k]);
         let log_pz = gaussian_log_density(z.clone(), z.zeros_like(), z.zeros_like()).reshape([b, k]);
         Terms { log_px_z, log_pz, log_qz_x, kl }
+    }
+
+    /// `log q(c | x)`, `[B, D] -> [B, classes]` (SVAE).
+    pub fn class_log_probs(&self, x: Tensor<2>) -> Tensor<2> {
+        let classifier = self.classifier.as_ref().expect("class_log_probs needs a model with a classifier (svae, aasvae)");
+        log_softmax(classifier.forward(x), 1)
+    }
+
+    /// `log p(c)` of the uniform class prior.
+    pub fn log_prior_c(&self) -> f64 {
+        -(self.classes as f64).ln()
+    }
+
+    /// The labelled bound on `log p(x, c)`, `B(x, c) = bound(x | c) + log p(c)` (SPEC §2.7), `[B]`.
+    pub fn labelled_bound(&self, x: Tensor<2>, c: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Tensor<1> {
+        self.terms(x, Some(c), eps).bound(bound).add_scalar(self.log_prior_c())
+    }
+
+    /// The unlabelled bound on `log p(x)`, `sum_c q(c|x) B(x, c) + H(q(c|x))` (SPEC §2.7), with
+    /// every class tried for every example: `x: [B, D]`, `eps: [B * classes, k, d]` (row
+    /// `i * classes + c` is example `i` with class `c`) `-> [B]`.
+    pub fn unlabelled_bound(&self, x: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Tensor<1> {
+        let [b, width] = x.dims();
+        let n = self.classes;
+        let every: Vec<u8> = (0..b * n).map(|r| (r % n) as u8).collect();
+        let x_rep = x.clone().unsqueeze_dim::<3>(1).expand([b, n, width]).reshape([b * n, width]);
+        let b_xc = self.labelled_bound(x_rep, one_hot(&every, n, &x.device()), eps, bound).reshape([b, n]);
+        marginal_bound(self.class_log_probs(x), b_xc)
     }
 }
 
@@ -201,8 +276,9 @@ pub struct Loss {
 }
 
 impl Vae {
-    pub fn loss(&self, x: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Loss {
-        let terms = self.terms(x, eps);
+    /// The plain VAE/IWAE/CVAE loss (every example weighted 1).
+    pub fn loss(&self, x: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<3>, bound: Bound) -> Loss {
+        let terms = self.terms(x, c, eps);
         Loss {
             loss: terms.bound(bound).mean().neg(),
             reconstruction: terms.log_px_z.clone().mean().neg(),
@@ -226,7 +302,7 @@ mod tests {
         c.learn_variance = learn_variance;
         let dev = device();
         dev.seed(0);
-        VaeConfig::new(6, &c).init(&dev)
+        VaeConfig::new(6, &c, 0, false).init(&dev)
     }
 
     fn batch(dev: &Device) -> Tensor<2> {
@@ -242,7 +318,7 @@ mod tests {
             let dev = device();
             let x = batch(&dev);
             let eps = Tensor::<3>::random([4, 1, 3], Distribution::Normal(0.0, 1.0), &dev);
-            let t = m.terms(x, eps);
+            let t = m.terms(x, None, eps);
             let single = t.log_px_z.clone() + t.log_pz.clone() - t.log_qz_x.clone();
             assert_close(&to_vec(t.bound(Bound::Iwae)), &to_vec(single.reshape([4])), 1e-5);
         }
@@ -255,7 +331,7 @@ mod tests {
         let x = batch(&dev);
         let k = 20_000;
         let eps = Tensor::<3>::random([4, k, 3], Distribution::Normal(0.0, 1.0), &dev);
-        let t = m.terms(x, eps);
+        let t = m.terms(x, None, eps);
         let closed = to_vec(t.bound(Bound::Elbo));
         let sampled = to_vec(t.log_w().mean_dim(1).reshape([4]));
         assert_close(&sampled, &closed, 0.01);
@@ -276,9 +352,9 @@ mod tests {
         let dev = device();
         let x = batch(&dev);
         let x400 = x.clone().repeat_dim(0, 400);
-        let l5 = to_vec(m.terms(x400, eps([1600, 5, 3], 1)).bound(Bound::Iwae).mean())[0];
-        let l500 = to_vec(m.terms(x.clone(), eps([4, 500, 3], 2)).bound(Bound::Iwae).mean())[0];
-        let elbo = to_vec(m.terms(x, eps([4, 2000, 3], 3)).bound(Bound::Elbo).mean())[0];
+        let l5 = to_vec(m.terms(x400, None, eps([1600, 5, 3], 1)).bound(Bound::Iwae).mean())[0];
+        let l500 = to_vec(m.terms(x.clone(), None, eps([4, 500, 3], 2)).bound(Bound::Iwae).mean())[0];
+        let elbo = to_vec(m.terms(x, None, eps([4, 2000, 3], 3)).bound(Bound::Elbo).mean())[0];
         assert!(elbo < l5 && l5 < l500, "ELBO {elbo}, L_5 {l5}, L_500 {l500}");
     }
 
@@ -287,9 +363,9 @@ mod tests {
         let m = small(Likelihood::Gaussian, true);
         let dev = device();
         let z = Tensor::<2>::from_data(TensorData::new(vec![0.0f32; 6], [2, 3]), &dev);
-        assert_eq!(m.decode_mean(z.clone()).dims(), [2, 6]);
-        assert_eq!(m.decode_sample(z, Tensor::zeros([2, 6], &dev)).dims(), [2, 6]);
-        let t = m.terms(batch(&dev), Tensor::zeros([4, 7, 3], &dev));
+        assert_eq!(m.decode_mean(z.clone(), None).dims(), [2, 6]);
+        assert_eq!(m.decode_sample(z, None, Tensor::zeros([2, 6], &dev)).dims(), [2, 6]);
+        let t = m.terms(batch(&dev), None, Tensor::zeros([4, 7, 3], &dev));
         assert_eq!(t.log_w().dims(), [4, 7]);
         assert_eq!(t.kl.dims(), [4]);
     }

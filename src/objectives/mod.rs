@@ -5,7 +5,7 @@
 //! Everything is computed from logits and log-variances; no log of a probability is ever taken.
 
 use burn::tensor::Tensor;
-use burn::tensor::activation::{log_sigmoid, softmax};
+use burn::tensor::activation::{log_sigmoid, sigmoid, softmax};
 
 use crate::backend::is_cpu;
 use crate::host::{host, tensor, with_gradient_of};
@@ -116,6 +116,27 @@ pub fn importance_weights_within_classes(l: Tensor<1>, classes: Tensor<2>) -> Te
     (e / total * share).reshape([b])
 }
 
+/// The M2 unlabelled bound from the labelled ones (SPEC §2.7): with the class unobserved, its
+/// bounds are averaged under `q(c|x)` and the entropy of `q(c|x)` is added,
+/// `sum_c q(c|x) B(x, c) + H(q(c|x)) = sum_c q(c|x) (B(x, c) - log q(c|x))`.
+/// `log_q: [B, C]` (log-probabilities), `b: [B, C]` -> `[B]`.
+pub fn marginal_bound(log_q: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
+    (log_q.clone().exp() * (b - log_q)).sum_dim(1).squeeze_dim(1)
+}
+
+/// The adversary's weights of examples (SPEC §2.6): `w(x) = stop_gradient(q^r(y=0|x)) =
+/// stop_gradient(D(x))` from the discriminator's logits, `[N] -> [N]`. A generated sample counts
+/// as far as it fools D; a real example the more clearly D finds it real.
+pub fn adversary_weights(logits: Tensor<1>) -> Tensor<1> {
+    sigmoid(logits.detach())
+}
+
+/// `(1/B) sum_i w_i b_i`: a batch's bounds weighted by the adversary (`[B], [B] -> []`). With the
+/// VAE's perfect discriminator, `w = 1` on real examples and the generated ones' term vanishes.
+pub fn weighted_mean(b: Tensor<1>, w: Tensor<1>) -> Tensor<1> {
+    (w * b).mean()
+}
+
 /// `-log q_phi(y | x)` for discriminator logits `l` (`D(x) = sigmoid(l)`): for `y = 1`
 /// `softplus(-l) = -log sigmoid(l)`, for `y = 0` `softplus(l) = -log sigmoid(-l)`. `[N] -> [N]`.
 pub fn y_nll(logits: Tensor<1>, y: bool) -> Tensor<1> {
@@ -178,6 +199,18 @@ pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWei
 mod tests {
     use super::*;
     use crate::testing::{assert_close, t1, t2, to_vec};
+
+    #[test]
+    fn m2_unlabelled_bound_by_hand() {
+        // q(c|x) = (1/4, 3/4), B(x, c) = (-10, -20): sum_c q B = -17.5, and
+        // H(q) = (1/4) ln 4 + (3/4) ln (4/3) = 0.562335; the bound is -16.937665.
+        let log_q = t2(&[0.25f32.ln(), 0.75f32.ln()], [1, 2]);
+        let b = t2(&[-10.0, -20.0], [1, 2]);
+        assert_close(&to_vec(marginal_bound(log_q, b)), &[-16.937_665], 1e-5);
+        // A certain classifier leaves the labelled bound of its class, with no entropy.
+        let sure = t2(&[0.0, -80.0], [1, 2]);
+        assert_close(&to_vec(marginal_bound(sure, t2(&[-10.0, -20.0], [1, 2]))), &[-10.0], 1e-5);
+    }
 
     #[test]
     fn kl_of_the_prior_to_itself_is_zero() {

@@ -29,7 +29,7 @@ use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
 use crate::data::{self, DataSource, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
-use crate::models::ModelKind;
+use crate::models::{Adversary, ModelKind};
 use crate::rng::{Purpose, stream};
 pub use gan::GanTrainer;
 pub use trained::{Trained, balanced_labels, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
@@ -129,11 +129,33 @@ pub trait Trainer: Sized {
     fn trained(&self) -> Trained;
 }
 
-/// The training data as the model sees it: subset taken, ready for batching.
+/// The training data as the model sees it: subset taken, ready for batching. For semi-supervised
+/// models, the unlabelled part ([`split_labelled`]).
 pub fn training_set(spec: &RunSpec) -> Result<Dataset> {
     let c = &spec.config;
     let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
-    Ok(full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed)))
+    let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
+    Ok(if spec.model.semi_supervised() { split_labelled(spec, &subset).1 } else { subset })
+}
+
+/// A semi-supervised model's training subset split into its labelled examples (a class-balanced
+/// `label_fraction`, seeded by `subset_seed`) and the unlabelled rest.
+pub fn split_labelled(spec: &RunSpec, subset: &Dataset) -> (Dataset, Dataset) {
+    let labelled = data::labelled_subset(&subset.labels, spec.config.label_fraction, spec.config.subset_seed);
+    let mut is_labelled = vec![false; subset.len()];
+    labelled.iter().for_each(|&i| is_labelled[i] = true);
+    let rest: Vec<usize> = (0..subset.len()).filter(|&i| !is_labelled[i]).collect();
+    (subset.select(&labelled), subset.select(&rest))
+}
+
+/// The labelled examples of a semi-supervised run, with the weight of their classification term.
+pub fn labelled_set(spec: &RunSpec) -> Result<vae::Labelled> {
+    let c = &spec.config;
+    let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
+    let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
+    let (labelled, _) = split_labelled(spec, &subset);
+    let class_weight = c.class_weight * subset.len() as f64 / labelled.len() as f64;
+    Ok(vae::Labelled { data: labelled, class_weight })
 }
 
 /// The test set as scored: binarised once, with a fixed seed, for Bernoulli models.
@@ -173,7 +195,13 @@ fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
     match spec.model.family() {
-        Family::Vae => train_with(seeded(spec.seed, device, || VaeTrainer::new(spec, device)), spec, run_dir, device, opts),
+        Family::Vae => {
+            let mut trainer = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
+            if spec.model.semi_supervised() {
+                trainer = trainer.with_labelled(labelled_set(spec)?);
+            }
+            train_with(trainer, spec, run_dir, device, opts)
+        }
         Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), spec, run_dir, device, opts),
     }
 }
@@ -181,10 +209,15 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
 /// Settings that are valid alone but not together with the model or data.
 pub fn check(spec: &RunSpec) -> Result<()> {
     let c = &spec.config;
-    if c.network == Network::Dcgan && (spec.model.family() != Family::Gan || spec.data.kind() != DataKind::Images) {
+    let has_discriminator = spec.model.family() == Family::Gan || spec.model.adversary() == Adversary::Learned;
+    if c.network == Network::Dcgan && (!has_discriminator || spec.data.kind() != DataKind::Images) {
         return Err(Error::Config {
             path: "network".into(),
-            problem: format!("`dcgan` is for GAN-family models on images, not {} on {}", spec.model.name(), spec.data.label()),
+            problem: format!(
+                "`dcgan` is for models with a discriminator (GANs; the adversary of aavae, aacvae, aasvae) on images, not {} on {}",
+                spec.model.name(),
+                spec.data.label()
+            ),
         });
     }
     Ok(())

@@ -34,7 +34,7 @@ impl Trained {
     /// Classes the model is conditioned on (0: unconditional).
     pub fn classes(&self) -> usize {
         match self {
-            Trained::Vae(_) => 0,
+            Trained::Vae(m) => m.classes(),
             Trained::Gan { generator, .. } => generator.classes(),
         }
     }
@@ -52,14 +52,14 @@ impl Trained {
         let d = self.latent_dim();
         let z = tensor(normals(rng, n * d), [n, d], device);
         let images = spec.data.kind() == DataKind::Images;
+        let c = (self.classes() > 0).then(|| one_hot(labels, self.classes(), device));
         match self {
-            Trained::Vae(m) if images => host(m.decode_mean(z)),
+            Trained::Vae(m) if images => host(m.decode_mean(z, c)),
             Trained::Vae(m) => {
                 let w = x_dim(spec);
-                host(m.decode_sample(z, tensor(normals(rng, n * w), [n, w], device)))
+                host(m.decode_sample(z, c, tensor(normals(rng, n * w), [n, w], device)))
             }
             Trained::Gan { generator, .. } => {
-                let c = (generator.classes() > 0).then(|| one_hot(labels, generator.classes(), device));
                 let x = host(generator.forward(z, c));
                 if images { x.into_iter().map(|v| (v + 1.0) / 2.0).collect() } else { x }
             }
@@ -98,14 +98,18 @@ pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained
     Ok((spec, trained, loaded.meta))
 }
 
-/// The scores written with each epoch: the test ELBO of VAEs (on `eval_set`), and mode coverage
-/// on 2-D data (from [`modes::SAMPLES`] samples). Undefined scores are left out.
+/// The scores written with each epoch: the test ELBO of VAEs (on `eval_set`), the test accuracy
+/// of SVAE's classifier, and mode coverage on 2-D data (from [`modes::SAMPLES`] samples).
+/// Undefined scores are left out.
 pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch: usize, device: &Device) -> Result<BTreeMap<String, f64>> {
     let mut scores = BTreeMap::new();
     if let Trained::Vae(m) = trained
         && !eval_set.is_empty()
     {
         scores.insert("test_elbo".into(), likelihood::estimate(m, eval_set, 1, EVAL_SEED, device, |_| {})?.elbo);
+        if m.has_classifier() {
+            scores.insert("test_accuracy".into(), likelihood::accuracy(m, eval_set, device));
+        }
     }
     if let Some(toy) = spec.data.toy() {
         let x = trained.sample(spec, modes::SAMPLES, &mut stream(spec.seed, Purpose::Sample, epoch as u64), device);
@@ -155,8 +159,10 @@ pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64,
 pub fn reconstruction_picture(model: &Vae, test: &Dataset, device: &Device) -> image::RgbImage {
     let n = test.len().min(32);
     let x = test.head(n);
-    let (mu, _) = model.encode(tensor(x.x.clone(), [n, x.dim], device));
-    let rec = host(model.decode_mean(mu));
+    let xt = tensor(x.x.clone(), [n, x.dim], device);
+    let c = likelihood::condition(model, xt.clone(), &x.labels);
+    let (mu, _) = model.encode(xt, c.clone());
+    let rec = host(model.decode_mean(mu, c));
     let mut rows = Vec::with_capacity(2 * x.x.len());
     for r in 0..n.div_ceil(8) {
         let span = r * 8 * x.dim..((r + 1) * 8).min(n) * x.dim;

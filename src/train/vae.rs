@@ -1,72 +1,319 @@
-//! The VAE family's step: one Adam update of encoder and decoder on the negative bound.
+//! The VAE family's step: one Adam update of encoder and decoder (and SVAE's classifier) on the
+//! negative objective, and for adversary-activated models one discriminator update.
+//!
+//! One step serves all ten VAE-family models. Two switches make the differences:
+//! - the class: absent (VAE), observed (CVAE), or observed for the labelled part and summed over
+//!   under `q(c|x)` for the rest (SVAE, Kingma et al. 2014 M2);
+//! - the adversary (SPEC §2.6): the VAE's perfect discriminator weighs real examples 1 and
+//!   generated samples 0, so no samples are drawn; a learned one (AAVAE, AA-CVAE, AA-SVAE) weighs
+//!   every example `stop_gradient(D(x))`, and B generated samples join the B real examples.
 
+use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
 use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use crate::config::{DataKind, Likelihood};
+use crate::data::{self, Dataset};
 use crate::error::Result;
-use crate::host::{normals, tensor};
+use crate::host::{normals, one_hot, tensor};
 use crate::models::vae::Bound;
-use crate::models::{Vae, VaeConfig};
+use crate::models::{Adversary, Discriminator, GanConfig, Vae, VaeConfig};
+use crate::objectives::{adversary_weights, discriminator_loss, weighted_mean};
+
+/// Discriminator parameters are numbered from here, apart from the model's.
+const DISCRIMINATOR_IDS: u64 = 1 << 32;
 
 pub struct VaeTrainer {
     model: Vae,
     optim: ModuleOptimizer,
+    /// The learned discriminator and its optimiser; `None` is the VAE's perfect one.
+    adversary: Option<(Discriminator, ModuleOptimizer)>,
+    /// SVAE: the labelled examples and the weight of `-log q(c|x)` on each.
+    labelled: Option<Labelled>,
     bound: Bound,
+    binarize: bool,
     k: usize,
+    alpha: f64,
     lr: f64,
 }
 
-impl VaeTrainer {
-    /// A fresh VAE for `spec` on the (already seeded) `device`.
-    pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        VaeTrainer {
-            model: init(spec, device),
-            optim: optimizer(&spec.config),
-            bound: spec.model.bound(),
-            k: spec.config.k,
-            lr: spec.config.lr,
-        }
-    }
+/// The labelled part of a semi-supervised training set.
+pub struct Labelled {
+    pub data: Dataset,
+    /// `class_weight * N / N_labelled`: Kingma et al.'s `alpha = 0.1 N` per labelled example.
+    pub class_weight: f64,
 }
 
-/// The VAE of `spec` with its initial weights and stable parameter ids.
+/// The classes a VAE-family model's networks see (0: none).
+pub fn classes(spec: &RunSpec) -> usize {
+    if spec.model.conditional() { spec.data.classes() } else { 0 }
+}
+
+/// The model of `spec` with its initial weights and stable parameter ids.
 pub fn init(spec: &RunSpec, device: &Device) -> Vae {
-    checkpoint::number_params(VaeConfig::new(x_dim(spec), &spec.config).init(device), 0)
+    let config = VaeConfig::new(x_dim(spec), &spec.config, classes(spec), spec.model.semi_supervised());
+    checkpoint::number_params(config.init(device), 0)
+}
+
+/// An adversary-activated model's discriminator. It sees the class where the model is told it
+/// (AA-CVAE), as a CGAN's does; AA-SVAE's sees images alone, most of them unlabelled.
+pub fn init_discriminator(spec: &RunSpec, device: &Device) -> Discriminator {
+    let d_classes = if spec.model.semi_supervised() { 0 } else { classes(spec) };
+    let images = spec.data.kind() == DataKind::Images;
+    let d = GanConfig::new(x_dim(spec), &spec.config, images, d_classes).discriminator(device);
+    checkpoint::number_params(d, DISCRIMINATOR_IDS)
+}
+
+impl VaeTrainer {
+    /// A fresh model for `spec` on the (already seeded) `device`. Semi-supervised models train
+    /// only once given their labelled examples ([`VaeTrainer::with_labelled`]).
+    pub fn new(spec: &RunSpec, device: &Device) -> Self {
+        let c = &spec.config;
+        let model = init(spec, device);
+        let adversary = (spec.model.adversary() == Adversary::Learned).then(|| (init_discriminator(spec, device), optimizer(c)));
+        VaeTrainer {
+            model,
+            optim: optimizer(c),
+            adversary,
+            labelled: None,
+            bound: spec.model.bound(),
+            binarize: c.likelihood == Likelihood::Bernoulli,
+            k: c.k,
+            alpha: c.alpha,
+            lr: c.lr,
+        }
+    }
+
+    pub fn with_labelled(mut self, labelled: Labelled) -> Self {
+        self.labelled = Some(labelled);
+        self
+    }
+
+    /// Reparameterisation noise for `rows` examples.
+    fn eps(&self, rows: usize, noise: &mut ChaCha8Rng, device: &Device) -> Tensor<3> {
+        let d = self.model.latent_dim();
+        tensor(normals(noise, rows * self.k * d), [rows, self.k, d], device)
+    }
+
+    /// The bound of each of `x`'s examples; `c` their classes where observed. A semi-supervised
+    /// model given no class sums over them (the M2 unlabelled bound).
+    fn bounds(&self, x: Tensor<2>, c: Option<Tensor<2>>, noise: &mut ChaCha8Rng) -> Tensor<1> {
+        let (b, device) = (x.dims()[0], x.device());
+        match c {
+            Some(c) if self.model.has_classifier() => self.model.labelled_bound(x, c, self.eps(b, noise, &device), self.bound),
+            None if self.model.has_classifier() => {
+                self.model.unlabelled_bound(x, self.eps(b * self.model.classes(), noise, &device), self.bound)
+            }
+            c => self.model.terms(x, c, self.eps(b, noise, &device)).bound(self.bound),
+        }
+    }
+
+    /// `b` labelled examples drawn at random (with replacement) and prepared like the batch.
+    fn labelled_batch(&self, b: usize, noise: &mut ChaCha8Rng, device: &Device) -> (Tensor<2>, Vec<u8>) {
+        let data = &self.labelled.as_ref().expect("a semi-supervised model trains with its labelled examples").data;
+        let idx: Vec<usize> = (0..b).map(|_| noise.random_range(0..data.len())).collect();
+        let mut x = data.gather(&idx);
+        if self.binarize {
+            x = data::binarize(&x, noise);
+        }
+        (tensor(x, [b, data.dim], device), idx.iter().map(|&i| data.labels[i]).collect())
+    }
 }
 
 impl Trainer for VaeTrainer {
-    fn step(mut self, x: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
-        let b = x.dims()[0];
-        let d = self.model.latent_dim();
-        let eps = tensor(normals(noise, b * self.k * d), [b, self.k, d], &x.device());
-        let loss = self.model.loss(x, eps, self.bound);
-        let value = finite(&loss.loss, "loss").map_err(|e| {
-            // Name the term that broke: the reconstruction, the KL, or their combination.
-            finite(&loss.reconstruction, "reconstruction -log p(x|z)")
-                .and_then(|_| finite(&loss.kl, "KL(q(z|x) || p(z))"))
-                .err()
-                .unwrap_or(e)
-        })?;
-        let grads = GradientsParams::from_grads(loss.loss.backward(), &self.model);
+    fn step(mut self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
+        let (b, device) = (x.dims()[0], x.device());
+        let n_classes = self.model.classes();
+        let semi = self.model.has_classifier();
+        // The batch's classes where the model is told them (CVAE); an SVAE's batch is unlabelled.
+        let c = (n_classes > 0 && !semi).then(|| one_hot(labels, n_classes, &device));
+        let mut losses: StepLosses = Vec::new();
+
+        // ---- SVAE: a labelled batch beside the unlabelled one ----
+        let labelled = semi.then(|| self.labelled_batch(b, noise, &device));
+
+        // ---- the adversary: each example's weight; D learns real vs generated ----
+        let ones = || Tensor::<1>::ones([b], &device);
+        let (w_real, w_labelled, generated) = match self.adversary.take() {
+            None => (ones(), ones(), None),
+            Some((d, mut optim_d)) => {
+                // B samples x_f ~ p(x|z, c) with the current parameters, for the batch's classes
+                // (CVAE) or for classes drawn uniformly (SVAE); no gradient through generation.
+                let fake_labels: Vec<u8> = match (&c, semi) {
+                    (Some(_), _) => labels.to_vec(),
+                    (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
+                    (None, false) => Vec::new(),
+                };
+                let x_f = self.model.clone().no_grad().generate(b, &fake_labels, noise, &device);
+                let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
+                let c_d = if semi { None } else { c.clone() };
+                let c_fd = if semi { None } else { c_f.clone() };
+                let (l_real, l_fake) = (d.logits(x.clone(), c_d), d.logits(x_f.clone(), c_fd));
+                let (w_real, w_fake) = (adversary_weights(l_real.clone()), adversary_weights(l_fake.clone()));
+                let w_labelled = match &labelled {
+                    Some((xl, _)) => adversary_weights(d.clone().no_grad().logits(xl.clone(), None)),
+                    None => ones(),
+                };
+                let d_loss = discriminator_loss(l_real, l_fake);
+                losses.push(("d_loss", finite(&d_loss, "discriminator loss")?));
+                losses.push(("w_real", finite(&w_real.clone().mean(), "mean D weight of real examples")?));
+                losses.push(("w_fake", finite(&w_fake.clone().mean(), "mean D weight of generated samples")?));
+                let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+                self.adversary = Some((optim_d.step(self.lr, d, grads), optim_d));
+                (w_real, w_labelled, Some((x_f, c_f, w_fake)))
+            }
+        };
+
+        // ---- the model: (1/B) sum w(x) bound(x) + alpha (1/B) sum w(x_f) bound(x_f) ----
+        let mut objective = weighted_mean(self.bounds(x, c, noise), w_real);
+        if let Some((x_f, c_f, w_fake)) = generated {
+            objective = objective + weighted_mean(self.bounds(x_f, c_f, noise), w_fake).mul_scalar(self.alpha);
+        }
+        let mut loss = objective.neg();
+        if let Some((xl, cl)) = labelled {
+            let c_l = one_hot(&cl, n_classes, &device);
+            let class_nll = (self.model.class_log_probs(xl.clone()) * c_l.clone()).sum_dim(1).mean().neg();
+            let bound_l = self.bounds(xl, Some(c_l), noise);
+            let weight = self.labelled.as_ref().map_or(0.0, |l| l.class_weight);
+            losses.push(("class_nll", finite(&class_nll, "classification -log q(c|x)")?));
+            loss = loss - weighted_mean(bound_l, w_labelled) + class_nll.mul_scalar(weight);
+        }
+        losses.insert(0, ("loss", finite(&loss, "loss (negative bound)")?));
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         self.model = self.optim.step(self.lr, self.model, grads);
-        Ok((self, vec![("loss", value)]))
+        Ok((self, losses))
     }
 
     fn parts(&self) -> Vec<Part<'_>> {
-        vec![Part::new("model", &self.model, &self.optim)]
+        let mut parts = vec![Part::new("model", &self.model, &self.optim)];
+        if let Some((d, optim_d)) = &self.adversary {
+            parts.push(Part::new("discriminator", d, optim_d));
+        }
+        parts
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
         loaded.apply("model", &mut self.model)?;
         self.optim = loaded.optimizer("model", self.optim)?;
+        if let Some((mut d, optim_d)) = self.adversary.take() {
+            loaded.apply("discriminator", &mut d)?;
+            self.adversary = Some((d, loaded.optimizer("discriminator", optim_d)?));
+        }
         Ok(self)
     }
 
     fn trained(&self) -> Trained {
-        use burn::module::Module;
         Trained::Vae(self.model.valid())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TrainConfig;
+    use crate::data::DataSource;
+    use crate::models::ModelKind;
+    use crate::objectives::marginal_bound;
+    use crate::testing::{assert_close, module_values, to_vec};
+    use burn::store::ModuleSnapshot;
+
+    fn spec(model: ModelKind) -> RunSpec {
+        let mut config = TrainConfig::default_for(DataKind::Images, model.family());
+        config.hidden = vec![16];
+        config.latent_dim = 3;
+        RunSpec { model, seed: 5, data: DataSource::Mnist { dir: "-".into() }, config }
+    }
+
+    fn noise(counter: u64) -> ChaCha8Rng {
+        crate::rng::stream(5, crate::rng::Purpose::Eps, counter)
+    }
+
+    fn binary(n: usize, counter: u64, device: &Device) -> Tensor<2> {
+        let u = normals(&mut noise(counter), n * 784);
+        tensor(u.into_iter().map(|v| if v > 0.3 { 1.0 } else { 0.0 }).collect(), [n, 784], device)
+    }
+
+    fn bits<M: ModuleSnapshot>(m: &M) -> Vec<u32> {
+        module_values(m).into_iter().map(f32::to_bits).collect()
+    }
+
+    /// AAVAE with the perfect discriminator (weight 1 on every real example, 0 on every generated
+    /// one, generated samples included in the sum) is the VAE: the same loss and the same update,
+    /// bit for bit.
+    #[test]
+    fn the_perfect_discriminator_reduces_aavae_to_the_vae() {
+        let dev = crate::testing::device();
+        let s = spec(ModelKind::Aavae);
+        let model = init(&s, &dev);
+        let (x, x_f) = (binary(8, 1, &dev), binary(8, 2, &dev));
+        let eps = |c| tensor(normals(&mut noise(c), 8 * 3), [8, 1, 3], &dev);
+        let update = |loss: Tensor<1>, m: Vae| {
+            let grads = GradientsParams::from_grads(loss.backward(), &m);
+            bits(&optimizer(&s.config).step(1e-3, m, grads))
+        };
+        let vae_loss = model.loss(x.clone(), None, eps(3), Bound::Elbo).loss;
+        let m = model.clone();
+        let real = weighted_mean(m.terms(x, None, eps(3)).bound(Bound::Elbo), Tensor::ones([8], &dev));
+        let fake = weighted_mean(m.terms(x_f, None, eps(4)).bound(Bound::Elbo), Tensor::zeros([8], &dev));
+        let aavae_loss = (real + fake.mul_scalar(s.config.alpha)).neg();
+        let (a, b) = (to_vec(vae_loss.clone())[0], to_vec(aavae_loss.clone())[0]);
+        assert_eq!(a.to_bits(), b.to_bits(), "loss: VAE {a}, AAVAE with the perfect D {b}");
+        assert_eq!(update(vae_loss, model), update(aavae_loss, m), "weights after one update");
+    }
+
+    /// The weights `stop_gradient(D(x))` carry no gradient into the discriminator: the model's
+    /// loss gives D none, while D's own loss does.
+    #[test]
+    fn the_model_loss_gives_the_discriminator_no_gradient() {
+        let dev = crate::testing::device();
+        let s = spec(ModelKind::Aavae);
+        let (model, d) = (init(&s, &dev), init_discriminator(&s, &dev));
+        let (x, x_f) = (binary(8, 1, &dev), binary(8, 2, &dev));
+        let eps = |c| tensor(normals(&mut noise(c), 8 * 3), [8, 1, 3], &dev);
+        let (l_real, l_fake) = (d.logits(x.clone(), None), d.logits(x_f.clone(), None));
+        let real = weighted_mean(model.terms(x, None, eps(3)).bound(Bound::Elbo), adversary_weights(l_real.clone()));
+        let fake = weighted_mean(model.terms(x_f, None, eps(4)).bound(Bound::Elbo), adversary_weights(l_fake.clone()));
+        let grads = (real + fake).neg().backward();
+        assert_eq!(GradientsParams::from_grads(grads, &d).len(), 0, "D parameters with a gradient from the model's loss");
+        // (Burn keeps no graph after a backward pass: the logits are computed again.)
+        let l_real = d.logits(binary(8, 1, &dev), None);
+        let with_d = model.terms(binary(8, 5, &dev), None, eps(5)).bound(Bound::Elbo).mean() * l_real.clone().mean();
+        assert!(GradientsParams::from_grads(with_d.backward(), &d).len() > 0, "the check can see D's gradients");
+        let (l_real, l_fake) = (d.logits(binary(8, 1, &dev), None), d.logits(binary(8, 2, &dev), None));
+        assert!(GradientsParams::from_grads(discriminator_loss(l_real, l_fake).backward(), &d).len() > 0);
+    }
+
+    /// M2's unlabelled bound, as the model computes it from every class at once, is the
+    /// `q(c|x)`-weighted sum of the labelled bounds computed one class at a time, plus the entropy.
+    #[test]
+    fn the_svae_unlabelled_bound_is_the_expected_labelled_bound_plus_entropy() {
+        let dev = crate::testing::device();
+        let model = init(&spec(ModelKind::Svae), &dev);
+        let (b, n) = (3, 10);
+        let x = binary(b, 1, &dev);
+        let eps_all = normals(&mut noise(2), b * n * 3);
+        let together = to_vec(model.unlabelled_bound(x.clone(), tensor(eps_all.clone(), [b * n, 1, 3], &dev), Bound::Elbo));
+        let log_q = to_vec(model.class_log_probs(x.clone()));
+        for i in 0..b {
+            let xi = x.clone().narrow(0, i, 1);
+            let mut expected = 0f64;
+            for c in 0..n {
+                let row = i * n + c;
+                let eps = tensor(eps_all[row * 3..row * 3 + 3].to_vec(), [1, 1, 3], &dev);
+                let bound = to_vec(model.labelled_bound(xi.clone(), one_hot(&[c as u8], n, &dev), eps, Bound::Elbo))[0] as f64;
+                let lq = log_q[i * n + c] as f64;
+                expected += lq.exp() * bound - lq.exp() * lq;
+            }
+            assert_close(&[together[i]], &[expected as f32], 1e-3);
+        }
+        // And the same through the shared piece, on the labelled bounds as one tensor.
+        let b_xc = tensor(vec![-100.0; b * n], [b, n], &dev);
+        let via_piece = to_vec(marginal_bound(model.class_log_probs(x), b_xc));
+        let entropy: Vec<f32> = (0..b).map(|i| -(0..n).map(|c| log_q[i * n + c].exp() * log_q[i * n + c]).sum::<f32>()).collect();
+        assert_close(&via_piece, &entropy.iter().map(|h| h - 100.0).collect::<Vec<_>>(), 1e-4);
     }
 }

@@ -1,0 +1,83 @@
+//! `unigen reproduce`: the paper's MNIST tables, resumable, written up in markdown.
+
+use std::path::PathBuf;
+
+use unigen::backend::Backend;
+use unigen::data::DataSource;
+use unigen::eval::classifier;
+use unigen::reproduce::{self, Budget, Plan, Table};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Which table: table2 (inception score, conditional accuracy, SVAE accuracy), table3 (test
+    /// ELBO), or all.
+    #[arg(value_enum)]
+    pub table: Table,
+    /// Seeds per model (0..N), paired between each baseline and its transferred twin.
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// quick: the whole set in under an hour on 2 CPU cores; paper: long runs, DCGAN nets for GANs.
+    #[arg(long, value_enum, default_value_t = Budget::Quick)]
+    pub budget: Budget,
+    /// Directory with the four MNIST IDX files (default: where `--data mnist` looks).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where the runs go (default: runs/reproduce-BUDGET); rerunning continues what is there.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The markdown report.
+    #[arg(long, value_name = "FILE", default_value = "docs/reproduction.md")]
+    pub report: PathBuf,
+    /// The reference classifier for the GAN rows (default: $UNIGEN_CLASSIFIER, else the user cache).
+    #[arg(long, value_name = "FILE")]
+    pub classifier: Option<PathBuf>,
+}
+
+pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
+    anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
+    let mnist = match DataSource::resolve(Some("mnist"), a.data_dir.clone())? {
+        DataSource::Mnist { dir } => std::fs::canonicalize(&dir).unwrap_or(dir),
+        _ => unreachable!("mnist resolves to MNIST"),
+    };
+    let device = backend.device()?;
+    let rows = reproduce::rows(a.table);
+    let needs_classifier = rows.iter().any(|r| r.base.family() == unigen::config::Family::Gan);
+    // Loaded first, so a missing classifier stops the command before hours of training.
+    let reference = if needs_classifier {
+        let path = match &a.classifier {
+            Some(p) => p.clone(),
+            None => classifier::default_path()?,
+        };
+        Some(classifier::load(&path, &device)?)
+    } else {
+        None
+    };
+    let log = |line: &str| eprintln!("{line}");
+    let plan = Plan {
+        mnist,
+        out: a.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("reproduce-{}", a.budget.name()))),
+        seeds: a.seeds,
+        budget: a.budget,
+        reference: reference.as_ref(),
+        log: &log,
+    };
+    let started = std::time::Instant::now();
+    let results = reproduce::run(&plan, &rows, &device)?;
+    let wall: f64 = results.iter().flat_map(|(b, t)| b.iter().chain(t)).map(|r| r.train_wall_s + r.eval_wall_s).sum();
+    let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let md = reproduce::report(&plan, &rows, &results, &command, &machine(), wall);
+    reproduce::save(&a.report, &md)?;
+    println!("{md}");
+    eprintln!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The CPU model and the cores used, for the report.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores, CPU backend")
+}

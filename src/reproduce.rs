@@ -1,0 +1,387 @@
+//! `unigen reproduce`: the paper's MNIST tables (SPEC §5) run, scored, and written up beside
+//! the paper's numbers.
+//!
+//! Every row pairs a baseline with the model the unified view transfers a technique to (GAN and
+//! IWGAN, VAE and AA-VAE, ...), trained with the same seeds. Each run lives in its own directory
+//! under the output directory and leaves `result.json` when scored, so an interrupted
+//! reproduction resumes: finished runs are skipped, a run with a checkpoint continues from it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DataKind, Family, TrainConfig};
+use crate::data::{self, DataSource, Split};
+use crate::error::{Error, Result};
+use crate::eval::classifier::Reference;
+use crate::eval::{images, likelihood};
+use crate::models::ModelKind;
+use crate::rng::{Purpose, stream};
+use crate::train::{self, EVAL_SEED, RunSpec, TrainOptions, Trained, balanced_labels, checkpoint::write_atomic};
+
+/// Which of the paper's tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    /// Inception score (GAN, IWGAN), conditional accuracy (CGAN, IW-CGAN), SVAE test accuracy.
+    Table2,
+    /// Test ELBO of VAE, CVAE, SVAE and their adversary-activated versions.
+    Table3,
+    All,
+}
+
+/// How long each model trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// Short runs with MLP GANs: the whole set, three seeds, in under an hour on 2 CPU cores.
+    Quick,
+    /// Long runs with the DCGAN networks for the GAN rows (the paper states no budget; see
+    /// [`Budget::steps`]).
+    Paper,
+}
+
+impl Budget {
+    /// Optimiser steps per run: the same count at every data fraction, so a 1% run makes many
+    /// passes over its small set and a 100% run few.
+    pub fn steps(self, model: ModelKind) -> u64 {
+        let semi = model.semi_supervised();
+        let gan = model.family() == Family::Gan;
+        match (self, gan, semi) {
+            (Budget::Quick, true, _) => 1500,
+            (Budget::Quick, false, true) => 600,
+            (Budget::Quick, false, false) => 1000,
+            (Budget::Paper, true, _) => 20_000,
+            (Budget::Paper, false, true) => 30_000,
+            (Budget::Paper, false, false) => 60_000,
+        }
+    }
+
+    /// Settings beyond the defaults.
+    fn sets(self, model: ModelKind) -> Vec<String> {
+        let mut sets = vec!["epoch_eval_size=200".to_string()];
+        if self == Budget::Paper && model.family() == Family::Gan {
+            sets.extend(["network=dcgan", "latent_dim=100", "batch_size=64"].map(String::from));
+        }
+        sets
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Budget::Quick => "quick",
+            Budget::Paper => "paper",
+        }
+    }
+}
+
+/// What a row compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Test ELBO in nats on the 10,000 test digits (binarised once, seeded).
+    TestElbo,
+    /// Inception score of 10,000 samples with the reference classifier.
+    InceptionScore,
+    /// Fraction of 10,000 class-conditional samples the classifier labels as their class.
+    ConditionalAccuracy,
+    /// Accuracy of the SVAE's classifier `q(c|x)` on the 10,000 test digits.
+    TestAccuracy,
+}
+
+impl Metric {
+    fn key(self) -> &'static str {
+        match self {
+            Metric::TestElbo => "test_elbo",
+            Metric::InceptionScore => "inception_score",
+            Metric::ConditionalAccuracy => "conditional_accuracy",
+            Metric::TestAccuracy => "test_accuracy",
+        }
+    }
+}
+
+/// One row of a paper table: a baseline and its transferred twin in one setting.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub table: &'static str,
+    pub metric: Metric,
+    pub base: ModelKind,
+    pub transferred: ModelKind,
+    /// E.g. "1% data", "10% labels".
+    pub setting: String,
+    /// `key=value` settings of the setting (`train_fraction=0.01`).
+    pub sets: Vec<String>,
+    /// The paper's numbers, baseline then transferred.
+    pub paper: (f64, f64),
+}
+
+fn percent(f: f64) -> String {
+    format!("{}%", (f * 100.0).round())
+}
+
+/// The rows of `table` (SPEC §5).
+pub fn rows(table: Table) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let row = |table, metric, base, transferred, setting: String, sets: Vec<String>, paper| Row { table, metric, base, transferred, setting, sets, paper };
+    if table != Table::Table3 {
+        rows.push(row("Table 2 (left)", Metric::InceptionScore, ModelKind::Gan, ModelKind::Iwgan, "MNIST".into(), vec![], (8.34, 8.45)));
+        rows.push(row("Table 2 (middle)", Metric::ConditionalAccuracy, ModelKind::Cgan, ModelKind::Iwcgan, "MNIST".into(), vec![], (0.985, 0.987)));
+        for (f, paper) in [(0.01, (0.9412, 0.9425)), (0.1, (0.9768, 0.9797))] {
+            let sets = vec![format!("label_fraction={f}")];
+            rows.push(row("Table 2 (right)", Metric::TestAccuracy, ModelKind::Svae, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
+        }
+    }
+    if table != Table::Table2 {
+        let elbo = [
+            (ModelKind::Vae, ModelKind::Aavae, [(-122.89, -122.15), (-104.49, -103.05), (-92.53, -92.42)]),
+            (ModelKind::Cvae, ModelKind::Aacvae, [(-125.44, -122.88), (-102.63, -101.63), (-93.16, -92.75)]),
+        ];
+        for (base, transferred, papers) in elbo {
+            for (f, paper) in [0.01, 0.1, 1.0].into_iter().zip(papers) {
+                let sets = vec![format!("train_fraction={f}")];
+                rows.push(row("Table 3", Metric::TestElbo, base, transferred, format!("{} data", percent(f)), sets, paper));
+            }
+        }
+        for (f, paper) in [(0.01, (-108.22, -107.61)), (0.1, (-99.44, -98.81))] {
+            let sets = vec![format!("label_fraction={f}")];
+            rows.push(row("Table 3", Metric::TestElbo, ModelKind::Svae, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
+        }
+    }
+    rows
+}
+
+/// What a finished run leaves in `result.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub model: String,
+    pub seed: u64,
+    pub setting: String,
+    pub steps: u64,
+    pub epochs: usize,
+    pub train_wall_s: f64,
+    pub eval_wall_s: f64,
+    /// `test_elbo`, `test_accuracy`, `inception_score`, `conditional_accuracy`, ...
+    pub scores: BTreeMap<String, f64>,
+    pub classifier_fingerprint: Option<String>,
+}
+
+/// Everything `reproduce` needs besides the rows.
+pub struct Plan<'a> {
+    pub mnist: PathBuf,
+    pub out: PathBuf,
+    pub seeds: u64,
+    pub budget: Budget,
+    pub reference: Option<&'a Reference>,
+    /// Printed once per run.
+    pub log: &'a dyn Fn(&str),
+}
+
+/// The run directory of one model, setting and seed.
+fn run_dir(plan: &Plan, model: ModelKind, setting: &str, seed: u64) -> PathBuf {
+    let slug: String = setting.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    plan.out.join(format!("{}-{}-s{seed}", model.name(), slug.replace("--", "-")))
+}
+
+/// The spec of one run: the model's defaults, the budget's settings, the row's, and as many
+/// epochs as the budget's steps take.
+fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Result<RunSpec> {
+    let data = DataSource::Mnist { dir: plan.mnist.clone() };
+    let mut sets = plan.budget.sets(model);
+    sets.extend_from_slice(row_sets);
+    let config = TrainConfig::resolve(DataKind::Images, model.family(), None, &sets)?;
+    let mut spec = RunSpec { model, seed, data, config };
+    let per_epoch = (train::training_set(&spec)?.len() / spec.config.batch_size).max(1) as u64;
+    spec.config.epochs = plan.budget.steps(model).div_ceil(per_epoch) as usize;
+    Ok(spec)
+}
+
+/// Trains (or resumes, or skips) one run and scores it.
+fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device) -> Result<RunResult> {
+    let dir = run_dir(plan, model, &row.setting, seed);
+    let result_path = dir.join("result.json");
+    if let Ok(text) = std::fs::read_to_string(&result_path) {
+        return serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}; delete it to rerun", result_path.display())));
+    }
+    let spec = run_spec(plan, model, &row.sets, seed)?;
+    (plan.log)(&format!("training {} ({}, seed {seed}, {} epochs) in {}", model.name(), row.setting, spec.config.epochs, dir.display()));
+    let resume = dir.join(train::CHECKPOINT_FILE).exists();
+    let outcome = train::train(&spec, &dir, &device.clone().autodiff(), &TrainOptions { resume, ..Default::default() })?;
+    let started = Instant::now();
+    let (_, trained, _) = train::load_trained(&dir, device)?;
+    let mut scores = BTreeMap::new();
+    let mut fingerprint = None;
+    match &trained {
+        Trained::Vae(m) => {
+            let test = train::test_set(&spec)?;
+            scores.insert("test_elbo".into(), likelihood::estimate(m, &test, 1, EVAL_SEED, device, |_| {})?.elbo);
+            if m.has_classifier() {
+                scores.insert("test_accuracy".into(), likelihood::accuracy(m, &test, device));
+            }
+        }
+        Trained::Gan { .. } => {
+            let reference = plan.reference.ok_or_else(|| Error::Invalid("the GAN rows need the reference classifier: run `unigen classifier train` once".into()))?;
+            let real = data::load(&spec.data, Split::Test, 0, 0)?;
+            let n = images::SAMPLES;
+            let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
+            let labels = balanced_labels(n, trained.classes());
+            let s = images::score(reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), device);
+            scores.insert("inception_score".into(), s.inception_score);
+            scores.insert("frechet_distance".into(), s.frechet_distance);
+            if let Some(a) = s.conditional_accuracy {
+                scores.insert("conditional_accuracy".into(), a);
+            }
+            fingerprint = Some(reference.fingerprint.clone());
+        }
+    }
+    let last = outcome.last_epoch.as_ref();
+    let result = RunResult {
+        model: model.name().into(),
+        seed,
+        setting: row.setting.clone(),
+        steps: outcome.steps,
+        epochs: spec.config.epochs,
+        train_wall_s: last.map_or(0.0, |m| m.wall_s),
+        eval_wall_s: started.elapsed().as_secs_f64(),
+        scores,
+        classifier_fingerprint: fingerprint,
+    };
+    write_atomic(&result_path, serde_json::to_string_pretty(&result).expect("result serialises").as_bytes())?;
+    Ok(result)
+}
+
+/// The results of every row: for each row, the baseline's and the transferred model's results
+/// by seed. Runs shared between rows (the SVAE runs serve Table 2 and Table 3) train once.
+pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
+    let mut out = Vec::new();
+    for row in rows {
+        let mut pair = (Vec::new(), Vec::new());
+        for seed in 0..plan.seeds {
+            pair.0.push(run_one(plan, row, row.base, seed, device)?);
+            pair.1.push(run_one(plan, row, row.transferred, seed, device)?);
+        }
+        out.push(pair);
+    }
+    Ok(out)
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    (mean, var.sqrt())
+}
+
+/// The markdown report: one table per paper table, our mean ± std over seeds beside the paper's
+/// numbers, the improvement (transferred - baseline, paired by seed) and whether its sign agrees.
+pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], command: &str, machine: &str, wall_s: f64) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
+    let _ = writeln!(md, "Written by `{command}` on {} ({machine}); total wall time of the runs {:.0} min.\n", today(), wall_s / 60.0);
+    let _ = writeln!(
+        md,
+        "Budget `{}`: {} steps per GAN-family run, {} per VAE/CVAE run, {} per SVAE run (the same count at every data \
+         fraction); seeds 0..{}; each improvement is transferred minus baseline, paired by seed, mean ± sample std. \
+         Test ELBO: closed-form KL, one sample, all 10,000 test digits binarised once (seed fixed). \
+         SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true label.\n",
+        plan.budget.name(),
+        plan.budget.steps(ModelKind::Gan),
+        plan.budget.steps(ModelKind::Vae),
+        plan.budget.steps(ModelKind::Svae),
+        plan.seeds
+    );
+    if let Some(r) = plan.reference {
+        let _ = writeln!(md, "Reference classifier fingerprint (inception score, conditional accuracy): `{}`\n", r.fingerprint);
+    }
+    let mut current = "";
+    let mut agree = 0;
+    for (row, (base, tr)) in rows.iter().zip(results) {
+        if row.table != current {
+            current = row.table;
+            let _ = writeln!(md, "\n## {current}: {}\n", row.metric.key());
+            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired) | seeds with Δ > 0 | sign agrees | epochs | min / run |");
+            let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+        }
+        let key = row.metric.key();
+        let vals = |rs: &[RunResult]| rs.iter().map(|r| r.scores.get(key).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
+        let (b, t) = (vals(base), vals(tr));
+        let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
+        let ((bm, bs), (tm, ts), (dm, ds)) = (mean_std(&b), mean_std(&t), mean_std(&deltas));
+        let paper_delta = row.paper.1 - row.paper.0;
+        let same_sign = dm.signum() == paper_delta.signum();
+        agree += same_sign as usize;
+        let digits = if row.metric == Metric::TestElbo { 2 } else { 4 };
+        let minutes = base.iter().chain(tr).map(|r| (r.train_wall_s + r.eval_wall_s) / 60.0).sum::<f64>() / (base.len() + tr.len()).max(1) as f64;
+        let _ = writeln!(
+            md,
+            "| {} / {} | {} | {:.d$} / {:.d$} | {:+.d$} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$} | {}/{} | {} | {} / {} | {minutes:.1} |",
+            row.base.name().to_uppercase(),
+            row.transferred.name().to_uppercase(),
+            row.setting,
+            row.paper.0,
+            row.paper.1,
+            paper_delta,
+            deltas.iter().filter(|d| **d > 0.0).count(),
+            deltas.len(),
+            if same_sign { "yes" } else { "**no**" },
+            base.first().map_or(0, |r| r.epochs),
+            tr.first().map_or(0, |r| r.epochs),
+            d = digits,
+        );
+    }
+    let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of {} rows.", rows.len());
+    md
+}
+
+fn today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Writes `text` to `path` atomically, creating its directory.
+pub fn save(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_of_the_paper_is_there_once() {
+        let all = rows(Table::All);
+        assert_eq!(all.len(), 4 + 8);
+        assert_eq!(rows(Table::Table2).len() + rows(Table::Table3).len(), all.len());
+        // Every improvement in the paper is positive (higher is better for all four metrics).
+        assert!(all.iter().all(|r| r.paper.1 > r.paper.0));
+        assert!(all.iter().all(|r| r.transferred.baseline() == Some(r.base)));
+    }
+
+    #[test]
+    fn mean_and_sample_std() {
+        let (m, s) = mean_std(&[1.0, 2.0, 3.0]);
+        assert!((m - 2.0).abs() < 1e-12 && (s - 1.0).abs() < 1e-12);
+        assert_eq!(mean_std(&[4.0]), (4.0, 0.0));
+    }
+
+    #[test]
+    fn the_date_is_a_civil_date() {
+        let d = today();
+        assert_eq!(d.len(), 10);
+        assert!(d.starts_with("20"), "{d}");
+    }
+}
