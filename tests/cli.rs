@@ -200,3 +200,27 @@ fn classifier_metrics_on_a_run_and_on_sample_files_and_no_mixed_fingerprints() {
     let o = unigen(&["compare", &run]);
     assert!(o.status.success() && text(&o).contains("inception_score"), "{}", text(&o));
 }
+
+#[test]
+fn semi_supervised_runs_report_accuracy_and_refuse_bad_fractions() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("svae").display().to_string();
+    let o = unigen(&[
+        "train", "svae", "--data-dir", &small(), "--out", &run, "--quiet", "--set", "epochs=1",
+        "--set", "hidden=[32]", "--set", "latent_dim=4", "--set", "batch_size=50", "--set", "label_fraction=0.1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["eval", &run, "--k", "2", "--n-test", "50", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    let acc = v["test_accuracy"].as_f64().expect("test_accuracy");
+    assert!((0.0..=1.0).contains(&acc), "{v}");
+    assert!(v["test_iwae"].as_f64().unwrap() >= v["test_elbo"].as_f64().unwrap(), "{v}");
+
+    let o = unigen(&["train", "svae", "--data-dir", &small(), "--set", "label_fraction=1", "--out", &run]);
+    assert!(!o.status.success() && text(&o).contains("`label_fraction` must be in (0, 1)"), "{}", text(&o));
+    // The GAN rows of a reproduction need the reference classifier: refused before any training.
+    let o = unigen(&["reproduce", "table2", "--data-dir", &small(), "--out", &dir.path().join("r").display().to_string()]);
+    assert!(!o.status.success() && text(&o).contains("unigen classifier train"), "{}", text(&o));
+    assert!(!dir.path().join("r").exists(), "nothing trained");
+}

@@ -148,6 +148,16 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         protocol.insert("noise_seed".into(), json!(EVAL_SEED));
         protocol.insert("n_test".into(), json!(est.n));
         protocol.insert("elbo".into(), json!("closed-form KL, reconstruction averaged over the k samples"));
+        protocol.insert("bound_of".into(), json!(match (model.classes(), model.has_classifier()) {
+            (0, _) => "log p(x)",
+            (_, false) => "log p(x | c), the true label given",
+            (_, true) => "log p(x), the label summed over under q(c|x) (ELBO) or enumerated (L_k)",
+        }));
+        if model.has_classifier() {
+            let acc = unigen::eval::likelihood::accuracy(model, &test, &device);
+            result["test_accuracy"] = json!(acc);
+            lines.push(format!("  test accuracy of q(c|x) {acc:.4} on {} digits", test.len()));
+        }
         lines.push(format!("  {} test examples, {binarization}", est.n));
         lines.push(format!("  test ELBO         {:>10.3} ± {:.3} nats", est.elbo, est.elbo_se));
         lines.push(format!("  test L_k, k={:<5} {:>10.3} ± {:.3} nats", est.k, est.iwae, est.iwae_se));
