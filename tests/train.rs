@@ -316,3 +316,21 @@ fn an_aasvae_resumes_bit_identically() {
     train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
     assert_eq!(weights(&full), weights(&cut));
 }
+
+#[test]
+fn a_convolutional_cvae_learns() {
+    // network=dcgan: the DCGAN pair's convolutions as encoder (class onto the features) and
+    // decoder (class onto z). Three epochs on 1,000 digits reach about -170 nats.
+    let dir = tempfile::tempdir().unwrap();
+    let s = spec(ModelKind::Cvae, &["epochs=3", "network=dcgan"]);
+    let test = train::test_set(&s).unwrap().head(200);
+    let plain = Device::flex();
+    let Trained::Vae(initial) = train::initial(&s, &plain) else { unreachable!() };
+    let before = estimate(&initial, &test, 1, 0, &plain, |_| {}).unwrap();
+    train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap();
+    let (_, Trained::Vae(trained), _) = train::load_trained(dir.path(), &plain).unwrap() else { unreachable!() };
+    let after = estimate(&trained, &test, 1, 0, &plain, |_| {}).unwrap();
+    assert!(after.elbo > before.elbo + 250.0 && after.elbo > -230.0, "test ELBO {} -> {}", before.elbo, after.elbo);
+    let loaded = checkpoint::read(&dir.path().join(CHECKPOINT_FILE)).unwrap();
+    assert!(loaded.tensors().any(|(n, _)| n.starts_with("model.conv_encoder.")), "convolutional encoder saved");
+}

@@ -13,9 +13,9 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 
 use super::with_condition;
-use crate::config::{Likelihood, TrainConfig};
+use crate::config::{Likelihood, Network, TrainConfig};
 use crate::host::{host, normals, one_hot, tensor};
-use crate::nets::{Mlp, MlpConfig};
+use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
 use crate::objectives::{
     bernoulli_log_likelihood, elbo, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
     kl_standard_normal, marginal_bound,
@@ -52,6 +52,9 @@ pub struct VaeConfig {
     /// SVAE only: the classifier `q(c|x)`, `x_dim -> hidden -> classes`.
     pub classifier: Option<MlpConfig>,
     pub output: Decoder,
+    /// `mlp`, or `dcgan`: convolutional encoder and decoder for square images (the DCGAN pair's
+    /// convolutions; the MLP configs are then not used).
+    pub network: Network,
 }
 
 impl VaeConfig {
@@ -74,13 +77,18 @@ impl VaeConfig {
             decoder: mlp(c.latent_dim + classes, c.hidden.iter().rev().copied().collect(), out_width),
             classifier: classifier.then(|| mlp(x_dim, c.hidden.clone(), classes)),
             output,
+            network: c.network,
         }
     }
 
     pub fn init(&self, device: &Device) -> Vae {
+        let mlp = self.network == Network::Mlp;
+        let conv = DcganConfig { side: (self.x_dim as f64).sqrt() as usize, latent_dim: self.latent_dim, cond_dim: self.classes };
         Vae {
-            encoder: self.encoder.init(device),
-            decoder: self.decoder.init(device),
+            encoder: mlp.then(|| self.encoder.init(device)),
+            decoder: mlp.then(|| self.decoder.init(device)),
+            conv_encoder: (!mlp).then(|| conv.encoder(2 * self.latent_dim, device)),
+            conv_decoder: (!mlp).then(|| conv.generator(device)),
             classifier: self.classifier.as_ref().map(|c| c.init(device)),
             output: self.output,
             x_dim: self.x_dim,
@@ -90,10 +98,14 @@ impl VaeConfig {
     }
 }
 
+/// Exactly one of the MLP and the convolutional encoder (and decoder) is present; options keep
+/// an MLP model's parameter names what they always were.
 #[derive(Module, Debug)]
 pub struct Vae {
-    encoder: Mlp,
-    decoder: Mlp,
+    encoder: Option<Mlp>,
+    decoder: Option<Mlp>,
+    conv_encoder: Option<ConvDiscriminator>,
+    conv_decoder: Option<ConvGenerator>,
     classifier: Option<Mlp>,
     #[module(skip)]
     output: Decoder,
@@ -151,13 +163,21 @@ impl Vae {
     /// `x: [B, D]`, `c: [B, classes]` one-hot (conditional models) `-> (mu, log_var)`, each `[B, d]`.
     pub fn encode(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
         debug_assert_eq!(c.is_some(), self.classes > 0, "a class exactly for conditional models");
-        let h = self.encoder.forward(with_condition(x, c));
+        let h = match (&self.encoder, &self.conv_encoder) {
+            (Some(mlp), _) => mlp.forward(with_condition(x, c)),
+            (None, Some(conv)) => conv.forward(x, c),
+            (None, None) => unreachable!("a VAE has an encoder"),
+        };
         let d = self.latent_dim;
         (h.clone().narrow(1, 0, d), h.narrow(1, d, d))
     }
 
     fn decoder_out(&self, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
-        self.decoder.forward(with_condition(z, c))
+        match (&self.decoder, &self.conv_decoder) {
+            (Some(mlp), _) => mlp.forward(with_condition(z, c)),
+            (None, Some(conv)) => conv.forward(with_condition(z, c)),
+            (None, None) => unreachable!("a VAE has a decoder"),
+        }
     }
 
     /// `log p(x | z, c)` for `x, z, c` paired row by row: `[N, D], [N, d] -> [N]`.

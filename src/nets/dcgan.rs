@@ -86,6 +86,15 @@ impl DcganConfig {
             side: self.side,
         }
     }
+
+    /// A VAE's encoder: the discriminator's convolutions with `d_out` outputs (mean and
+    /// log-variance), the condition concatenated onto the features (not projected: the outputs
+    /// are a code, not a match score).
+    pub fn encoder(&self, d_out: usize, device: &Device) -> ConvDiscriminator {
+        let features = 2 * CHANNELS * (self.side / 4) * (self.side / 4);
+        let unconditional = DcganConfig { cond_dim: 0, ..self.clone() };
+        ConvDiscriminator { fc: LinearConfig::new(features + self.cond_dim, d_out).init(device), ..unconditional.discriminator(device) }
+    }
 }
 
 impl ConvGenerator {
@@ -102,7 +111,8 @@ impl ConvGenerator {
 }
 
 impl ConvDiscriminator {
-    /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]`.
+    /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]` (an encoder's outputs
+    /// `[N, d_out]`).
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
         let (n, s) = (x.dims()[0], self.side);
         // Activations channels last inside (one input channel: the image is already so); the
@@ -112,7 +122,8 @@ impl ConvDiscriminator {
         let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
             (Some(embed), Some(c)) => linear(&self.fc, h.clone(), Act::Identity) + (linear(embed, c, Act::Identity) * h).sum_dim(1),
-            _ => linear(&self.fc, h, Act::Identity),
+            (None, Some(c)) => linear(&self.fc, Tensor::cat(vec![h, c], 1), Act::Identity),
+            (_, None) => linear(&self.fc, h, Act::Identity),
         }
     }
 }
@@ -130,7 +141,8 @@ mod tests {
             let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
             assert_eq!(x.dims(), [3, side * side]);
             let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
-            assert_eq!(d.forward(x, c).dims(), [3, 1]);
+            assert_eq!(d.forward(x.clone(), c.clone()).dims(), [3, 1]);
+            assert_eq!(cfg.encoder(16, &dev).forward(x, c).dims(), [3, 16]);
         }
     }
 

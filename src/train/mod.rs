@@ -29,7 +29,7 @@ use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
 use crate::data::{self, DataSource, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
-use crate::models::{Adversary, ModelKind};
+use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 pub use gan::GanTrainer;
 pub use trained::{Trained, balanced_labels, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
@@ -209,12 +209,12 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
 /// Settings that are valid alone but not together with the model or data.
 pub fn check(spec: &RunSpec) -> Result<()> {
     let c = &spec.config;
-    let has_discriminator = spec.model.family() == Family::Gan || spec.model.adversary() == Adversary::Learned;
-    if c.network == Network::Dcgan && (!has_discriminator || spec.data.kind() != DataKind::Images) {
+    let conv_vae = spec.model.family() == Family::Vae && c.likelihood == Likelihood::Gaussian && c.learn_variance;
+    if c.network == Network::Dcgan && (spec.data.kind() != DataKind::Images || conv_vae) {
         return Err(Error::Config {
             path: "network".into(),
             problem: format!(
-                "`dcgan` is for models with a discriminator (GANs; the adversary of aavae, aacvae, aasvae) on images, not {} on {}",
+                "`dcgan` is for images (and, in VAEs, a Bernoulli or fixed-variance Gaussian decoder), not {} on {}",
                 spec.model.name(),
                 spec.data.label()
             ),
