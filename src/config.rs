@@ -116,6 +116,9 @@ pub struct TrainConfig {
     pub epoch_eval_size: usize,
     /// Also write a checkpoint every this many steps (0 = only at the end of each epoch).
     pub checkpoint_every: u64,
+    /// Stop after this many optimiser steps, mid-epoch if need be (0 = after `epochs` epochs).
+    #[serde(default)]
+    pub max_steps: u64,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -183,6 +186,7 @@ impl TrainConfig {
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
             checkpoint_every: 0,
+            max_steps: 0,
         }
     }
 

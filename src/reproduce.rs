@@ -46,7 +46,8 @@ pub enum Budget {
 
 impl Budget {
     /// Optimiser steps per run: the same count at every data fraction, so a 1% run makes many
-    /// passes over its small set and a 100% run few.
+    /// passes over its small set and a 100% run few. Quick: the whole set, 3 seeds, within an
+    /// hour on 2 CPU cores (docs/reproduction.md gives the measured time).
     pub fn steps(self, model: ModelKind) -> u64 {
         let semi = model.semi_supervised();
         let gan = model.family() == Family::Gan;
@@ -183,8 +184,8 @@ fn run_dir(plan: &Plan, model: ModelKind, setting: &str, seed: u64) -> PathBuf {
     plan.out.join(format!("{}-{}-s{seed}", model.name(), slug.replace("--", "-")))
 }
 
-/// The spec of one run: the model's defaults, the budget's settings, the row's, and as many
-/// epochs as the budget's steps take.
+/// The spec of one run: the model's defaults, the budget's settings, the row's, and exactly the
+/// budget's steps (`max_steps`; the last epoch may be cut short).
 fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Result<RunSpec> {
     let data = DataSource::Mnist { dir: plan.mnist.clone() };
     let mut sets = plan.budget.sets(model);
@@ -193,6 +194,7 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
     let mut spec = RunSpec { model, seed, data, config };
     let per_epoch = (train::training_set(&spec)?.len() / spec.config.batch_size).max(1) as u64;
     spec.config.epochs = plan.budget.steps(model).div_ceil(per_epoch) as usize;
+    spec.config.max_steps = plan.budget.steps(model);
     Ok(spec)
 }
 

@@ -334,3 +334,15 @@ fn a_convolutional_cvae_learns() {
     let loaded = checkpoint::read(&dir.path().join(CHECKPOINT_FILE)).unwrap();
     assert!(loaded.tensors().any(|(n, _)| n.starts_with("model.conv_encoder.")), "convolutional encoder saved");
 }
+
+#[test]
+fn max_steps_ends_a_run_mid_epoch_with_its_scores_and_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spec(ModelKind::Vae, &["epochs=3", "max_steps=25"]); // 20 steps per epoch
+    let out = train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap();
+    assert_eq!(out.steps, 25);
+    let last = out.last_epoch.unwrap();
+    assert_eq!((last.epoch, last.step), (2, 25));
+    assert!(last.scores.contains_key("test_elbo") && last.train_loss.is_finite());
+    assert_eq!(checkpoint::read(&dir.path().join(CHECKPOINT_FILE)).unwrap().meta["step"], "25");
+}

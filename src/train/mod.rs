@@ -252,7 +252,10 @@ fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device
         });
     }
     let steps_per_epoch = (train_set.len() / c.batch_size) as u64;
-    let total_steps = steps_per_epoch * c.epochs as u64;
+    let total_steps = match c.max_steps {
+        0 => steps_per_epoch * c.epochs as u64,
+        max => max.min(steps_per_epoch * c.epochs as u64),
+    };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
     std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
     if !opts.resume && ckpt_path.exists() {
@@ -340,12 +343,14 @@ fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device
             bar.set_message(format!("epoch {}/{}  {}  {rate:.0} examples/s", epoch + 1, c.epochs, shown.join("  ")));
         }
 
-        let epoch_done = step % steps_per_epoch == 0;
+        // An epoch ends after its last step, or early where `max_steps` ends the run.
+        let epoch_done = step % steps_per_epoch == 0 || step == total_steps;
+        let steps_in_epoch = step - epoch * steps_per_epoch;
         // ---- end of epoch: score, draw, log ----
         if epoch_done {
             let secs = epoch_started.elapsed().as_secs_f64();
             let trained = trainer.trained();
-            let means: BTreeMap<String, f64> = epoch_sums.iter().map(|(k, v)| (k.clone(), v / steps_per_epoch as f64)).collect();
+            let means: BTreeMap<String, f64> = epoch_sums.iter().map(|(k, v)| (k.clone(), v / steps_in_epoch as f64)).collect();
             let m = EpochMetrics {
                 epoch: epoch as usize + 1,
                 step,
