@@ -283,14 +283,11 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
     let _ = writeln!(md, "Written by `{command}` on {} ({machine}); total wall time of the runs {:.0} min.\n", today(), wall_s / 60.0);
     let _ = writeln!(
         md,
-        "Budget `{}`: {} steps per GAN-family run, {} per VAE/CVAE run, {} per SVAE run (the same count at every data \
-         fraction); seeds 0..{}; each improvement is transferred minus baseline, paired by seed, mean ± sample std. \
-         Test ELBO: closed-form KL, one sample, all 10,000 test digits binarised once (seed fixed). \
-         SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true label.\n",
+        "Budget `{}` (the steps each run made are in the tables); seeds 0..{}; each improvement is transferred minus \
+         baseline, paired by seed, mean ± sample std. Test ELBO: closed-form KL, one sample, all 10,000 test digits \
+         binarised once (seed fixed). SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true \
+         label. Minutes per run: training and scoring wall time, averaged over the row's runs.\n",
         plan.budget.name(),
-        plan.budget.steps(ModelKind::Gan),
-        plan.budget.steps(ModelKind::Vae),
-        plan.budget.steps(ModelKind::Svae),
         plan.seeds
     );
     if let Some(r) = plan.reference {
@@ -302,7 +299,7 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         if row.table != current {
             current = row.table;
             let _ = writeln!(md, "\n## {current}: {}\n", row.metric.key());
-            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired) | seeds with Δ > 0 | sign agrees | epochs | min / run |");
+            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired) | seeds with Δ > 0 | sign agrees | steps | min / run |");
             let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
         }
         let key = row.metric.key();
@@ -327,8 +324,8 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
             deltas.iter().filter(|d| **d > 0.0).count(),
             deltas.len(),
             if same_sign { "yes" } else { "**no**" },
-            base.first().map_or(0, |r| r.epochs),
-            tr.first().map_or(0, |r| r.epochs),
+            base.first().map_or(0, |r| r.steps),
+            tr.first().map_or(0, |r| r.steps),
             d = digits,
         );
     }
