@@ -108,6 +108,10 @@ pub struct TrainConfig {
     /// samples' term (SPEC §2.6).
     #[serde(default = "defaults::alpha")]
     pub alpha: f64,
+    /// Adversary-activated models: weigh real examples by `D(x)` too, as in the paper (`false`:
+    /// real examples weigh 1, and only generated samples are weighted).
+    #[serde(default = "defaults::weigh_real")]
+    pub weigh_real: bool,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -144,6 +148,9 @@ mod defaults {
     }
     pub fn alpha() -> f64 {
         1.0
+    }
+    pub fn weigh_real() -> bool {
+        true
     }
 }
 
@@ -182,6 +189,7 @@ impl TrainConfig {
             label_fraction: defaults::label_fraction(),
             class_weight: defaults::class_weight(),
             alpha: defaults::alpha(),
+            weigh_real: defaults::weigh_real(),
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },

@@ -38,6 +38,7 @@ pub struct VaeTrainer {
     binarize: bool,
     k: usize,
     alpha: f64,
+    weigh_real: bool,
     lr: f64,
 }
 
@@ -84,6 +85,7 @@ impl VaeTrainer {
             binarize: c.likelihood == Likelihood::Bernoulli,
             k: c.k,
             alpha: c.alpha,
+            weigh_real: c.weigh_real,
             lr: c.lr,
         }
     }
@@ -164,7 +166,11 @@ impl Trainer for VaeTrainer {
                 losses.push(("w_fake", finite(&w_fake.clone().mean(), "mean D weight of generated samples")?));
                 let grads = GradientsParams::from_grads(d_loss.backward(), &d);
                 self.adversary = Some((optim_d.step(self.lr, d, grads), optim_d));
-                (w_real, w_labelled, Some((x_f, c_f, w_fake)))
+                if self.weigh_real {
+                    (w_real, w_labelled, Some((x_f, c_f, w_fake)))
+                } else {
+                    (ones(), ones(), Some((x_f, c_f, w_fake)))
+                }
             }
         };
 
