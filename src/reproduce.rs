@@ -267,6 +267,18 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
     Ok(out)
 }
 
+/// The training and scoring wall time of every distinct run, in seconds (runs shared between
+/// rows count once).
+pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
+    let mut seen = std::collections::BTreeSet::new();
+    results
+        .iter()
+        .flat_map(|(b, t)| b.iter().chain(t))
+        .filter(|r| seen.insert((r.model.clone(), r.setting.clone(), r.seed)))
+        .map(|r| r.train_wall_s + r.eval_wall_s)
+        .sum()
+}
+
 /// Mean and sample standard deviation.
 pub fn mean_std(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
@@ -280,15 +292,15 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], command: &str, machine: &str, wall_s: f64) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
-    let _ = writeln!(md, "Written by `{command}` on {} ({machine}); total wall time of the runs {:.0} min.\n", today(), wall_s / 60.0);
+    let _ = writeln!(md, "Written by `{command}` on {} ({machine}); the runs' training and scoring took {:.0} min of wall time in all.\n", today(), wall_s / 60.0);
     let _ = writeln!(
         md,
-        "Budget `{}` (the steps each run made are in the tables); seeds 0..{}; each improvement is transferred minus \
+        "Budget `{}` (the steps each run made are in the tables); seeds 0 to {}; each improvement is transferred minus \
          baseline, paired by seed, mean ± sample std. Test ELBO: closed-form KL, one sample, all 10,000 test digits \
          binarised once (seed fixed). SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true \
          label. Minutes per run: training and scoring wall time, averaged over the row's runs.\n",
         plan.budget.name(),
-        plan.seeds
+        plan.seeds - 1
     );
     if let Some(r) = plan.reference {
         let _ = writeln!(md, "Reference classifier fingerprint (inception score, conditional accuracy): `{}`\n", r.fingerprint);

@@ -63,7 +63,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let results = reproduce::run(&plan, &rows, &device)?;
-    let wall: f64 = results.iter().flat_map(|(b, t)| b.iter().chain(t)).map(|r| r.train_wall_s + r.eval_wall_s).sum();
+    let wall = reproduce::total_wall_s(&results);
     let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let md = reproduce::report(&plan, &rows, &results, &command, &machine(), wall);
     reproduce::save(&a.report, &md)?;
