@@ -57,7 +57,7 @@ pub enum Command {
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
         metrics.jsonl (one JSON line per epoch), pictures/samples_NNN.png and\n\
-        pictures/reconstructions_NNN.png.\n\
+        pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter).\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
     /// Draw samples from a trained run into a PNG (conditional models: one row per class), and
