@@ -67,7 +67,7 @@ impl GanConfig {
     }
 
     fn dcgan(&self) -> DcganConfig {
-        DcganConfig { side: (self.x_dim as f64).sqrt() as usize, latent_dim: self.latent_dim, cond_dim: self.classes }
+        DcganConfig::for_images(self.x_dim, self.latent_dim, self.classes)
     }
 }
 

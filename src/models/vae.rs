@@ -83,7 +83,7 @@ impl VaeConfig {
 
     pub fn init(&self, device: &Device) -> Vae {
         let mlp = self.network == Network::Mlp;
-        let conv = DcganConfig { side: (self.x_dim as f64).sqrt() as usize, latent_dim: self.latent_dim, cond_dim: self.classes };
+        let conv = DcganConfig::for_images(self.x_dim, self.latent_dim, self.classes);
         Vae {
             encoder: mlp.then(|| self.encoder.init(device)),
             decoder: mlp.then(|| self.decoder.init(device)),

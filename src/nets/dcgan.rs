@@ -59,6 +59,11 @@ pub struct ConvDiscriminator {
 }
 
 impl DcganConfig {
+    /// The networks for flattened square images of `x_dim` pixels.
+    pub fn for_images(x_dim: usize, latent_dim: usize, cond_dim: usize) -> Self {
+        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim }
+    }
+
     pub fn generator(&self, device: &Device) -> ConvGenerator {
         let base = self.side / 4;
         let up = |c: [usize; 2]| ConvTranspose2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).init(device);

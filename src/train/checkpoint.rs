@@ -27,6 +27,9 @@ const FORMAT: &str = "unigen-checkpoint/1";
 const OPTIMIZER: &str = "optimizer";
 const HASH_KEY: &str = "content_sha256";
 
+/// The first parameter id of a discriminator, apart from its model's (GANs' and AA-VAEs').
+pub const DISCRIMINATOR_IDS: u64 = 1 << 32;
+
 /// Gives every parameter the id of its position in the module, so that ids (which burn draws at
 /// random per process) are the same in every process and the optimiser's state, keyed by id,
 /// finds its parameters again after a restart.

@@ -14,9 +14,6 @@ use crate::host::{normals, one_hot, tensor};
 use crate::models::{Discriminator, GanConfig, Generator};
 use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, generator_loss};
 
-/// Discriminator parameters are numbered from here, apart from the generator's.
-const DISCRIMINATOR_IDS: u64 = 1 << 32;
-
 pub struct GanTrainer {
     /// Classes the networks are conditioned on (0: unconditional).
     classes: usize,
@@ -39,7 +36,7 @@ pub fn classes(spec: &RunSpec) -> usize {
 pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     let images = spec.data.kind() == DataKind::Images;
     let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).init(device);
-    (checkpoint::number_params(g, 0), checkpoint::number_params(d, DISCRIMINATOR_IDS))
+    (checkpoint::number_params(g, 0), checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS))
 }
 
 impl GanTrainer {

@@ -24,9 +24,6 @@ use crate::models::vae::Bound;
 use crate::models::{Adversary, Discriminator, GanConfig, Vae, VaeConfig};
 use crate::objectives::{adversary_weights, discriminator_loss, weighted_mean};
 
-/// Discriminator parameters are numbered from here, apart from the model's.
-const DISCRIMINATOR_IDS: u64 = 1 << 32;
-
 pub struct VaeTrainer {
     model: Vae,
     optim: ModuleOptimizer,
@@ -66,7 +63,7 @@ pub fn init_discriminator(spec: &RunSpec, device: &Device) -> Discriminator {
     let d_classes = if spec.model.semi_supervised() { 0 } else { classes(spec) };
     let images = spec.data.kind() == DataKind::Images;
     let d = GanConfig::new(x_dim(spec), &spec.config, images, d_classes).discriminator(device);
-    checkpoint::number_params(d, DISCRIMINATOR_IDS)
+    checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS)
 }
 
 impl VaeTrainer {
