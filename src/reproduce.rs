@@ -192,7 +192,7 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
     sets.extend_from_slice(row_sets);
     let config = TrainConfig::resolve(DataKind::Images, model.family(), None, &sets)?;
     let mut spec = RunSpec { model, seed, data, config };
-    let per_epoch = (train::training_set(&spec)?.len() / spec.config.batch_size).max(1) as u64;
+    let per_epoch = (train::training_data(&spec)?.0.len() / spec.config.batch_size).max(1) as u64;
     spec.config.epochs = plan.budget.steps(model).div_ceil(per_epoch) as usize;
     spec.config.max_steps = plan.budget.steps(model);
     Ok(spec)

@@ -131,33 +131,23 @@ pub trait Trainer: Sized {
     fn trained(&self) -> Trained;
 }
 
-/// The training data as the model sees it: subset taken, ready for batching. For semi-supervised
-/// models, the unlabelled part ([`split_labelled`]).
-pub fn training_set(spec: &RunSpec) -> Result<Dataset> {
+/// The training data as the model sees it: the `train_fraction` subset, ready for batching. For
+/// semi-supervised models the batches are its unlabelled part, and its labelled examples (a
+/// class-balanced `label_fraction`, seeded by `subset_seed`) come apart, with the weight of their
+/// classification term.
+pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<vae::Labelled>)> {
     let c = &spec.config;
     let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
     let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
-    Ok(if spec.model.semi_supervised() { split_labelled(spec, &subset).1 } else { subset })
-}
-
-/// A semi-supervised model's training subset split into its labelled examples (a class-balanced
-/// `label_fraction`, seeded by `subset_seed`) and the unlabelled rest.
-pub fn split_labelled(spec: &RunSpec, subset: &Dataset) -> (Dataset, Dataset) {
-    let labelled = data::labelled_subset(&subset.labels, spec.config.label_fraction, spec.config.subset_seed);
+    if !spec.model.semi_supervised() {
+        return Ok((subset, None));
+    }
+    let labelled = data::labelled_subset(&subset.labels, c.label_fraction, c.subset_seed);
     let mut is_labelled = vec![false; subset.len()];
     labelled.iter().for_each(|&i| is_labelled[i] = true);
     let rest: Vec<usize> = (0..subset.len()).filter(|&i| !is_labelled[i]).collect();
-    (subset.select(&labelled), subset.select(&rest))
-}
-
-/// The labelled examples of a semi-supervised run, with the weight of their classification term.
-pub fn labelled_set(spec: &RunSpec) -> Result<vae::Labelled> {
-    let c = &spec.config;
-    let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
-    let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
-    let (labelled, _) = split_labelled(spec, &subset);
     let class_weight = c.class_weight * subset.len() as f64 / labelled.len() as f64;
-    Ok(vae::Labelled { data: labelled, class_weight })
+    Ok((subset.select(&rest), Some(vae::Labelled { data: subset.select(&labelled), class_weight })))
 }
 
 /// The test set as scored: binarised once, with a fixed seed, for Bernoulli models.
@@ -196,15 +186,16 @@ fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 /// Safe to call from several threads at once (see [`seeded`]).
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
+    let (train_set, labelled) = training_data(spec)?;
     match spec.model.family() {
         Family::Vae => {
             let mut trainer = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
-            if spec.model.semi_supervised() {
-                trainer = trainer.with_labelled(labelled_set(spec)?);
+            if let Some(labelled) = labelled {
+                trainer = trainer.with_labelled(labelled);
             }
-            train_with(trainer, spec, run_dir, device, opts)
+            train_with(trainer, train_set, spec, run_dir, device, opts)
         }
-        Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), spec, run_dir, device, opts),
+        Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), train_set, spec, run_dir, device, opts),
     }
 }
 
@@ -242,10 +233,9 @@ pub(crate) fn seeded<T>(seed: u64, device: &Device, init: impl FnOnce() -> T) ->
     init()
 }
 
-fn train_with<T: Trainer>(mut trainer: T, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
-    let train_set = training_set(spec)?;
     let eval_set = test_set(spec)?.head(c.epoch_eval_size);
     if train_set.len() < c.batch_size {
         return Err(Error::Config {
