@@ -124,29 +124,32 @@ fn percent(f: f64) -> String {
 /// The rows of `table` (SPEC §5).
 pub fn rows(table: Table) -> Vec<Row> {
     let mut rows = Vec::new();
-    let row = |table, metric, base, transferred, setting: String, sets: Vec<String>, paper| Row { table, metric, base, transferred, setting, sets, paper };
+    let row = |table, metric, transferred: ModelKind, setting: String, sets: Vec<String>, paper| {
+        let base = transferred.baseline().expect("every transferred model has a baseline");
+        Row { table, metric, base, transferred, setting, sets, paper }
+    };
     if table != Table::Table3 {
-        rows.push(row("Table 2 (left)", Metric::InceptionScore, ModelKind::Gan, ModelKind::Iwgan, "MNIST".into(), vec![], (8.34, 8.45)));
-        rows.push(row("Table 2 (middle)", Metric::ConditionalAccuracy, ModelKind::Cgan, ModelKind::Iwcgan, "MNIST".into(), vec![], (0.985, 0.987)));
+        rows.push(row("Table 2 (left)", Metric::InceptionScore, ModelKind::Iwgan, "MNIST".into(), vec![], (8.34, 8.45)));
+        rows.push(row("Table 2 (middle)", Metric::ConditionalAccuracy, ModelKind::Iwcgan, "MNIST".into(), vec![], (0.985, 0.987)));
         for (f, paper) in [(0.01, (0.9412, 0.9425)), (0.1, (0.9768, 0.9797))] {
             let sets = vec![format!("label_fraction={f}")];
-            rows.push(row("Table 2 (right)", Metric::TestAccuracy, ModelKind::Svae, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
+            rows.push(row("Table 2 (right)", Metric::TestAccuracy, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
         }
     }
     if table != Table::Table2 {
         let elbo = [
-            (ModelKind::Vae, ModelKind::Aavae, [(-122.89, -122.15), (-104.49, -103.05), (-92.53, -92.42)]),
-            (ModelKind::Cvae, ModelKind::Aacvae, [(-125.44, -122.88), (-102.63, -101.63), (-93.16, -92.75)]),
+            (ModelKind::Aavae, [(-122.89, -122.15), (-104.49, -103.05), (-92.53, -92.42)]),
+            (ModelKind::Aacvae, [(-125.44, -122.88), (-102.63, -101.63), (-93.16, -92.75)]),
         ];
-        for (base, transferred, papers) in elbo {
+        for (transferred, papers) in elbo {
             for (f, paper) in [0.01, 0.1, 1.0].into_iter().zip(papers) {
                 let sets = vec![format!("train_fraction={f}")];
-                rows.push(row("Table 3", Metric::TestElbo, base, transferred, format!("{} data", percent(f)), sets, paper));
+                rows.push(row("Table 3", Metric::TestElbo, transferred, format!("{} data", percent(f)), sets, paper));
             }
         }
         for (f, paper) in [(0.01, (-108.22, -107.61)), (0.1, (-99.44, -98.81))] {
             let sets = vec![format!("label_fraction={f}")];
-            rows.push(row("Table 3", Metric::TestElbo, ModelKind::Svae, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
+            rows.push(row("Table 3", Metric::TestElbo, ModelKind::Aasvae, format!("{} labels", percent(f)), sets, paper));
         }
     }
     rows
@@ -159,6 +162,7 @@ pub struct RunResult {
     pub seed: u64,
     pub setting: String,
     pub steps: u64,
+    /// Epochs begun; the last may be cut short by the step budget.
     pub epochs: usize,
     pub train_wall_s: f64,
     pub eval_wall_s: f64,
@@ -185,16 +189,16 @@ fn run_dir(plan: &Plan, model: ModelKind, setting: &str, seed: u64) -> PathBuf {
 }
 
 /// The spec of one run: the model's defaults, the budget's settings, the row's, and exactly the
-/// budget's steps (`max_steps`; the last epoch may be cut short).
+/// budget's steps (`max_steps`, which ends the run, mid-epoch if need be; `epochs` is only an
+/// upper bound that it never reaches, as an epoch has at least one step).
 fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Result<RunSpec> {
     let data = DataSource::Mnist { dir: plan.mnist.clone() };
     let mut sets = plan.budget.sets(model);
     sets.extend_from_slice(row_sets);
     let config = TrainConfig::resolve(DataKind::Images, model.family(), None, &sets)?;
     let mut spec = RunSpec { model, seed, data, config };
-    let per_epoch = (train::training_data(&spec)?.0.len() / spec.config.batch_size).max(1) as u64;
-    spec.config.epochs = plan.budget.steps(model).div_ceil(per_epoch) as usize;
     spec.config.max_steps = plan.budget.steps(model);
+    spec.config.epochs = spec.config.max_steps as usize;
     Ok(spec)
 }
 
@@ -206,7 +210,7 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
         return serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}; delete it to rerun", result_path.display())));
     }
     let spec = run_spec(plan, model, &row.sets, seed)?;
-    (plan.log)(&format!("training {} ({}, seed {seed}, {} epochs) in {}", model.name(), row.setting, spec.config.epochs, dir.display()));
+    (plan.log)(&format!("training {} ({}, seed {seed}, {} steps) in {}", model.name(), row.setting, spec.config.max_steps, dir.display()));
     let resume = dir.join(train::CHECKPOINT_FILE).exists();
     let outcome = train::train(&spec, &dir, &device.clone().autodiff(), &TrainOptions { resume, ..Default::default() })?;
     let started = Instant::now();
@@ -242,7 +246,7 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
         seed,
         setting: row.setting.clone(),
         steps: outcome.steps,
-        epochs: spec.config.epochs,
+        epochs: last.map_or(0, |m| m.epoch),
         train_wall_s: last.map_or(0.0, |m| m.wall_s),
         eval_wall_s: started.elapsed().as_secs_f64(),
         scores,
@@ -346,18 +350,7 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
 }
 
 fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + (m <= 2) as i64;
-    format!("{y:04}-{m:02}-{d:02}")
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
 /// Writes `text` to `path` atomically, creating its directory.
@@ -380,7 +373,7 @@ mod tests {
         // Every improvement in the paper is positive (higher is better for all four metrics).
         assert!(all.iter().all(|r| r.paper.1 > r.paper.0));
         assert!(all.iter().all(|r| r.transferred.baseline() == Some(r.base)));
-    }
+        }
 
     #[test]
     fn mean_and_sample_std() {
@@ -395,4 +388,5 @@ mod tests {
         assert_eq!(d.len(), 10);
         assert!(d.starts_with("20"), "{d}");
     }
+
 }

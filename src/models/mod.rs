@@ -104,7 +104,7 @@ impl ModelKind {
         }
     }
 
-    /// The model this one transfers a technique to: AAVAE's VAE, IWGAN's GAN, and so on.
+    /// The baseline a transferred model is compared with: AAVAE's VAE, IWGAN's GAN, and so on.
     pub fn baseline(self) -> Option<ModelKind> {
         Some(match self {
             ModelKind::Aavae => ModelKind::Vae,
