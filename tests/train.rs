@@ -71,6 +71,18 @@ fn optimizer_digest(bytes: &[u8]) -> String {
     format!("{:x}", optim.finalize())
 }
 
+/// Trains `s` uninterrupted in `dir/full`, and in `dir/cut` stopped after `stop` steps and
+/// resumed; asserts the two end with the same weights and optimizer state. Returns `dir/full`.
+fn assert_resume_is_bit_identical(s: &RunSpec, dir: &Path, stop: u64) -> PathBuf {
+    let full = dir.join("full");
+    train::train(s, &full, &device(), &TrainOptions::default()).unwrap();
+    let cut = dir.join("cut");
+    train::train(s, &cut, &device(), &TrainOptions { stop_after_steps: Some(stop), ..Default::default() }).unwrap();
+    train::train(s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
+    assert_eq!(weights(&full), weights(&cut), "weights and optimizer state after resume");
+    full
+}
+
 #[test]
 fn resume_after_a_kill_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,13 +210,7 @@ fn a_short_gan_and_iwgan_cover_more_than_one_mode() {
 fn gan_resume_is_bit_identical_for_both_networks_and_optimizers() {
     let dir = tempfile::tempdir().unwrap();
     let s = ring8(ModelKind::Iwgan, &["epochs=2", "hidden=[32]", "toy_train_size=2560", "checkpoint_every=4", "d_steps=2"]);
-    let full = dir.path().join("full");
-    train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
-    let cut = dir.path().join("cut");
-    train::train(&s, &cut, &device(), &TrainOptions { stop_after_steps: Some(14), ..Default::default() }).unwrap();
-    train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
-    let (a, b) = (weights(&full), weights(&cut));
-    assert_eq!(a, b);
+    let full = assert_resume_is_bit_identical(&s, dir.path(), 14);
     let loaded = checkpoint::read(&full.join(CHECKPOINT_FILE)).unwrap();
     assert!(loaded.optimizer_bytes("generator").is_some() && loaded.optimizer_bytes("discriminator").is_some());
     assert!(loaded.tensors().any(|(n, _)| n.starts_with("discriminator.")));
@@ -214,12 +220,7 @@ fn gan_resume_is_bit_identical_for_both_networks_and_optimizers() {
 fn a_conditional_dcgan_resumes_bit_identically_batch_norm_included() {
     let dir = tempfile::tempdir().unwrap();
     let s = spec(ModelKind::Iwcgan, &["network=dcgan", "epochs=1", "checkpoint_every=4"]); // 20 steps
-    let full = dir.path().join("full");
-    train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
-    let cut = dir.path().join("cut");
-    train::train(&s, &cut, &device(), &TrainOptions { stop_after_steps: Some(6), ..Default::default() }).unwrap();
-    train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
-    assert_eq!(weights(&full), weights(&cut));
+    let full = assert_resume_is_bit_identical(&s, dir.path(), 6);
     let loaded = checkpoint::read(&full.join(CHECKPOINT_FILE)).unwrap();
     assert!(loaded.tensors().any(|(n, _)| n.contains("running_mean")), "batch-norm statistics are saved");
 
@@ -309,12 +310,7 @@ fn an_aasvae_resumes_bit_identically() {
     // binarisation, generated samples and their classes) comes from the step's stream.
     let dir = tempfile::tempdir().unwrap();
     let s = spec(ModelKind::Aasvae, &["epochs=1", "checkpoint_every=3", "label_fraction=0.1"]); // 18 steps
-    let full = dir.path().join("full");
-    train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
-    let cut = dir.path().join("cut");
-    train::train(&s, &cut, &device(), &TrainOptions { stop_after_steps: Some(7), ..Default::default() }).unwrap();
-    train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
-    assert_eq!(weights(&full), weights(&cut));
+    assert_resume_is_bit_identical(&s, dir.path(), 7);
 }
 
 #[test]
