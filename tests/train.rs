@@ -6,7 +6,9 @@ use burn::tensor::Device;
 use unigen::config::{DataKind, TrainConfig};
 use unigen::train::Trained;
 use unigen::data::DataSource;
-use unigen::eval::likelihood::estimate;
+use unigen::data::Dataset;
+use unigen::eval::likelihood::{Estimate, estimate};
+use unigen::models::Vae;
 use unigen::models::ModelKind;
 use unigen::train::{self, CHECKPOINT_FILE, RunSpec, TrainOptions, checkpoint};
 
@@ -128,19 +130,33 @@ fn same_seed_same_weights() {
     assert_eq!(weights(&dir.path().join("a")), weights(&dir.path().join("b")));
 }
 
+/// A VAE-family run trained in `run`, and its bounds on the first 200 test digits (`k` samples)
+/// before and after training.
+struct Scored {
+    before: Estimate,
+    after: Estimate,
+    outcome: train::TrainOutcome,
+    trained: Vae,
+    test: Dataset,
+}
+
+fn train_scored(s: &RunSpec, run: &Path, k: usize) -> Scored {
+    let test = train::test_set(s).unwrap().head(200);
+    let plain = Device::flex();
+    let Trained::Vae(initial) = train::initial(s, &plain) else { unreachable!() };
+    let before = estimate(&initial, &test, k, 0, &plain, |_| {}).unwrap();
+    let outcome = train::train(s, run, &device(), &TrainOptions::default()).unwrap();
+    let (_, Trained::Vae(trained), _) = train::load_trained(run, &plain).unwrap() else { unreachable!() };
+    let after = estimate(&trained, &test, k, 0, &plain, |_| {}).unwrap();
+    Scored { before, after, outcome, trained, test }
+}
+
 #[test]
 fn vae_and_iwae_learn_real_digits() {
     let dir = tempfile::tempdir().unwrap();
     for (model, sets) in [(ModelKind::Vae, vec!["epochs=6"]), (ModelKind::Iwae, vec!["epochs=6", "k=5"])] {
-        let s = spec(model, &sets);
-        let test = train::test_set(&s).unwrap().head(200);
-        let plain = Device::flex();
         let run = dir.path().join(model.name());
-        let Trained::Vae(initial) = train::initial(&s, &plain) else { unreachable!() };
-        let before = estimate(&initial, &test, 20, 0, &plain, |_| {}).unwrap();
-        train::train(&s, &run, &device(), &TrainOptions::default()).unwrap();
-        let (_, Trained::Vae(trained), _) = train::load_trained(&run, &plain).unwrap() else { unreachable!() };
-        let after = estimate(&trained, &test, 20, 0, &plain, |_| {}).unwrap();
+        let Scored { before, after, .. } = train_scored(&spec(model, &sets), &run, 20);
         // An untrained decoder scores ~ -545 nats (784 ln 2 = 543); six epochs on 1,000 digits
         // reach ~ -200.
         assert!(after.iwae > before.iwae + 250.0, "{model:?}: L_20 {} -> {}", before.iwae, after.iwae);
@@ -261,14 +277,7 @@ fn a_cgan_draws_each_class_from_its_own_mode() {
 #[test]
 fn a_short_aavae_run_improves_its_test_bound_and_logs_the_weights() {
     let dir = tempfile::tempdir().unwrap();
-    let s = spec(ModelKind::Aavae, &["epochs=6"]);
-    let test = train::test_set(&s).unwrap().head(200);
-    let plain = Device::flex();
-    let Trained::Vae(initial) = train::initial(&s, &plain) else { unreachable!() };
-    let before = estimate(&initial, &test, 1, 0, &plain, |_| {}).unwrap();
-    let out = train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap();
-    let (_, Trained::Vae(trained), _) = train::load_trained(dir.path(), &plain).unwrap() else { unreachable!() };
-    let after = estimate(&trained, &test, 1, 0, &plain, |_| {}).unwrap();
+    let Scored { before, after, outcome: out, .. } = train_scored(&spec(ModelKind::Aavae, &["epochs=6"]), dir.path(), 1);
     // Untrained: ~ -545 nats; the VAE of `vae_and_iwae_learn_real_digits` reaches ~ -200.
     assert!(after.elbo > before.elbo + 250.0, "test ELBO {} -> {}", before.elbo, after.elbo);
     // The mechanism is logged: D's mean weight on real examples and on generated samples.
@@ -285,19 +294,12 @@ fn a_short_aavae_run_improves_its_test_bound_and_logs_the_weights() {
 fn cvae_and_svae_learn_and_the_svae_classifies() {
     let dir = tempfile::tempdir().unwrap();
     for (model, sets) in [(ModelKind::Cvae, vec!["epochs=4"]), (ModelKind::Svae, vec!["epochs=12", "label_fraction=0.2"])] {
-        let s = spec(model, &sets);
-        let test = train::test_set(&s).unwrap().head(200);
-        let plain = Device::flex();
-        let Trained::Vae(initial) = train::initial(&s, &plain) else { unreachable!() };
-        let before = estimate(&initial, &test, 1, 0, &plain, |_| {}).unwrap();
         let run = dir.path().join(model.name());
-        let out = train::train(&s, &run, &device(), &TrainOptions::default()).unwrap();
-        let (_, Trained::Vae(trained), _) = train::load_trained(&run, &plain).unwrap() else { unreachable!() };
-        let after = estimate(&trained, &test, 1, 0, &plain, |_| {}).unwrap();
+        let Scored { before, after, outcome: out, trained, test } = train_scored(&spec(model, &sets), &run, 1);
         assert!(after.elbo > before.elbo + 200.0, "{model:?}: test ELBO {} -> {}", before.elbo, after.elbo);
         if model == ModelKind::Svae {
             // 200 of the 1,000 training digits labelled; chance is 0.1.
-            let acc = unigen::eval::likelihood::accuracy(&trained, &test, &plain);
+            let acc = unigen::eval::likelihood::accuracy(&trained, &test, &Device::flex());
             assert!(acc > 0.5, "SVAE test accuracy {acc}");
             assert!(out.last_epoch.unwrap().scores.contains_key("test_accuracy"));
         }
@@ -318,14 +320,7 @@ fn a_convolutional_cvae_learns() {
     // network=dcgan: the DCGAN pair's convolutions as encoder (class onto the features) and
     // decoder (class onto z). Three epochs on 1,000 digits reach about -170 nats.
     let dir = tempfile::tempdir().unwrap();
-    let s = spec(ModelKind::Cvae, &["epochs=3", "network=dcgan"]);
-    let test = train::test_set(&s).unwrap().head(200);
-    let plain = Device::flex();
-    let Trained::Vae(initial) = train::initial(&s, &plain) else { unreachable!() };
-    let before = estimate(&initial, &test, 1, 0, &plain, |_| {}).unwrap();
-    train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap();
-    let (_, Trained::Vae(trained), _) = train::load_trained(dir.path(), &plain).unwrap() else { unreachable!() };
-    let after = estimate(&trained, &test, 1, 0, &plain, |_| {}).unwrap();
+    let Scored { before, after, .. } = train_scored(&spec(ModelKind::Cvae, &["epochs=3", "network=dcgan"]), dir.path(), 1);
     assert!(after.elbo > before.elbo + 250.0 && after.elbo > -230.0, "test ELBO {} -> {}", before.elbo, after.elbo);
     let loaded = checkpoint::read(&dir.path().join(CHECKPOINT_FILE)).unwrap();
     assert!(loaded.tensors().any(|(n, _)| n.starts_with("model.conv_encoder.")), "convolutional encoder saved");
