@@ -123,6 +123,19 @@ pub struct TrainConfig {
     /// Stop after this many optimiser steps, mid-epoch if need be (0 = after `epochs` epochs).
     #[serde(default)]
     pub max_steps: u64,
+    /// InfoGAN: weight `lambda` of the mutual-information term.
+    #[serde(default = "defaults::one")]
+    pub info_weight: f64,
+    /// ADA and CycleGAN: how the second domain is made from MNIST (`thicken`: strokes dilated by a
+    /// pixel; `invert`: white background).
+    #[serde(default = "defaults::domain_shift")]
+    pub domain_shift: crate::data::shift::Shift,
+    /// ADA: weight of the domain-confusion term on the feature extractor (0 = source-only baseline).
+    #[serde(default = "defaults::one")]
+    pub domain_weight: f64,
+    /// CycleGAN: weight of the cycle-consistency term.
+    #[serde(default = "defaults::cycle_weight")]
+    pub cycle_weight: f64,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -151,6 +164,15 @@ mod defaults {
     }
     pub fn weigh_real() -> bool {
         true
+    }
+    pub fn one() -> f64 {
+        1.0
+    }
+    pub fn domain_shift() -> crate::data::shift::Shift {
+        crate::data::shift::Shift::Thicken
+    }
+    pub fn cycle_weight() -> f64 {
+        10.0
     }
 }
 
@@ -195,6 +217,10 @@ impl TrainConfig {
             epoch_eval_size: if images { 1000 } else { 2000 },
             checkpoint_every: 0,
             max_steps: 0,
+            info_weight: defaults::one(),
+            domain_shift: defaults::domain_shift(),
+            domain_weight: defaults::one(),
+            cycle_weight: defaults::cycle_weight(),
         }
     }
 
@@ -263,7 +289,13 @@ impl TrainConfig {
         if !(self.label_fraction > 0.0 && self.label_fraction < 1.0) {
             return Err(format!("`label_fraction` must be in (0, 1): some labelled and some unlabelled data; got {}", self.label_fraction));
         }
-        for (name, v) in [("alpha", self.alpha), ("class_weight", self.class_weight)] {
+        for (name, v) in [
+            ("alpha", self.alpha),
+            ("class_weight", self.class_weight),
+            ("info_weight", self.info_weight),
+            ("domain_weight", self.domain_weight),
+            ("cycle_weight", self.cycle_weight),
+        ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("`{name}` must be a number >= 0, got {v}"));
             }

@@ -224,3 +224,35 @@ fn semi_supervised_runs_report_accuracy_and_refuse_bad_fractions() {
     assert!(!o.status.success() && text(&o).contains("unigen classifier train"), "{}", text(&o));
     assert!(!dir.path().join("r").exists(), "nothing trained");
 }
+
+#[test]
+fn models_lists_every_model_with_its_place_in_the_formulation() {
+    let o = unigen(&["models", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r["model"].as_str().unwrap()).collect();
+    for m in ["vae", "iwae", "gan", "iwgan", "aavae", "svae", "infogan", "aae", "wake_sleep", "ada", "cyclegan"] {
+        assert!(names.contains(&m), "{m} missing from {names:?}");
+    }
+    for r in &rows {
+        for key in ["description", "generator", "inference", "discriminator", "kl", "wake_sleep_phase"] {
+            assert!(!r[key].as_str().unwrap_or("").is_empty(), "{key} of {}", r["model"]);
+        }
+    }
+}
+
+#[test]
+fn models_that_need_images_or_do_not_generate_say_so() {
+    let o = unigen(&["train", "cyclegan", "--data", "ring8", "--out", "/tmp/unigen-never"]);
+    assert!(!o.status.success() && text(&o).contains("cyclegan is defined on images"), "{}", text(&o));
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("ada").display().to_string();
+    let o = unigen(&["train", "ada", "--data-dir", &small(), "--out", &run, "--quiet", "--set", "max_steps=2", "--set", "hidden=[8]"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["sample", &run]);
+    assert!(!o.status.success() && text(&o).contains("does not generate samples"), "{}", text(&o));
+    let o = unigen(&["eval", &run, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["target_accuracy"].is_number() && v["source_accuracy"].is_number(), "{v}");
+}

@@ -337,3 +337,81 @@ fn max_steps_ends_a_run_mid_epoch_with_its_scores_and_checkpoint() {
     assert!(last.scores.contains_key("test_elbo") && last.train_loss.is_finite());
     assert_eq!(checkpoint::read(&dir.path().join(CHECKPOINT_FILE)).unwrap().meta["step"], "25");
 }
+
+/// A score of the first and of the last epoch of a finished run.
+fn first_and_last(run: &Path, key: &str) -> (f64, f64) {
+    let text = std::fs::read_to_string(run.join(train::METRICS_FILE)).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .map(|l| {
+            let m: train::EpochMetrics = serde_json::from_str(l).unwrap();
+            m.scores.get(key).or(m.losses.get(key)).copied().unwrap_or_else(|| panic!("no `{key}` in {l}"))
+        })
+        .collect();
+    (values[0], *values.last().unwrap())
+}
+
+fn trained(model: ModelKind, sets: &[&str], dir: &Path) -> PathBuf {
+    let run = dir.join(model.name());
+    train::train(&spec(model, sets), &run, &device(), &TrainOptions::default()).unwrap();
+    run
+}
+
+#[test]
+fn infogan_makes_its_code_recoverable() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(ModelKind::Infogan, &["epochs=10"], dir.path());
+    let (first, last) = first_and_last(&run, "info");
+    // The bound is ln 10 + 2 (ln 2 - ln(2 pi)/2) = -0.16 at most; a Q that knows nothing scores
+    // about ln 10 below that.
+    assert!(last > first + 0.2, "information bound {first} -> {last}");
+    let (_, accuracy) = first_and_last(&run, "code_accuracy");
+    assert!((0.0..=1.0).contains(&accuracy));
+    for picture in ["samples_010.png", "code1_010.png", "code2_010.png"] {
+        assert!(run.join("pictures").join(picture).is_file(), "{picture}");
+    }
+}
+
+#[test]
+fn an_aae_reconstructs_and_pulls_its_codes_to_the_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(ModelKind::Aae, &["epochs=30"], dir.path());
+    let (first, last) = first_and_last(&run, "test_reconstruction");
+    assert!(last < first - 50.0, "reconstruction {first} -> {last} nats");
+    let (mmd_first, mmd_last) = first_and_last(&run, "latent_mmd");
+    // Reconstruction first spreads the codes out (MMD^2 0.68 after one epoch); the adversary then
+    // pulls them back (0.38 after 30). Weak on this tiny set: docs/results.md has full MNIST.
+    assert!(mmd_last < 0.8 * mmd_first, "MMD^2 of the codes to the prior {mmd_first} -> {mmd_last}");
+}
+
+#[test]
+fn wake_sleep_improves_its_test_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(ModelKind::WakeSleep, &["epochs=10"], dir.path());
+    let (first, last) = first_and_last(&run, "test_elbo");
+    assert!(last > first + 50.0, "test ELBO {first} -> {last}");
+}
+
+/// On thickened digits, the adapted classifier beats the source-only one (the same code path
+/// with `domain_weight = 0`), both trained on the same 1,000 digits with the same seed.
+#[test]
+fn ada_beats_its_source_only_baseline_on_the_target_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapted = trained(ModelKind::Ada, &["epochs=20", "domain_shift=thicken"], &dir.path().join("ada"));
+    let source_only = trained(ModelKind::Ada, &["epochs=20", "domain_shift=thicken", "domain_weight=0"], &dir.path().join("source"));
+    let (_, with) = first_and_last(&adapted, "target_accuracy");
+    let (_, without) = first_and_last(&source_only, "target_accuracy");
+    let (_, source) = first_and_last(&adapted, "source_accuracy");
+    assert!(source > 0.6, "source accuracy {source}");
+    assert!(with > without, "target accuracy: adapted {with}, source only {without}");
+}
+
+#[test]
+fn cyclegan_learns_to_come_back_and_resumes_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spec(ModelKind::Cyclegan, &["epochs=4"]);
+    let full = assert_resume_is_bit_identical(&s, dir.path(), 50);
+    let (first, last) = first_and_last(&full, "cycle_error");
+    assert!(last < 0.8 * first, "cycle error {first} -> {last}");
+    assert!(full.join("pictures/translations_004.png").is_file());
+}

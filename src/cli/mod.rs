@@ -7,6 +7,7 @@ mod reproduce;
 mod data;
 mod demo;
 mod eval;
+mod models;
 mod sample;
 mod train;
 
@@ -53,6 +54,9 @@ pub enum Command {
         unigen train iwgan --data ring8 --set epochs=40\n  \
         unigen train gan --data-dir ../shared/data/mnist --set generator_form=saturating\n  \
         unigen train iwcgan --data mnist --set network=dcgan --set latent_dim=100\n  \
+        unigen train infogan --data mnist --set latent_dim=62\n  \
+        unigen train ada --data mnist --set domain_shift=invert     # --set domain_weight=0: source only\n  \
+        unigen train cyclegan --data mnist --set domain_shift=thicken\n  \
         unigen train vae --data ring8 --config my.toml\n  \
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
@@ -101,6 +105,10 @@ pub enum Command {
     Data(data::Command),
     /// Train a VAE, a GAN and an IWGAN on the built-in ring of 8 Gaussians; picture and coverage table (no download).
     Demo(demo::Args),
+    /// Every model with its place in the unified formulation: what plays generator, inference
+    /// model and discriminator, which KL it minimises, which wake-sleep phase it extends.
+    #[command(after_help = "Examples:\n  unigen models\n  unigen models --json | jq '.[] | select(.model == \"infogan\")'")]
+    Models(models::Args),
 }
 
 /// Parses the command line, runs it, and turns errors into an exit code with the whole chain printed.
@@ -134,6 +142,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Classifier(c) => classifier::run(c, cli.backend),
         Command::Demo(a) => demo::run(a, cli.backend),
         Command::Reproduce(a) => reproduce::run(a, cli.backend),
+        Command::Models(a) => models::run(a),
     }
 }
 

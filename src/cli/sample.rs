@@ -32,6 +32,14 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     anyhow::ensure!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
     let (mut spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
+    anyhow::ensure!(
+        spec.model.generates(),
+        "{} is a {} run: it does not generate samples (see `unigen eval {}` for its scores and {}/pictures for its pictures)",
+        a.run_dir.display(),
+        spec.model.name(),
+        a.run_dir.display(),
+        a.run_dir.display()
+    );
     spec.seed = a.seed;
     let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
     unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device), &out)?;

@@ -5,6 +5,7 @@ pub mod fetch;
 pub mod idx;
 pub mod mnist;
 pub mod samples;
+pub mod shift;
 pub mod toy;
 
 use std::path::PathBuf;

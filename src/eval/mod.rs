@@ -7,4 +7,6 @@ pub mod images;
 pub mod inception;
 pub mod precision_recall;
 pub mod likelihood;
+pub mod matching;
+pub mod mmd;
 pub mod modes;

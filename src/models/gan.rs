@@ -26,6 +26,8 @@ pub struct GanConfig {
     pub mlp_discriminator: MlpConfig,
     /// Squash the generator's output into (-1, 1), where image pixels are scaled for GANs.
     pub tanh_output: bool,
+    /// Outputs of the discriminator beside its logit: a head that shares its body (InfoGAN's Q).
+    pub extra_outputs: usize,
 }
 
 impl GanConfig {
@@ -45,7 +47,15 @@ impl GanConfig {
                 activation: c.d_activation,
             },
             tanh_output: images,
+            extra_outputs: 0,
         }
+    }
+
+    /// The same networks with `extra` more discriminator outputs (see [`Discriminator::outputs`]).
+    pub fn with_extra_outputs(mut self, extra: usize) -> Self {
+        self.mlp_discriminator.d_out = 1 + extra;
+        self.extra_outputs = extra;
+        self
     }
 
     pub fn init(&self, device: &Device) -> (Generator, Discriminator) {
@@ -61,6 +71,7 @@ impl GanConfig {
     pub fn discriminator(&self, device: &Device) -> Discriminator {
         let net = match self.network {
             Network::Mlp => DiscriminatorNet::Mlp(self.mlp_discriminator.init(device)),
+            Network::Dcgan if self.extra_outputs > 0 => DiscriminatorNet::Conv(self.dcgan().encoder(1 + self.extra_outputs, device)),
             Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().discriminator(device)),
         };
         Discriminator { net, classes: self.classes }
@@ -127,10 +138,16 @@ impl Discriminator {
     /// The logits `l(x, c)` of `D(x, c) = sigmoid(l)`: `[N, D]` (and `[N, classes]`) `-> [N]`.
     pub fn logits(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<1> {
         let n = x.dims()[0];
-        let l = match &self.net {
+        let out = self.outputs(x, c);
+        let out = if out.dims()[1] == 1 { out } else { out.narrow(1, 0, 1) };
+        out.reshape([n])
+    }
+
+    /// All outputs, `[N, 1 + extra]`: the logit first, then the extra head's.
+    pub fn outputs(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        match &self.net {
             DiscriminatorNet::Mlp(m) => m.forward(with_condition(x, c)),
             DiscriminatorNet::Conv(m) => m.forward(x, c),
-        };
-        l.reshape([n])
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! Models: networks plus an objective assembled from [`crate::objectives`].
 
+pub mod ada;
 pub mod gan;
+pub mod infogan;
+pub mod unified;
 pub mod vae;
 
 use burn::tensor::Tensor;
@@ -50,6 +53,22 @@ pub enum ModelKind {
     Svae,
     /// Adversary-activated SVAE.
     Aasvae,
+    /// InfoGAN (Chen et al. 2016): a GAN whose generator also takes a code (10-way categorical,
+    /// 2 continuous) that a head Q on the discriminator must recover.
+    Infogan,
+    /// Adversarial autoencoder (Makhzani et al. 2016): an autoencoder whose codes a discriminator
+    /// on z pushes towards the prior, in place of the VAE's KL term.
+    Aae,
+    /// Helmholtz machine trained by wake-sleep (Hinton et al. 1995): the wake phase fits the
+    /// generative model on data, the sleep phase the recognition model on dreams.
+    #[value(name = "wake_sleep")]
+    WakeSleep,
+    /// Adversarial domain adaptation (Ganin et al. 2016): a digit classifier on features that a
+    /// domain discriminator cannot tell apart between MNIST and a shifted MNIST (`domain_shift`).
+    Ada,
+    /// CycleGAN (Zhu et al. 2017): unpaired translation between MNIST and a shifted MNIST
+    /// (`domain_shift`), two GANs tied by cycle consistency.
+    Cyclegan,
 }
 
 impl ModelKind {
@@ -66,12 +85,29 @@ impl ModelKind {
             ModelKind::Aacvae => "aacvae",
             ModelKind::Svae => "svae",
             ModelKind::Aasvae => "aasvae",
+            ModelKind::Infogan => "infogan",
+            ModelKind::Aae => "aae",
+            ModelKind::WakeSleep => "wake_sleep",
+            ModelKind::Ada => "ada",
+            ModelKind::Cyclegan => "cyclegan",
         }
+    }
+
+    /// Every model, in the order `unigen models` lists them.
+    pub fn all() -> &'static [ModelKind] {
+        <ModelKind as clap::ValueEnum>::value_variants()
+    }
+
+    /// Whether the model draws new examples from a prior (ADA classifies; CycleGAN translates).
+    pub fn generates(self) -> bool {
+        !matches!(self, ModelKind::Ada | ModelKind::Cyclegan)
     }
 
     pub fn family(self) -> Family {
         match self {
             ModelKind::Gan | ModelKind::Iwgan | ModelKind::Cgan | ModelKind::Iwcgan => Family::Gan,
+            // Adversarial on images, so pixels in [-1, 1] and DCGAN's Adam settings.
+            ModelKind::Infogan | ModelKind::Ada | ModelKind::Cyclegan => Family::Gan,
             _ => Family::Vae,
         }
     }

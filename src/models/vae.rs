@@ -224,17 +224,23 @@ impl Vae {
     /// pixels drawn as 0/1 (the training data are binarised), Gaussian ones with their noise. No
     /// gradient flows through the generation. `labels`: the class of each (conditional models).
     pub fn generate(&self, n: usize, labels: &[u8], rng: &mut impl Rng, device: &Device) -> Tensor<2> {
+        self.dream(n, labels, rng, device).1
+    }
+
+    /// [`Vae::generate`] with the latent codes it drew: `(z, x)`, both without gradient (the
+    /// wake-sleep algorithm's dreams).
+    pub fn dream(&self, n: usize, labels: &[u8], rng: &mut impl Rng, device: &Device) -> (Tensor<2>, Tensor<2>) {
         let c = (self.classes > 0).then(|| one_hot(labels, self.classes, device));
         let z = tensor(normals(rng, n * self.latent_dim), [n, self.latent_dim], device);
         let x = match self.output {
             Decoder::Bernoulli => {
-                let p = host(self.decode_mean(z, c).detach());
+                let p = host(self.decode_mean(z.clone(), c).detach());
                 let x = p.into_iter().map(|p| if rng.random::<f32>() < p { 1.0 } else { 0.0 }).collect();
                 tensor(x, [n, self.x_dim], device)
             }
-            _ => self.decode_sample(z, c, tensor(normals(rng, n * self.x_dim), [n, self.x_dim], device)),
+            _ => self.decode_sample(z.clone(), c, tensor(normals(rng, n * self.x_dim), [n, self.x_dim], device)),
         };
-        x.detach()
+        (z, x.detach())
     }
 
     /// All terms for `x: [B, D]` (with its classes `c`, conditional models) and reparameterisation

@@ -8,11 +8,16 @@
 //! (epoch order, binarisation, `eps`) is a function of `(seed, purpose, step)` (see [`crate::rng`]),
 //! so a run resumed from a checkpoint continues bit-for-bit like the uninterrupted one.
 
+mod aae;
+mod ada;
 mod adam;
 pub mod checkpoint;
+pub mod cyclegan;
 mod gan;
+mod infogan;
 mod trained;
 mod vae;
+mod wake_sleep;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,9 +36,43 @@ use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
+pub use aae::AaeTrainer;
+pub use ada::AdaTrainer;
+pub use cyclegan::CycleGanTrainer;
 pub use gan::GanTrainer;
-pub use trained::{Trained, balanced_labels, coverage_samples, epoch_scores, load_trained, reconstruction_picture, sample_picture};
+pub use infogan::InfoGanTrainer;
+pub use trained::{
+    Trained, accuracy, balanced_labels, code_accuracy, code_scores, coverage_samples, epoch_scores, from_gan_pixels, load_trained,
+    reconstruction_picture, sample_picture, to_gan_pixels,
+};
 pub use vae::VaeTrainer;
+pub use wake_sleep::WakeSleepTrainer;
+
+/// `$body` with `$t` bound to a fresh trainer of `$spec`'s model on `$device` (seeded with the
+/// run's seed): the one place that maps a model to its step.
+macro_rules! with_trainer {
+    ($spec:expr, $device:expr, |$t:ident| $body:expr) => {{
+        use $crate::models::ModelKind as M;
+        #[allow(unused_imports)]
+        use $crate::train::Trainer as _;
+        let (spec, device) = ($spec, $device);
+        macro_rules! seeded {
+            ($e:expr) => {
+                $crate::train::seeded(spec.seed, device, || $e)
+            };
+        }
+        match spec.model {
+            M::Infogan => { let $t = seeded!($crate::train::InfoGanTrainer::new(spec, device)); $body }
+            M::Aae => { let $t = seeded!($crate::train::AaeTrainer::new(spec, device)); $body }
+            M::WakeSleep => { let $t = seeded!($crate::train::WakeSleepTrainer::new(spec, device)); $body }
+            M::Ada => { let $t = seeded!($crate::train::AdaTrainer::new(spec, device)); $body }
+            M::Cyclegan => { let $t = seeded!($crate::train::CycleGanTrainer::new(spec, device)); $body }
+            m if m.family() == $crate::config::Family::Gan => { let $t = seeded!($crate::train::GanTrainer::new(spec, device)); $body }
+            _ => { let $t = seeded!($crate::train::VaeTrainer::new(spec, device)); $body }
+        }
+    }};
+}
+pub(crate) use with_trainer;
 
 /// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,7 +203,7 @@ pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
 fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
     match (spec.model.family(), spec.data.kind(), spec.config.likelihood) {
         (Family::Vae, _, Likelihood::Bernoulli) => data::binarize(&x, &mut stream(spec.seed, Purpose::Binarize, step)),
-        (Family::Gan, DataKind::Images, _) => x.into_iter().map(|p| 2.0 * p - 1.0).collect(),
+        (Family::Gan, DataKind::Images, _) => to_gan_pixels(&x),
         _ => x,
     }
 }
@@ -187,21 +226,43 @@ fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
     let (train_set, labelled) = training_data(spec)?;
-    match spec.model.family() {
-        Family::Vae => {
-            let mut trainer = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
-            if let Some(labelled) = labelled {
-                trainer = trainer.with_labelled(labelled);
-            }
+    // ADA's target domain and CycleGAN's domain B: the training images shifted, drawn apart
+    // from the batches (unpaired), pixels in [-1, 1] like the batches'.
+    let shifted = || {
+        let b = spec.config.domain_shift.apply(&train_set);
+        Dataset { x: to_gan_pixels(&b.x), ..b }
+    };
+    match spec.model {
+        ModelKind::Ada => {
+            let trainer = seeded(spec.seed, device, || AdaTrainer::new(spec, device)).with_target(shifted());
             train_with(trainer, train_set, spec, run_dir, device, opts)
         }
-        Family::Gan => train_with(seeded(spec.seed, device, || GanTrainer::new(spec, device)), train_set, spec, run_dir, device, opts),
+        ModelKind::Cyclegan => {
+            let trainer = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device)).with_target(shifted());
+            train_with(trainer, train_set, spec, run_dir, device, opts)
+        }
+        _ if labelled.is_some() => {
+            let trainer = seeded(spec.seed, device, || VaeTrainer::new(spec, device)).with_labelled(labelled.expect("checked"));
+            train_with(trainer, train_set, spec, run_dir, device, opts)
+        }
+        _ => with_trainer!(spec, device, |t| train_with(t, train_set, spec, run_dir, device, opts)),
     }
 }
 
 /// Settings that are valid alone but not together with the model or data.
 pub fn check(spec: &RunSpec) -> Result<()> {
     let c = &spec.config;
+    let images_only = matches!(spec.model, ModelKind::Infogan | ModelKind::Ada | ModelKind::Cyclegan);
+    if images_only && spec.data.kind() != DataKind::Images {
+        return Err(Error::Config {
+            path: "--data".into(),
+            problem: format!("{} is defined on images (MNIST), not {}", spec.model.name(), spec.data.label()),
+        });
+    }
+    let mlp_only = matches!(spec.model, ModelKind::WakeSleep | ModelKind::Ada | ModelKind::Cyclegan);
+    if mlp_only && c.network != Network::Mlp {
+        return Err(Error::Config { path: "network".into(), problem: format!("{} has MLP networks only", spec.model.name()) });
+    }
     let conv_vae = spec.model.family() == Family::Vae && c.likelihood == Likelihood::Gaussian && c.learn_variance;
     if c.network == Network::Dcgan && (spec.data.kind() != DataKind::Images || conv_vae) {
         return Err(Error::Config {
@@ -218,10 +279,7 @@ pub fn check(spec: &RunSpec) -> Result<()> {
 
 /// The model of `spec` as a run initialises it, before any training, in inference mode.
 pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
-    match spec.model.family() {
-        Family::Vae => seeded(spec.seed, device, || VaeTrainer::new(spec, device)).trained(),
-        Family::Gan => seeded(spec.seed, device, || GanTrainer::new(spec, device)).trained(),
-    }
+    with_trainer!(spec, device, |t| t.trained())
 }
 
 /// Runs `init` right after seeding the device, under a lock: the device's random generator, which

@@ -7,35 +7,39 @@ use std::path::Path;
 use burn::tensor::Device;
 use rand_chacha::ChaCha8Rng;
 
-use super::{CHECKPOINT_FILE, EVAL_SEED, RunSpec, checkpoint, gan, vae, x_dim};
-use crate::config::{DataKind, Family};
+use super::cyclegan::Translators;
+use super::{CHECKPOINT_FILE, EVAL_SEED, RunSpec, checkpoint, x_dim};
+use crate::config::DataKind;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
-use crate::eval::{likelihood, modes};
+use crate::eval::{likelihood, matching, mmd, modes};
 use crate::host::{host, normals, one_hot, tensor};
+use crate::models::ModelKind;
+use crate::models::ada::Ada;
+use crate::models::infogan::{self, CATEGORIES, CONTINUOUS, Code};
 use crate::models::{Discriminator, Generator, Vae};
 use crate::plot;
 use crate::rng::{Purpose, stream};
 
 /// A model ready to sample and score (no autodiff).
 pub enum Trained {
+    /// The VAE family, and the adversarial autoencoder and Helmholtz machine (the same networks).
     Vae(Vae),
     Gan { generator: Generator, discriminator: Discriminator },
+    /// The generator reads `[z, c]`; the discriminator's extra outputs are Q's.
+    InfoGan { generator: Generator, discriminator: Discriminator },
+    Ada(Ada),
+    CycleGan(Translators),
 }
 
 impl Trained {
-    pub fn latent_dim(&self) -> usize {
-        match self {
-            Trained::Vae(m) => m.latent_dim(),
-            Trained::Gan { generator, .. } => generator.latent_dim(),
-        }
-    }
-
-    /// Classes the model is conditioned on (0: unconditional).
+    /// Classes the model is conditioned on (0: unconditional; InfoGAN's categories are not
+    /// classes until matched to them).
     pub fn classes(&self) -> usize {
         match self {
             Trained::Vae(m) => m.classes(),
             Trained::Gan { generator, .. } => generator.classes(),
+            _ => 0,
         }
     }
 
@@ -48,10 +52,20 @@ impl Trained {
     }
 
     /// [`Trained::sample`] with the class of each sample given (read by conditional models only).
+    /// InfoGAN's categories take turns too; its continuous codes are drawn uniformly.
+    /// Models that do not generate (ADA, CycleGAN: see [`ModelKind::generates`]) have no samples.
     pub fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
-        let d = self.latent_dim();
-        let z = tensor(normals(rng, n * d), [n, d], device);
         let images = spec.data.kind() == DataKind::Images;
+        if let Trained::InfoGan { generator, .. } = self {
+            let code = Code::draw(balanced_labels(n, CATEGORIES), rng, device);
+            return from_gan_pixels(host(infogan::generate(generator, &code, rng, device)));
+        }
+        let d = match self {
+            Trained::Vae(m) => m.latent_dim(),
+            Trained::Gan { generator, .. } => generator.latent_dim(),
+            _ => unreachable!("only generative models are sampled (ModelKind::generates)"),
+        };
+        let z = tensor(normals(rng, n * d), [n, d], device);
         let c = (self.classes() > 0).then(|| one_hot(labels, self.classes(), device));
         match self {
             Trained::Vae(m) if images => host(m.decode_mean(z, c)),
@@ -61,10 +75,21 @@ impl Trained {
             }
             Trained::Gan { generator, .. } => {
                 let x = host(generator.forward(z, c));
-                if images { x.into_iter().map(|v| (v + 1.0) / 2.0).collect() } else { x }
+                if images { from_gan_pixels(x) } else { x }
             }
+            _ => unreachable!(),
         }
     }
+}
+
+/// Pixels in [0, 1] as GAN-family models see them, in [-1, 1] (SPEC §3).
+pub fn to_gan_pixels(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|p| 2.0 * p - 1.0).collect()
+}
+
+/// A GAN-family model's pixels mapped back to [0, 1].
+pub fn from_gan_pixels(x: Vec<f32>) -> Vec<f32> {
+    x.into_iter().map(|v| (v + 1.0) / 2.0).collect()
 }
 
 /// `n` classes taking turns (`i % classes`); none for an unconditional model (`classes = 0`).
@@ -82,19 +107,7 @@ pub fn coverage_samples(spec: &RunSpec, trained: &Trained, device: &Device) -> V
 pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained, BTreeMap<String, String>)> {
     let spec = RunSpec::read(run_dir)?;
     let loaded = checkpoint::read(&run_dir.join(CHECKPOINT_FILE))?;
-    let trained = match spec.model.family() {
-        Family::Vae => {
-            let mut m = vae::init(&spec, device);
-            loaded.apply("model", &mut m)?;
-            Trained::Vae(m)
-        }
-        Family::Gan => {
-            let (mut generator, mut discriminator) = gan::init(&spec, device);
-            loaded.apply("generator", &mut generator)?;
-            loaded.apply("discriminator", &mut discriminator)?;
-            Trained::Gan { generator, discriminator }
-        }
-    };
+    let trained = super::with_trainer!(&spec, device, |t| t.load(&loaded)?.trained());
     Ok((spec, trained, loaded.meta))
 }
 
@@ -111,7 +124,33 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
             scores.insert("test_accuracy".into(), likelihood::accuracy(m, eval_set, device));
         }
     }
-    if let Some(toy) = spec.data.toy() {
+    let on_images = |x: &Dataset| if spec.model.family() == crate::config::Family::Gan { to_gan_pixels(&x.x) } else { x.x.clone() };
+    match trained {
+        Trained::InfoGan { discriminator, .. } if !eval_set.is_empty() => {
+            scores.insert("code_accuracy".into(), code_accuracy(discriminator, &on_images(eval_set), &eval_set.labels, device));
+        }
+        Trained::Vae(m) if spec.model == ModelKind::Aae && !eval_set.is_empty() => {
+            let (reconstruction, mmd2) = code_scores(m, eval_set, device);
+            scores.insert("test_reconstruction".into(), reconstruction);
+            scores.insert("latent_mmd".into(), mmd2);
+        }
+        Trained::Ada(m) if !eval_set.is_empty() => {
+            let target = spec.config.domain_shift.apply(eval_set);
+            scores.insert("target_accuracy".into(), accuracy(&m.predict(&on_images(&target), target.dim, device), &target.labels));
+            scores.insert("source_accuracy".into(), accuracy(&m.predict(&on_images(eval_set), eval_set.dim, device), &eval_set.labels));
+        }
+        Trained::CycleGan(t) if !eval_set.is_empty() => {
+            let a = tensor(on_images(eval_set), [eval_set.len(), eval_set.dim], device);
+            let round_trip = host(t.b_to_a(t.a_to_b(a.clone())));
+            // In [0, 1] pixel units: half the distance in [-1, 1].
+            let err = host(a).iter().zip(&round_trip).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / (2.0 * round_trip.len() as f64);
+            scores.insert("cycle_error".into(), err);
+        }
+        _ => {}
+    }
+    if let Some(toy) = spec.data.toy()
+        && spec.model.generates()
+    {
         let x = trained.sample(spec, modes::SAMPLES, &mut stream(spec.seed, Purpose::Sample, epoch as u64), device);
         let c = modes::coverage(toy, &x);
         scores.insert("modes_captured".into(), c.modes_captured as f64);
@@ -122,10 +161,51 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
     Ok(scores)
 }
 
-/// Samples (and, for VAEs on images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`.
+/// The fraction of `labels` that predictions match.
+pub fn accuracy(predicted: &[u8], labels: &[u8]) -> f64 {
+    predicted.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / labels.len().max(1) as f64
+}
+
+/// InfoGAN's categorical code as a digit classifier: Q's most likely category for each image
+/// (pixels in [-1, 1]), matched one-to-one to the digits (Hungarian) to agree most.
+pub fn code_accuracy(d: &Discriminator, x: &[f32], labels: &[u8], device: &Device) -> f64 {
+    let n = labels.len();
+    let (_, q_logits, _) = infogan::heads(d, tensor(x.to_vec(), [n, x.len() / n], device));
+    let categories: Vec<u8> = host(q_logits)
+        .chunks(CATEGORIES)
+        .map(|r| (0..CATEGORIES).fold(0, |best, i| if r[i] > r[best] { i } else { best }) as u8)
+        .collect();
+    matching::matched_accuracy(&categories, labels, CATEGORIES)
+}
+
+/// An autoencoder's codes on `test`: the reconstruction error `-log p(x | z = mu(x))` in nats per
+/// example, and MMD^2 between the aggregated posterior (one `z ~ q(z|x)` per example) and as
+/// many prior draws ([`mmd::mmd2`]).
+pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> (f64, f64) {
+    let (n, d) = (test.len(), m.latent_dim());
+    let x = tensor(test.x.clone(), [n, test.dim], device);
+    let (mu, log_var) = m.encode(x.clone(), None);
+    let reconstruction = -(m.log_px_z(x, mu.clone(), None).mean().into_scalar::<f32>() as f64);
+    let rng = &mut stream(EVAL_SEED, Purpose::Eval, 0);
+    let z = host(mu + log_var.mul_scalar(0.5).exp() * tensor(normals(rng, n * d), [n, d], device));
+    (reconstruction, mmd::mmd2(&z, &normals(rng, n * d), d))
+}
+
+/// Samples (and, for VAEs on images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`;
+/// InfoGAN adds its continuous-code sweeps, CycleGAN draws translations, ADA draws nothing.
 pub(super) fn draw_epoch(spec: &RunSpec, trained: &Trained, test: &Dataset, run_dir: &Path, epoch: usize, device: &Device) -> Result<()> {
     let dir = run_dir.join("pictures");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    match trained {
+        Trained::Ada(_) => return Ok(()),
+        Trained::CycleGan(t) => return plot::save_png(&translation_picture(spec, t, test, device), &dir.join(format!("translations_{epoch:03}.png"))),
+        Trained::InfoGan { generator, .. } => {
+            for k in 0..CONTINUOUS {
+                plot::save_png(&code_sweep_picture(generator, k, device), &dir.join(format!("code{}_{epoch:03}.png", k + 1)))?;
+            }
+        }
+        _ => {}
+    }
     let n = if test.image_side.is_some() { 64 } else { 2000 };
     plot::save_png(&sample_picture(spec, trained, n, epoch as u64, device), &dir.join(format!("samples_{epoch:03}.png")))?;
     if let (Trained::Vae(m), Some(_)) = (trained, test.image_side) {
@@ -138,6 +218,12 @@ pub(super) fn draw_epoch(spec: &RunSpec, trained: &Trained, test: &Dataset, run_
 /// Conditional models on images draw one row per class (`n` rounded up to whole rows).
 pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64, device: &Device) -> image::RgbImage {
     let rng = &mut stream(spec.seed, Purpose::Sample, counter);
+    if let Trained::InfoGan { generator, .. } = trained {
+        // One row per category, the continuous codes drawn at random.
+        let per_row = n.div_ceil(CATEGORIES);
+        let code = Code::draw((0..CATEGORIES * per_row).map(|i| (i / per_row) as u8).collect(), rng, device);
+        return plot::image_grid(&from_gan_pixels(host(infogan::generate(generator, &code, rng, device))), data::idx::SIDE, per_row);
+    }
     let classes = trained.classes();
     if classes > 0 && spec.data.toy().is_none() {
         let per_row = n.div_ceil(classes);
@@ -153,6 +239,39 @@ pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64,
             plot::scatter(&[(&real, [170, 170, 170]), (&x, [200, 30, 30])], 5.5, 400)
         }
     }
+}
+
+/// One row per category, continuous code `k` swept from -2 to 2 along the row (the other at 0),
+/// one noise vector for the whole picture: what the code alone changes.
+pub fn code_sweep_picture(g: &Generator, k: usize, device: &Device) -> image::RgbImage {
+    const STEPS: usize = 9;
+    let mut categories = Vec::new();
+    let mut continuous = Vec::new();
+    for c in 0..CATEGORIES {
+        for j in 0..STEPS {
+            categories.push(c as u8);
+            let v = -2.0 + 4.0 * j as f32 / (STEPS - 1) as f32;
+            continuous.extend((0..CONTINUOUS).map(|i| if i == k { v } else { 0.0 }));
+        }
+    }
+    let n = categories.len();
+    let code = Code::new(categories, continuous, device);
+    let z_dim = g.latent_dim() - infogan::CODE;
+    let z = normals(&mut stream(EVAL_SEED, Purpose::Sample, 1), z_dim);
+    let z = tensor(z.repeat(n), [n, z_dim], device);
+    let x = g.forward(burn::tensor::Tensor::cat(vec![z, code.input()], 1), None);
+    plot::image_grid(&from_gan_pixels(host(x)), data::idx::SIDE, STEPS)
+}
+
+/// Rows of 8 test digits: A, G_AB(A), G_BA(G_AB(A)), then B, G_BA(B), G_AB(G_BA(B)).
+pub fn translation_picture(spec: &RunSpec, t: &Translators, test: &Dataset, device: &Device) -> image::RgbImage {
+    let a = test.head(8);
+    let b = spec.config.domain_shift.apply(&a);
+    let as_tensor = |d: &Dataset| tensor(to_gan_pixels(&d.x), [d.len(), d.dim], device);
+    let (a, b) = (as_tensor(&a), as_tensor(&b));
+    let (ab, ba) = (t.a_to_b(a.clone()), t.b_to_a(b.clone()));
+    let rows = vec![a, ab.clone(), t.b_to_a(ab), b, ba.clone(), t.a_to_b(ba)];
+    plot::image_grid(&from_gan_pixels(host(burn::tensor::Tensor::cat(rows, 0))), data::idx::SIDE, 8)
 }
 
 /// Test images (odd rows) above their reconstructions from the posterior mean (even rows).
