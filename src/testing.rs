@@ -34,3 +34,10 @@ pub fn module_values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<f32> {
 pub fn pattern(len: usize, seed: usize) -> Vec<f32> {
     (0..len).map(|i| (((i + seed) * 7919) % 61) as f32 / 30.0 - 1.0).collect()
 }
+
+/// A small MNIST-shaped run of `model` for unit tests of its step (the data are never loaded).
+pub fn small_spec(model: crate::models::ModelKind, seed: u64, latent_dim: usize, hidden: Vec<usize>) -> crate::train::RunSpec {
+    let mut config = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, model.family());
+    (config.latent_dim, config.hidden) = (latent_dim, hidden);
+    crate::train::RunSpec { model, seed, data: crate::data::DataSource::Mnist { dir: "-".into() }, config }
+}

@@ -71,7 +71,7 @@ impl Trainer for AaeTrainer {
     fn step(mut self, x: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         let d = self.model.latent_dim();
-        let mut code = |model: &Vae, noise: &mut ChaCha8Rng| {
+        let code = |model: &Vae, noise: &mut ChaCha8Rng| {
             let (mu, log_var) = model.encode(x.clone(), None);
             mu + log_var.mul_scalar(0.5).exp() * tensor(normals(noise, b * d), [b, d], &device)
         };
@@ -103,11 +103,9 @@ impl Trainer for AaeTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("model", &mut self.model)?;
-        loaded.apply("discriminator", &mut self.discriminator)?;
-        self.optim = loaded.optimizer("model", self.optim)?;
+        self.optim = loaded.restore("model", &mut self.model, self.optim)?;
         self.optim_reg = loaded.optimizer("regularisation", self.optim_reg)?;
-        self.optim_d = loaded.optimizer("discriminator", self.optim_d)?;
+        self.optim_d = loaded.restore("discriminator", &mut self.discriminator, self.optim_d)?;
         Ok(self)
     }
 
@@ -119,8 +117,6 @@ impl Trainer for AaeTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{DataKind, TrainConfig};
-    use crate::data::DataSource;
     use crate::models::ModelKind;
 
     /// Trained on prior draws against codes far from the prior, through the step's own update,
@@ -129,9 +125,7 @@ mod tests {
     #[test]
     fn the_code_discriminator_calls_prior_draws_real_and_posterior_codes_generated() {
         let dev = crate::testing::device().autodiff();
-        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::Aae.family());
-        (config.latent_dim, config.hidden) = (2, vec![16]);
-        let spec = RunSpec { model: ModelKind::Aae, seed: 1, data: DataSource::Mnist { dir: "-".into() }, config };
+        let spec = crate::testing::small_spec(ModelKind::Aae, 1, 2, vec![16]);
         let mut t = super::super::seeded(1, &dev, || AaeTrainer::new(&spec, &dev));
         let rng = &mut crate::rng::stream(1, crate::rng::Purpose::Eps, 0);
         let codes_at = |centre: f32, rng: &mut ChaCha8Rng| tensor(normals(rng, 64 * 2).into_iter().map(|v| v * 0.3 + centre).collect(), [64, 2], &dev);

@@ -108,10 +108,8 @@ impl Trainer for AdaTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("model", &mut self.model)?;
-        loaded.apply("discriminator", &mut self.discriminator)?;
-        self.optim = loaded.optimizer("model", self.optim)?;
-        self.optim_d = loaded.optimizer("discriminator", self.optim_d)?;
+        self.optim = loaded.restore("model", &mut self.model, self.optim)?;
+        self.optim_d = loaded.restore("discriminator", &mut self.discriminator, self.optim_d)?;
         Ok(self)
     }
 
@@ -123,8 +121,6 @@ impl Trainer for AdaTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{DataKind, TrainConfig};
-    use crate::data::DataSource;
     use crate::host::{host, normals};
     use crate::models::ModelKind;
 
@@ -134,9 +130,7 @@ mod tests {
     #[test]
     fn the_confusion_loss_pulls_the_domains_together() {
         let dev = crate::testing::device().autodiff();
-        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::Ada.family());
-        config.hidden = vec![8, 4];
-        let spec = RunSpec { model: ModelKind::Ada, seed: 4, data: DataSource::Mnist { dir: "-".into() }, config };
+        let spec = crate::testing::small_spec(ModelKind::Ada, 4, 2, vec![8, 4]);
         let (_, mut d) = super::super::seeded(4, &dev, || init(&spec, &dev));
         let rng = &mut crate::rng::stream(4, crate::rng::Purpose::Eps, 0);
         let around = |centre: f32, rng: &mut ChaCha8Rng| normals(rng, 32 * 4).into_iter().map(|v| centre + 0.2 * v).collect::<Vec<_>>();

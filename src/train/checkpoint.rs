@@ -258,6 +258,12 @@ impl Loaded {
     }
 
     /// `optim` with the saved state of `part`'s optimiser.
+    /// [`Loaded::apply`] and [`Loaded::optimizer`] together: a trained network and its optimiser.
+    pub fn restore<M: ModuleSnapshot>(&self, part: &str, module: &mut M, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
+        self.apply(part, module)?;
+        self.optimizer(part, optim)
+    }
+
     pub fn optimizer(&self, part: &str, optim: ModuleOptimizer) -> Result<ModuleOptimizer> {
         let bytes = self.optimizer_bytes(part).ok_or_else(|| bad(&self.path, format!("no optimizer state for `{part}`")))?;
         let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))

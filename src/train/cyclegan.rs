@@ -121,10 +121,8 @@ impl Trainer for CycleGanTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("generator", &mut self.translators)?;
-        loaded.apply("discriminator", &mut self.critics)?;
-        self.optim_g = loaded.optimizer("generator", self.optim_g)?;
-        self.optim_d = loaded.optimizer("discriminator", self.optim_d)?;
+        self.optim_g = loaded.restore("generator", &mut self.translators, self.optim_g)?;
+        self.optim_d = loaded.restore("discriminator", &mut self.critics, self.optim_d)?;
         Ok(self)
     }
 

@@ -89,10 +89,8 @@ impl Trainer for InfoGanTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("generator", &mut self.generator)?;
-        loaded.apply("discriminator", &mut self.discriminator)?;
-        self.optim_g = loaded.optimizer("generator", self.optim_g)?;
-        self.optim_d = loaded.optimizer("discriminator", self.optim_d)?;
+        self.optim_g = loaded.restore("generator", &mut self.generator, self.optim_g)?;
+        self.optim_d = loaded.restore("discriminator", &mut self.discriminator, self.optim_d)?;
         Ok(self)
     }
 

@@ -200,11 +200,10 @@ impl Trainer for VaeTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("model", &mut self.model)?;
-        self.optim = loaded.optimizer("model", self.optim)?;
+        self.optim = loaded.restore("model", &mut self.model, self.optim)?;
         if let Some((mut d, optim_d)) = self.adversary.take() {
-            loaded.apply("discriminator", &mut d)?;
-            self.adversary = Some((d, loaded.optimizer("discriminator", optim_d)?));
+            let optim_d = loaded.restore("discriminator", &mut d, optim_d)?;
+            self.adversary = Some((d, optim_d));
         }
         Ok(self)
     }

@@ -65,8 +65,7 @@ impl Trainer for WakeSleepTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
-        loaded.apply("model", &mut self.model)?;
-        self.optim = loaded.optimizer("model", self.optim)?;
+        self.optim = loaded.restore("model", &mut self.model, self.optim)?;
         Ok(self)
     }
 
@@ -78,8 +77,6 @@ impl Trainer for WakeSleepTrainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{DataKind, TrainConfig};
-    use crate::data::DataSource;
     use crate::host::host;
     use crate::models::ModelKind;
 
@@ -88,9 +85,7 @@ mod tests {
     #[test]
     fn each_phase_trains_only_its_own_networks() {
         let dev = crate::testing::device().autodiff();
-        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::WakeSleep.family());
-        (config.latent_dim, config.hidden) = (3, vec![16]);
-        let spec = RunSpec { model: ModelKind::WakeSleep, seed: 2, data: DataSource::Mnist { dir: "-".into() }, config };
+        let spec = crate::testing::small_spec(ModelKind::WakeSleep, 2, 3, vec![16]);
         let model = super::super::seeded(2, &dev, || vae::init(&spec, &dev));
         let rng = &mut crate::rng::stream(2, crate::rng::Purpose::Eps, 0);
         let x = tensor(normals(rng, 8 * 784).into_iter().map(|v| (v > 0.0) as u8 as f32).collect(), [8, 784], &dev);
