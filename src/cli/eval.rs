@@ -16,8 +16,8 @@ use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::models::ModelKind;
 use unigen::train::{
-    EVAL_SEED, RUN_FILE, Trained, accuracy, balanced_labels, checkpoint::write_atomic, code_accuracy, code_scores, coverage_samples,
-    from_gan_pixels, load_trained, test_set, to_gan_pixels,
+    EVAL_SEED, RUN_FILE, Trained, balanced_labels, checkpoint::write_atomic, code_accuracy, code_scores, coverage_samples, cycle_errors,
+    domain_accuracies, from_gan_pixels, load_trained, test_set, to_gan_pixels,
 };
 
 #[derive(clap::Args, Debug)]
@@ -198,9 +198,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         }
         Trained::Ada(m) => {
             let test = full_test()?;
-            let target = shift.apply(&test);
-            let on_target = accuracy(&m.predict(&to_gan_pixels(&target.x), target.dim, &device), &target.labels);
-            let on_source = accuracy(&m.predict(&to_gan_pixels(&test.x), test.dim, &device), &test.labels);
+            let (on_target, on_source) = domain_accuracies(m, &test, shift, &device);
             result["target_accuracy"] = json!(on_target);
             result["source_accuracy"] = json!(on_source);
             protocol.insert("target_domain".into(), json!(format!("MNIST test digits, {shift:?} (domain_shift)")));
@@ -209,13 +207,9 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         Trained::CycleGan(t) => {
             let test = full_test()?;
             let b = shift.apply(&test);
-            let as_tensor = |d: &data::Dataset| unigen::host::tensor(to_gan_pixels(&d.x), [d.len(), d.dim], &device);
-            let (a_t, b_t) = (as_tensor(&test), as_tensor(&b));
-            let host = unigen::host::host;
-            let b_to_a = from_gan_pixels(host(t.b_to_a(b_t.clone())));
-            let round = |x: &[f32], y: Vec<f32>| x.iter().zip(&y).map(|(p, q)| (p - q).abs() as f64).sum::<f64>() / y.len() as f64;
-            let cycle_a = round(&test.x, from_gan_pixels(host(t.b_to_a(t.a_to_b(a_t)))));
-            let cycle_b = round(&b.x, from_gan_pixels(host(t.a_to_b(t.b_to_a(b_t)))));
+            let (cycle_a, cycle_b) = cycle_errors(t, &test, shift, &device);
+            let b_t = unigen::host::tensor(to_gan_pixels(&b.x), [b.len(), b.dim], &device);
+            let b_to_a = from_gan_pixels(unigen::host::host(t.b_to_a(b_t)));
             result["cycle_error_a"] = json!(cycle_a);
             result["cycle_error_b"] = json!(cycle_b);
             lines.push(format!("  cycle error per pixel: A->B->A {cycle_a:.4}, B->A->B {cycle_b:.4} (pixels in [0, 1])"));

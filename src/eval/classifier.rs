@@ -166,16 +166,12 @@ pub struct Outputs {
 impl Outputs {
     /// The most probable class of each image.
     pub fn predictions(&self) -> Vec<u8> {
-        self.log_probs
-            .chunks_exact(CLASSES)
-            .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (c, &v)| if v > b.1 { (c, v) } else { b }).0 as u8)
-            .collect()
+        super::argmax_rows(&self.log_probs, CLASSES)
     }
 
     /// Fraction of images whose most probable class is `labels`'.
     pub fn accuracy(&self, labels: &[u8]) -> f64 {
-        let hits = self.predictions().iter().zip(labels).filter(|(p, l)| p == l).count();
-        hits as f64 / labels.len().max(1) as f64
+        super::accuracy(&self.predictions(), labels)
     }
 }
 

@@ -138,12 +138,7 @@ pub fn condition(model: &Vae, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> 
 
 /// The most probable class under `q(c|x)` for each example.
 fn predictions(model: &Vae, x: Tensor<2>) -> Vec<u8> {
-    let classes = model.classes();
-    let log_q = host(model.class_log_probs(x));
-    log_q
-        .chunks(classes)
-        .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (c, &v)| if v > best.1 { (c, v) } else { best }).0 as u8)
-        .collect()
+    super::argmax_rows(&host(model.class_log_probs(x)), model.classes())
 }
 
 /// The fraction of `data` that an SVAE's classifier `q(c|x)` labels correctly.

@@ -48,6 +48,6 @@ impl Ada {
         let n = x.len() / dim;
         let logits = self.class_logits(self.features(tensor(x.to_vec(), [n, dim], device)));
         let classes = logits.dims()[1];
-        host(logits).chunks(classes).map(|r| r.iter().enumerate().fold(0, |best, (i, v)| if *v > r[best] { i } else { best }) as u8).collect()
+        crate::eval::argmax_rows(&host(logits), classes)
     }
 }

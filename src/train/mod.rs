@@ -42,8 +42,8 @@ pub use cyclegan::CycleGanTrainer;
 pub use gan::GanTrainer;
 pub use infogan::InfoGanTrainer;
 pub use trained::{
-    Trained, accuracy, balanced_labels, code_accuracy, code_scores, coverage_samples, epoch_scores, from_gan_pixels, load_trained,
-    reconstruction_picture, sample_picture, to_gan_pixels,
+    Trained, balanced_labels, code_accuracy, code_scores, coverage_samples, cycle_errors, domain_accuracies, epoch_scores, from_gan_pixels,
+    load_trained, reconstruction_picture, sample_picture, to_gan_pixels,
 };
 pub use vae::VaeTrainer;
 pub use wake_sleep::WakeSleepTrainer;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::cyclegan::Translators;
@@ -12,7 +12,8 @@ use super::{CHECKPOINT_FILE, EVAL_SEED, RunSpec, checkpoint, x_dim};
 use crate::config::DataKind;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
-use crate::eval::{likelihood, matching, mmd, modes};
+use crate::data::shift::Shift;
+use crate::eval::{accuracy, argmax_rows, likelihood, matching, mmd, modes};
 use crate::host::{host, normals, one_hot, tensor};
 use crate::models::ModelKind;
 use crate::models::ada::Ada;
@@ -124,10 +125,9 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
             scores.insert("test_accuracy".into(), likelihood::accuracy(m, eval_set, device));
         }
     }
-    let on_images = |x: &Dataset| if spec.model.family() == crate::config::Family::Gan { to_gan_pixels(&x.x) } else { x.x.clone() };
     match trained {
         Trained::InfoGan { discriminator, .. } if !eval_set.is_empty() => {
-            scores.insert("code_accuracy".into(), code_accuracy(discriminator, &on_images(eval_set), &eval_set.labels, device));
+            scores.insert("code_accuracy".into(), code_accuracy(discriminator, &to_gan_pixels(&eval_set.x), &eval_set.labels, device));
         }
         Trained::Vae(m) if spec.model == ModelKind::Aae && !eval_set.is_empty() => {
             let (reconstruction, mmd2) = code_scores(m, eval_set, device);
@@ -135,16 +135,12 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
             scores.insert("latent_mmd".into(), mmd2);
         }
         Trained::Ada(m) if !eval_set.is_empty() => {
-            let target = spec.config.domain_shift.apply(eval_set);
-            scores.insert("target_accuracy".into(), accuracy(&m.predict(&on_images(&target), target.dim, device), &target.labels));
-            scores.insert("source_accuracy".into(), accuracy(&m.predict(&on_images(eval_set), eval_set.dim, device), &eval_set.labels));
+            let (target, source) = domain_accuracies(m, eval_set, spec.config.domain_shift, device);
+            scores.insert("target_accuracy".into(), target);
+            scores.insert("source_accuracy".into(), source);
         }
         Trained::CycleGan(t) if !eval_set.is_empty() => {
-            let a = tensor(on_images(eval_set), [eval_set.len(), eval_set.dim], device);
-            let round_trip = host(t.b_to_a(t.a_to_b(a.clone())));
-            // In [0, 1] pixel units: half the distance in [-1, 1].
-            let err = host(a).iter().zip(&round_trip).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / (2.0 * round_trip.len() as f64);
-            scores.insert("cycle_error".into(), err);
+            scores.insert("cycle_error".into(), cycle_errors(t, eval_set, spec.config.domain_shift, device).0);
         }
         _ => {}
     }
@@ -161,9 +157,21 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
     Ok(scores)
 }
 
-/// The fraction of `labels` that predictions match.
-pub fn accuracy(predicted: &[u8], labels: &[u8]) -> f64 {
-    predicted.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / labels.len().max(1) as f64
+/// ADA's accuracy on `test` shifted to the target domain, and on `test` itself (the source).
+pub fn domain_accuracies(m: &Ada, test: &Dataset, shift: Shift, device: &Device) -> (f64, f64) {
+    let on = |d: &Dataset| accuracy(&m.predict(&to_gan_pixels(&d.x), d.dim, device), &d.labels);
+    (on(&shift.apply(test)), on(test))
+}
+
+/// CycleGAN's mean round-trip error per pixel (pixels in [0, 1]) on `test` (domain A) and on
+/// `test` shifted (domain B): `|G_BA(G_AB(a)) - a|`, `|G_AB(G_BA(b)) - b|`.
+pub fn cycle_errors(t: &Translators, test: &Dataset, shift: Shift, device: &Device) -> (f64, f64) {
+    let error = |d: &Dataset, there: &dyn Fn(Tensor<2>) -> Tensor<2>, back: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+        let round_trip = from_gan_pixels(host(back(there(tensor(to_gan_pixels(&d.x), [d.len(), d.dim], device)))));
+        d.x.iter().zip(&round_trip).map(|(p, q)| (p - q).abs() as f64).sum::<f64>() / round_trip.len().max(1) as f64
+    };
+    let (a_to_b, b_to_a) = (|x| t.a_to_b(x), |x| t.b_to_a(x));
+    (error(test, &a_to_b, &b_to_a), error(&shift.apply(test), &b_to_a, &a_to_b))
 }
 
 /// InfoGAN's categorical code as a digit classifier: Q's most likely category for each image
@@ -171,11 +179,7 @@ pub fn accuracy(predicted: &[u8], labels: &[u8]) -> f64 {
 pub fn code_accuracy(d: &Discriminator, x: &[f32], labels: &[u8], device: &Device) -> f64 {
     let n = labels.len();
     let (_, q_logits, _) = infogan::heads(d, tensor(x.to_vec(), [n, x.len() / n], device));
-    let categories: Vec<u8> = host(q_logits)
-        .chunks(CATEGORIES)
-        .map(|r| (0..CATEGORIES).fold(0, |best, i| if r[i] > r[best] { i } else { best }) as u8)
-        .collect();
-    matching::matched_accuracy(&categories, labels, CATEGORIES)
+    matching::matched_accuracy(&argmax_rows(&host(q_logits), CATEGORIES), labels, CATEGORIES)
 }
 
 /// An autoencoder's codes on `test`: the reconstruction error `-log p(x | z = mu(x))` in nats per
