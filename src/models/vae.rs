@@ -235,8 +235,7 @@ impl Vae {
         let x = match self.output {
             Decoder::Bernoulli => {
                 let p = host(self.decode_mean(z.clone(), c).detach());
-                let x = p.into_iter().map(|p| if rng.random::<f32>() < p { 1.0 } else { 0.0 }).collect();
-                tensor(x, [n, self.x_dim], device)
+                tensor(crate::data::binarize(&p, rng), [n, self.x_dim], device)
             }
             _ => self.decode_sample(z.clone(), c, tensor(normals(rng, n * self.x_dim), [n, self.x_dim], device)),
         };
