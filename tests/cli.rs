@@ -256,3 +256,17 @@ fn models_that_need_images_or_do_not_generate_say_so() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["target_accuracy"].is_number() && v["source_accuracy"].is_number(), "{v}");
 }
+
+#[test]
+fn aae_eval_reports_its_code_scores_with_the_prior_vs_prior_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("aae").display().to_string();
+    let o = unigen(&["train", "aae", "--data-dir", &small(), "--out", &run, "--quiet", "--set", "max_steps=2", "--set", "hidden=[8]", "--set", "latent_dim=4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["eval", &run, "--json", "--k", "2", "--n-test", "50"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["test_reconstruction", "latent_mmd", "latent_mmd_prior_vs_prior"] {
+        assert!(v[key].is_number(), "{key} in {v}");
+    }
+}
