@@ -64,13 +64,15 @@ pub enum Command {
         pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter).\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
-    /// Draw samples from a trained run into a PNG (conditional models: one row per class), and
-    /// optionally a .npy array.
+    /// Draw samples from a trained run into a PNG (conditional models: one row per class; InfoGAN:
+    /// one row per category), and optionally a .npy array. ADA and CycleGAN runs do not sample.
     #[command(after_help = "Examples:\n  unigen sample runs/vae --n 100 --out samples.png\n  \
         unigen sample runs/cgan --n 100 --npy cgan.npy   # also cgan.labels.npy; `unigen eval cgan.npy --labels cgan.labels.npy`")]
     Sample(sample::Args),
     /// Score a run or a file of samples: test ELBO and L_k (models with an encoder); inception
-    /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D data).
+    /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D
+    /// data); each model's own scores (InfoGAN's code accuracy, the AAE's reconstruction and MMD,
+    /// ADA's target and source accuracy, CycleGAN's cycle error and accuracy on translations).
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
         unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n  \
