@@ -136,6 +136,10 @@ pub struct TrainConfig {
     /// CycleGAN: weight of the cycle-consistency term.
     #[serde(default = "defaults::cycle_weight")]
     pub cycle_weight: f64,
+    /// CycleGAN: weight of the identity term `|G_BA(a) - a| + |G_AB(b) - b|`, which asks each
+    /// translator to leave images already in its output domain alone.
+    #[serde(default = "defaults::identity_weight")]
+    pub identity_weight: f64,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -173,6 +177,10 @@ mod defaults {
     }
     pub fn cycle_weight() -> f64 {
         10.0
+    }
+    /// Zhu et al.'s 0.5 times the cycle weight.
+    pub fn identity_weight() -> f64 {
+        5.0
     }
 }
 
@@ -221,6 +229,7 @@ impl TrainConfig {
             domain_shift: defaults::domain_shift(),
             domain_weight: defaults::one(),
             cycle_weight: defaults::cycle_weight(),
+            identity_weight: defaults::identity_weight(),
         }
     }
 
@@ -295,6 +304,7 @@ impl TrainConfig {
             ("info_weight", self.info_weight),
             ("domain_weight", self.domain_weight),
             ("cycle_weight", self.cycle_weight),
+            ("identity_weight", self.identity_weight),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("`{name}` must be a number >= 0, got {v}"));

@@ -1,7 +1,10 @@
 //! CycleGAN's step (Zhu et al. 2017, SPEC §2.8): two GANs between domains A (MNIST) and B (a
 //! shifted MNIST, `domain_shift`), whose generators are translators `G_AB`, `G_BA`, tied by the
-//! cycle-consistency loss `|G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|`. Batches of A and B are
-//! drawn independently: the translation is learned from unpaired images.
+//! cycle-consistency loss `|G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|` and, as in Zhu et al.'s
+//! code, the identity loss `|G_BA(a) - a| + |G_AB(b) - b|`: without it the cycle can be closed by
+//! translations that hide the input in faint patterns and change the digit (measured in
+//! docs/results.md). Batches of A and B are drawn independently: the translation is learned from
+//! unpaired images.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -39,6 +42,7 @@ pub struct CycleGanTrainer {
     /// Domain B's training images, pixels as the model sees them.
     target: Option<Dataset>,
     cycle_weight: f64,
+    identity_weight: f64,
     lr: f64,
 }
 
@@ -56,6 +60,11 @@ pub fn init(spec: &RunSpec, device: &Device) -> (Translators, Critics) {
 /// The cycle loss of `a` and `b` under any pair of maps: `|g_ba(g_ab(a)) - a| + |g_ab(g_ba(b)) - b|`.
 pub fn cycle_losses(a: Tensor<2>, b: Tensor<2>, a_to_b: impl Fn(Tensor<2>) -> Tensor<2>, b_to_a: impl Fn(Tensor<2>) -> Tensor<2>) -> Tensor<1> {
     cycle_loss(a.clone(), b_to_a(a_to_b(a))) + cycle_loss(b.clone(), a_to_b(b_to_a(b)))
+}
+
+/// The identity loss of `a` and `b` under any pair of maps: `|g_ba(a) - a| + |g_ab(b) - b|`.
+pub fn identity_losses(a: Tensor<2>, b: Tensor<2>, a_to_b: impl Fn(Tensor<2>) -> Tensor<2>, b_to_a: impl Fn(Tensor<2>) -> Tensor<2>) -> Tensor<1> {
+    cycle_loss(a.clone(), b_to_a(a)) + cycle_loss(b.clone(), a_to_b(b))
 }
 
 impl Translators {
@@ -78,6 +87,7 @@ impl CycleGanTrainer {
             optim_d: optimizer(&spec.config),
             target: None,
             cycle_weight: spec.config.cycle_weight,
+            identity_weight: spec.config.identity_weight,
             lr: spec.config.lr,
         }
     }
@@ -103,14 +113,20 @@ impl Trainer for CycleGanTrainer {
         let grads = GradientsParams::from_grads(d_loss.backward(), &self.critics);
         self.critics = self.optim_d.step(self.lr, self.critics, grads);
 
-        // ---- translators: fool both discriminators, and come back where they started ----
+        // ---- translators: fool both discriminators, come back where they started, and leave
+        // images already in their output domain alone ----
         let critics = self.critics.clone().no_grad();
         let t = &self.translators;
         let g = |l| generator_loss(l, GeneratorForm::NonSaturating, SampleWeights::Uniform, None);
         let gan = g(critics.b.logits(t.a_to_b(a.clone()), None)) + g(critics.a.logits(t.b_to_a(b.clone()), None));
-        let cycle = cycle_losses(a, b, |x| t.a_to_b(x), |x| t.b_to_a(x));
-        let losses = vec![("d_loss", d_value), ("g_loss", finite(&gan, "translators' GAN losses")?), ("cycle", finite(&cycle, "cycle loss")?)];
-        let loss = gan + cycle.mul_scalar(self.cycle_weight);
+        let cycle = cycle_losses(a.clone(), b.clone(), |x| t.a_to_b(x), |x| t.b_to_a(x));
+        let mut losses = vec![("d_loss", d_value), ("g_loss", finite(&gan, "translators' GAN losses")?), ("cycle", finite(&cycle, "cycle loss")?)];
+        let mut loss = gan + cycle.mul_scalar(self.cycle_weight);
+        if self.identity_weight > 0.0 {
+            let identity = identity_losses(a, b, |x| t.a_to_b(x), |x| t.b_to_a(x));
+            losses.push(("identity", finite(&identity, "identity loss")?));
+            loss = loss + identity.mul_scalar(self.identity_weight);
+        }
         let grads = GradientsParams::from_grads(loss.backward(), &self.translators);
         self.translators = self.optim_g.step(self.lr, self.translators, grads);
         Ok((self, losses))
@@ -137,14 +153,17 @@ mod tests {
     use crate::testing::{t2, to_vec};
 
     /// Inverting an image in [-1, 1] is its own inverse: the cycle loss of that pair of maps is 0;
-    /// paired with the identity instead it is not.
+    /// paired with the identity instead it is not. The identity loss is 0 for identity maps only.
     #[test]
     fn the_cycle_loss_is_zero_for_inverse_maps() {
         let a = t2(&[0.5, -1.0, 0.25, 1.0], [2, 2]);
         let b = t2(&[-0.3, 0.9, 0.0, -0.6], [2, 2]);
         let invert = |x: Tensor<2>| x.neg();
         assert_eq!(to_vec(cycle_losses(a.clone(), b.clone(), invert, invert)), vec![0.0]);
-        let loss = to_vec(cycle_losses(a, b, invert, |x| x))[0];
+        let loss = to_vec(cycle_losses(a.clone(), b.clone(), invert, |x| x))[0];
         assert!((loss - (2.0 * 2.75 / 4.0 + 2.0 * 1.8 / 4.0)).abs() < 1e-6, "{loss}");
+        assert_eq!(to_vec(identity_losses(a.clone(), b.clone(), |x| x, |x| x)), vec![0.0]);
+        let loss = to_vec(identity_losses(a, b, invert, |x| x))[0];
+        assert!((loss - 2.0 * 1.8 / 4.0).abs() < 1e-6, "{loss}");
     }
 }
