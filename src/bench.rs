@@ -54,7 +54,7 @@ impl Workload {
             Workload::MlpGan | Workload::Dcgan => ModelKind::Gan,
             Workload::Classifier => return None,
         };
-        let mut config = TrainConfig::default_for(DataKind::Images, model.family());
+        let mut config = TrainConfig::default_for(DataKind::Images, model);
         config.batch_size = self.batch();
         match self {
             Workload::Vae | Workload::Iwae5 => config.hidden = vec![512, 512],

@@ -195,7 +195,7 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
     let data = DataSource::Mnist { dir: plan.mnist.clone() };
     let mut sets = plan.budget.sets(model);
     sets.extend_from_slice(row_sets);
-    let config = TrainConfig::resolve(DataKind::Images, model.family(), None, &sets)?;
+    let config = TrainConfig::resolve(DataKind::Images, model, None, &sets)?;
     let mut spec = RunSpec { model, seed, data, config };
     spec.config.max_steps = plan.budget.steps(model);
     spec.config.epochs = spec.config.max_steps as usize;

@@ -37,7 +37,7 @@ pub fn pattern(len: usize, seed: usize) -> Vec<f32> {
 
 /// A small MNIST-shaped run of `model` for unit tests of its step (the data are never loaded).
 pub fn small_spec(model: crate::models::ModelKind, seed: u64, latent_dim: usize, hidden: Vec<usize>) -> crate::train::RunSpec {
-    let mut config = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, model.family());
+    let mut config = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, model);
     (config.latent_dim, config.hidden) = (latent_dim, hidden);
     crate::train::RunSpec { model, seed, data: crate::data::DataSource::Mnist { dir: "-".into() }, config }
 }

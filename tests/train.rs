@@ -20,7 +20,7 @@ fn spec(model: ModelKind, sets: &[&str]) -> RunSpec {
     let mut all = vec!["hidden=[64]", "latent_dim=8", "batch_size=50", "epoch_eval_size=100"];
     all.extend_from_slice(sets);
     let sets: Vec<String> = all.iter().map(|s| s.to_string()).collect();
-    RunSpec { model, seed: 3, data: mnist_small(), config: TrainConfig::resolve(DataKind::Images, model.family(), None, &sets).unwrap() }
+    RunSpec { model, seed: 3, data: mnist_small(), config: TrainConfig::resolve(DataKind::Images, model, None, &sets).unwrap() }
 }
 
 fn device() -> Device {
@@ -201,7 +201,7 @@ fn a_damaged_checkpoint_is_refused() {
 
 fn ring8(model: ModelKind, sets: &[&str]) -> RunSpec {
     let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    let config = TrainConfig::resolve(DataKind::Points2d, model.family(), None, &sets).unwrap();
+    let config = TrainConfig::resolve(DataKind::Points2d, model, None, &sets).unwrap();
     RunSpec { model, seed: 1, data: DataSource::Ring8, config }
 }
 

@@ -37,7 +37,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         .iter()
         .map(|&(model, epochs)| {
             let data = DataSource::Ring8;
-            let mut config = TrainConfig::default_for(data.kind(), model.family());
+            let mut config = TrainConfig::default_for(data.kind(), model);
             config.epochs = epochs;
             (RunSpec { model, seed: a.seed, data, config }, a.out.join(format!("{}-ring8", model.name())))
         })

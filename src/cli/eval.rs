@@ -14,7 +14,6 @@ use unigen::eval::inception::SPLITS;
 use unigen::eval::precision_recall::K;
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
-use unigen::models::ModelKind;
 use unigen::train::{
     EVAL_SEED, RUN_FILE, Trained, balanced_labels, checkpoint::write_atomic, code_accuracy, code_scores, coverage_samples, cycle_errors,
     domain_accuracies, from_gan_pixels, load_trained, test_set, to_gan_pixels,
@@ -174,7 +173,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     };
     let shift = spec.config.domain_shift;
     match &trained {
-        Trained::Vae(m) if spec.model == ModelKind::Aae => {
+        Trained::Vae(m) => {
             let test = full_test()?;
             let (reconstruction, mmd2) = code_scores(m, &test, &device);
             let prior_vs_prior = unigen::eval::mmd::mmd2(

@@ -65,7 +65,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         spec.config = spec.config.overridden(a.config.as_deref(), &a.sets)?;
         spec
     } else {
-        let config = TrainConfig::resolve(data.kind(), a.model.family(), a.config.as_deref(), &a.sets)?;
+        let config = TrainConfig::resolve(data.kind(), a.model, a.config.as_deref(), &a.sets)?;
         RunSpec { model: a.model, seed: a.seed, data, config }
     };
     let device = backend.device()?.autodiff();

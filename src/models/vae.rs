@@ -320,7 +320,7 @@ mod tests {
     use burn::tensor::{Distribution, TensorData};
 
     fn small(likelihood: Likelihood, learn_variance: bool) -> Vae {
-        let mut c = TrainConfig::default_for(DataKind::Images, crate::config::Family::Vae);
+        let mut c = TrainConfig::default_for(DataKind::Images, crate::models::ModelKind::Vae);
         c.hidden = vec![16];
         c.latent_dim = 3;
         c.likelihood = likelihood;

@@ -7,6 +7,8 @@
 //! and decoder), then regularisation (the discriminator, then the encoder as its generator).
 //! Summed into one Adam update, the adversarial term's gradient is lost beside the
 //! reconstruction's hundreds of nats; with an Adam of its own it takes steps of its own size.
+//! The discriminator takes `d_steps` updates per step (5 by default for the AAE): with one it
+//! trails the encoder, and the codes drift away from the prior as fast as it follows them.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -29,6 +31,7 @@ pub struct AaeTrainer {
     /// `D_phi(z)`, on codes.
     discriminator: Discriminator,
     optim_d: ModuleOptimizer,
+    d_steps: usize,
     lr: f64,
 }
 
@@ -53,6 +56,7 @@ impl AaeTrainer {
             optim_reg: optimizer(&spec.config),
             discriminator: init_discriminator(spec, device),
             optim_d: optimizer(&spec.config),
+            d_steps: spec.config.d_steps,
             lr: spec.config.lr,
         }
     }
@@ -82,9 +86,15 @@ impl Trainer for AaeTrainer {
         let grads = GradientsParams::from_grads(reconstruction.backward(), &self.model);
         self.model = self.optim.step(self.lr, self.model, grads);
 
-        // ---- regularisation: D tells prior draws from codes, then the encoder fools it ----
-        let z = code(&self.model, noise);
-        let d_loss = self.discriminator_step(tensor(normals(noise, b * d), [b, d], &device), z.clone())?;
+        // ---- regularisation: D tells prior draws from codes (`d_steps` times), then the
+        // encoder fools it ----
+        let (mut z, mut d_loss) = (code(&self.model, noise), 0.0);
+        for i in 0..self.d_steps {
+            if i > 0 {
+                z = code(&self.model, noise);
+            }
+            d_loss = self.discriminator_step(tensor(normals(noise, b * d), [b, d], &device), z.clone())?;
+        }
         let d = self.discriminator.clone().no_grad();
         let adversarial = generator_loss(d.logits(z, None), GeneratorForm::NonSaturating, SampleWeights::Uniform, None);
         let adv = finite(&adversarial, "encoder adversarial loss")?;

@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn generator_update_through_a_frozen_discriminator_is_the_plain_one() {
         let dev = crate::testing::device();
-        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::Gan.family());
+        let mut config = TrainConfig::default_for(DataKind::Images, ModelKind::Gan);
         config.network = Network::Dcgan;
         config.latent_dim = 8;
         let spec = RunSpec { model: ModelKind::Gan, seed: 3, data: DataSource::Mnist { dir: "-".into() }, config };

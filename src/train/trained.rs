@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::data::shift::Shift;
 use crate::eval::{accuracy, argmax_rows, likelihood, matching, mmd, modes};
 use crate::host::{host, normals, one_hot, tensor};
-use crate::models::ModelKind;
 use crate::models::ada::Ada;
 use crate::models::infogan::{self, CATEGORIES, CONTINUOUS, Code};
 use crate::models::{Discriminator, Generator, Vae};
@@ -54,7 +53,7 @@ impl Trained {
 
     /// [`Trained::sample`] with the class of each sample given (read by conditional models only).
     /// InfoGAN's categories take turns too; its continuous codes are drawn uniformly.
-    /// Models that do not generate (ADA, CycleGAN: see [`ModelKind::generates`]) have no samples.
+    /// Models that do not generate (ADA, CycleGAN: see [`crate::models::ModelKind::generates`]) have no samples.
     pub fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
         let images = spec.data.kind() == DataKind::Images;
         if let Trained::InfoGan { generator, .. } = self {
@@ -129,7 +128,7 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
         Trained::InfoGan { discriminator, .. } if !eval_set.is_empty() => {
             scores.insert("code_accuracy".into(), code_accuracy(discriminator, &to_gan_pixels(&eval_set.x), &eval_set.labels, device));
         }
-        Trained::Vae(m) if spec.model == ModelKind::Aae && !eval_set.is_empty() => {
+        Trained::Vae(m) if !eval_set.is_empty() => {
             let (reconstruction, mmd2) = code_scores(m, eval_set, device);
             scores.insert("test_reconstruction".into(), reconstruction);
             scores.insert("latent_mmd".into(), mmd2);
@@ -184,12 +183,14 @@ pub fn code_accuracy(d: &Discriminator, x: &[f32], labels: &[u8], device: &Devic
 
 /// An autoencoder's codes on `test`: the reconstruction error `-log p(x | z = mu(x))` in nats per
 /// example, and MMD^2 between the aggregated posterior (one `z ~ q(z|x)` per example) and as
-/// many prior draws ([`mmd::mmd2`]).
+/// many prior draws ([`mmd::mmd2`]). Any model of the VAE family: the VAE's KL term and the
+/// AAE's discriminator on `z` are two ways to make the second number small.
 pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> (f64, f64) {
     let (n, d) = (test.len(), m.latent_dim());
     let x = tensor(test.x.clone(), [n, test.dim], device);
-    let (mu, log_var) = m.encode(x.clone(), None);
-    let reconstruction = -(m.log_px_z(x, mu.clone(), None).mean().into_scalar::<f32>() as f64);
+    let c = likelihood::condition(m, x.clone(), &test.labels);
+    let (mu, log_var) = m.encode(x.clone(), c.clone());
+    let reconstruction = -(m.log_px_z(x, mu.clone(), c).mean().into_scalar::<f32>() as f64);
     let rng = &mut stream(EVAL_SEED, Purpose::Eval, 0);
     let z = host(mu + log_var.mul_scalar(0.5).exp() * tensor(normals(rng, n * d), [n, d], device));
     (reconstruction, mmd::mmd2(&z, &normals(rng, n * d), d))

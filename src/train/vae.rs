@@ -224,7 +224,7 @@ mod tests {
     use burn::store::ModuleSnapshot;
 
     fn spec(model: ModelKind) -> RunSpec {
-        let mut config = TrainConfig::default_for(DataKind::Images, model.family());
+        let mut config = TrainConfig::default_for(DataKind::Images, model);
         config.hidden = vec![16];
         config.latent_dim = 3;
         RunSpec { model, seed: 5, data: DataSource::Mnist { dir: "-".into() }, config }
