@@ -29,5 +29,6 @@ for s in 0 1 2; do
   run infogan infogan $s max_steps=5000 latent_dim=62
   run cyclegan cyclegan $s max_steps=3000 hidden=[256,256]
 done
-# Ablation, one seed: CycleGAN without its identity term.
+# Ablations, one seed: CycleGAN without its identity term; the AAE with one D update per step.
 run cyclegan-no-identity cyclegan 0 max_steps=3000 hidden=[256,256] identity_weight=0
+run aae-d1 aae 0 max_steps=3000 d_steps=1
