@@ -196,7 +196,7 @@ impl TrainConfig {
     /// The defaults for a kind of data and a model. GANs follow DCGAN's Adam settings
     /// (lr 2e-4, beta_1 0.5) on images. The AAE's code discriminator gets 5 updates per step:
     /// with 1 it trails the encoder, whose codes then drift far from the prior (MMD^2 0.29 against
-    /// 0.003 with 5 on MNIST, docs/results.md).
+    /// 0.007 with 5 on MNIST, docs/results.md).
     pub fn default_for(kind: DataKind, model: ModelKind) -> Self {
         let images = kind == DataKind::Images;
         let gan = model.family() == Family::Gan;

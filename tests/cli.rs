@@ -32,7 +32,7 @@ fn train_eval_sample_on_real_digits() {
     let o = unigen(&["eval", &run, "--k", "10", "--n-test", "50", "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
-    for key in ["test_elbo", "test_iwae", "iwae_k", "n_test"] {
+    for key in ["test_elbo", "test_iwae", "iwae_k", "n_test", "test_reconstruction", "latent_mmd"] {
         assert!(v.get(key).is_some(), "missing {key} in {v}");
     }
     assert_eq!(v["iwae_k"], 10);
@@ -40,6 +40,11 @@ fn train_eval_sample_on_real_digits() {
     assert!(v["test_iwae"].as_f64().unwrap() >= v["test_elbo"].as_f64().unwrap());
     assert!(v["protocol"]["binarization"].as_str().unwrap().contains("seed 0"));
     assert!(PathBuf::from(&run).join("eval.json").is_file());
+    // One test example: the bounds are defined, MMD is not; it is left out, not a panic.
+    let o = unigen(&["eval", &run, "--k", "2", "--n-test", "1", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert!(v["test_elbo"].is_number() && v.get("latent_mmd").is_none(), "{v}");
     let png = dir.path().join("s.png").display().to_string();
     let o = unigen(&["sample", &run, "--n", "16", "--out", &png]);
     assert!(o.status.success(), "{}", text(&o));

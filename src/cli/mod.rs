@@ -71,8 +71,9 @@ pub enum Command {
     Sample(sample::Args),
     /// Score a run or a file of samples: test ELBO and L_k (models with an encoder); inception
     /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D
-    /// data); each model's own scores (InfoGAN's code accuracy, the AAE's reconstruction and MMD,
-    /// ADA's target and source accuracy, CycleGAN's cycle error and accuracy on translations).
+    /// data); each model's own scores (the VAE family's reconstruction and MMD of its codes to the
+    /// prior, InfoGAN's code accuracy, ADA's target and source accuracy, CycleGAN's cycle error and
+    /// accuracy on translations).
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
         unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n  \

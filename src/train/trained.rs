@@ -111,9 +111,10 @@ pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained
     Ok((spec, trained, loaded.meta))
 }
 
-/// The scores written with each epoch: the test ELBO of VAEs (on `eval_set`), the test accuracy
-/// of SVAE's classifier, and mode coverage on 2-D data (from [`modes::SAMPLES`] samples).
-/// Undefined scores are left out.
+/// The scores written with each epoch: for the VAE family the test ELBO, reconstruction and MMD
+/// of the codes to the prior (on `eval_set`), and SVAE's classifier accuracy; each other model's
+/// own scores; mode coverage on 2-D data (from [`modes::SAMPLES`] samples). Undefined scores are
+/// left out.
 pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch: usize, device: &Device) -> Result<BTreeMap<String, f64>> {
     let mut scores = BTreeMap::new();
     if let Trained::Vae(m) = trained
@@ -123,15 +124,14 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
         if m.has_classifier() {
             scores.insert("test_accuracy".into(), likelihood::accuracy(m, eval_set, device));
         }
+        if let Some((reconstruction, mmd2)) = code_scores(m, eval_set, device) {
+            scores.insert("test_reconstruction".into(), reconstruction);
+            scores.insert("latent_mmd".into(), mmd2);
+        }
     }
     match trained {
         Trained::InfoGan { discriminator, .. } if !eval_set.is_empty() => {
             scores.insert("code_accuracy".into(), code_accuracy(discriminator, &to_gan_pixels(&eval_set.x), &eval_set.labels, device));
-        }
-        Trained::Vae(m) if !eval_set.is_empty() => {
-            let (reconstruction, mmd2) = code_scores(m, eval_set, device);
-            scores.insert("test_reconstruction".into(), reconstruction);
-            scores.insert("latent_mmd".into(), mmd2);
         }
         Trained::Ada(m) if !eval_set.is_empty() => {
             let (target, source) = domain_accuracies(m, eval_set, spec.config.domain_shift, device);
@@ -184,16 +184,20 @@ pub fn code_accuracy(d: &Discriminator, x: &[f32], labels: &[u8], device: &Devic
 /// An autoencoder's codes on `test`: the reconstruction error `-log p(x | z = mu(x))` in nats per
 /// example, and MMD^2 between the aggregated posterior (one `z ~ q(z|x)` per example) and as
 /// many prior draws ([`mmd::mmd2`]). Any model of the VAE family: the VAE's KL term and the
-/// AAE's discriminator on `z` are two ways to make the second number small.
-pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> (f64, f64) {
+/// AAE's discriminator on `z` are two ways to make the second number small. `None` for fewer
+/// than two examples, where MMD is undefined.
+pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> Option<(f64, f64)> {
     let (n, d) = (test.len(), m.latent_dim());
+    if n < 2 {
+        return None;
+    }
     let x = tensor(test.x.clone(), [n, test.dim], device);
     let c = likelihood::condition(m, x.clone(), &test.labels);
     let (mu, log_var) = m.encode(x.clone(), c.clone());
     let reconstruction = -(m.log_px_z(x, mu.clone(), c).mean().into_scalar::<f32>() as f64);
     let rng = &mut stream(EVAL_SEED, Purpose::Eval, 0);
     let z = host(mu + log_var.mul_scalar(0.5).exp() * tensor(normals(rng, n * d), [n, d], device));
-    (reconstruction, mmd::mmd2(&z, &normals(rng, n * d), d))
+    Some((reconstruction, mmd::mmd2(&z, &normals(rng, n * d), d)))
 }
 
 /// Samples (and, for VAEs on images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`;
