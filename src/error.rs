@@ -35,6 +35,9 @@ pub enum Error {
     #[error("{path}: not a valid unigen checkpoint: {problem}")]
     Checkpoint { path: PathBuf, problem: String },
 
+    #[error("writing the checkpoint of step {step} to {path} failed: {cause}; the previous checkpoint is intact")]
+    CheckpointWrite { path: PathBuf, step: u64, cause: std::io::Error },
+
     #[error(
         "non-finite loss at step {step} (epoch {epoch}): {term} = {value}; \
          the last good checkpoint is kept"
@@ -79,7 +82,37 @@ pub enum IdxProblem {
     NoItems,
 }
 
+/// The exit status of `unigen` for each kind of failure (also in the README and `unigen --help`).
+pub mod exit {
+    /// Anything else (a bug, or an error outside these kinds).
+    pub const FAILURE: u8 = 1;
+    /// Bad command line (clap's own status for usage errors).
+    pub const USAGE: u8 = 2;
+    /// A file or setting was refused: config, data file, checkpoint, sample file, checksum.
+    pub const BAD_INPUT: u8 = 3;
+    /// Something needed is missing: the data set, a run, the classifier.
+    pub const NOT_FOUND: u8 = 4;
+    /// Training stopped on a NaN or infinite loss (the last good checkpoint is kept).
+    pub const NON_FINITE: u8 = 5;
+    /// Reading or writing failed: disk full, permissions.
+    pub const IO: u8 = 6;
+    /// A download failed.
+    pub const NETWORK: u8 = 7;
+}
+
 impl Error {
+    /// The process exit status for this error (see [`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => exit::NOT_FOUND,
+            Error::Io { .. } | Error::CheckpointWrite { .. } => exit::IO,
+            Error::DataNotFound(_) => exit::NOT_FOUND,
+            Error::NonFinite { .. } => exit::NON_FINITE,
+            Error::Download { .. } => exit::NETWORK,
+            Error::Idx { .. } | Error::Config { .. } | Error::Checksum { .. } | Error::Checkpoint { .. } | Error::Invalid(_) => exit::BAD_INPUT,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -16,6 +16,7 @@
 //! - [`kernels`]: fused CPU kernels for the hot paths (docs/performance.md).
 //! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers.
 //! - [`bench`]: timing the real training steps against PyTorch.
+//! - [`runs`]: run directories read back; [`report`]: their self-contained HTML report.
 //! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
 
 pub mod backend;
@@ -30,8 +31,10 @@ pub mod models;
 pub mod nets;
 pub mod objectives;
 pub mod plot;
+pub mod report;
 pub mod reproduce;
 pub mod rng;
+pub mod runs;
 pub mod train;
 
 #[cfg(test)]

@@ -17,18 +17,15 @@ pub struct Args {
     /// Timed blocks; the median is reported.
     #[arg(long, default_value_t = 3)]
     pub blocks: usize,
-    /// One JSON object per workload on stdout.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
-    anyhow::ensure!(a.steps > 0 && a.blocks > 0, "--steps and --blocks must be at least 1");
+    ensure_arg!(a.steps > 0 && a.blocks > 0, "--steps and --blocks must be at least 1");
     let device = backend.device()?;
     let workloads = if a.workloads.is_empty() { Workload::ALL.to_vec() } else { a.workloads };
     for w in workloads {
         let t = time(w, a.warmup, a.steps, a.blocks, &device)?;
-        if a.json {
+        if super::ui().json {
             println!("{}", serde_json::to_string(&t)?);
         } else {
             let blocks: Vec<String> = t.steps_per_s.iter().map(|r| format!("{r:.2}")).collect();

@@ -32,7 +32,9 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Print the classifier's file, fingerprint, test accuracy and real-data inception score.
+    #[command(after_help = "Examples:\n  unigen classifier show\n  unigen classifier show --classifier my-lenet.safetensors --json")]
     Show {
+        /// The classifier file (default: $UNIGEN_CLASSIFIER, else the user cache).
         #[arg(long, value_name = "FILE")]
         classifier: Option<PathBuf>,
     },
@@ -42,14 +44,14 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
     let device = backend.device()?;
     match c {
         Command::Train { data_dir, epochs, seed, out } => {
-            anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
+            ensure_arg!(epochs > 0, "--epochs must be at least 1");
             let source = DataSource::resolve(Some("mnist"), data_dir)?;
             let train = data::load(&source, Split::Train, 0, 0)?;
             let test = data::load(&source, Split::Test, 0, 0)?;
             let settings = TrainSettings { epochs, seed, ..TrainSettings::default() };
             let started = std::time::Instant::now();
             let model = classifier::train(&train, &settings, &device, |epoch, loss| {
-                eprintln!("epoch {epoch}/{epochs}  train cross-entropy {loss:.4}  ({:.0} s)", started.elapsed().as_secs_f64())
+                say!("epoch {epoch}/{epochs}  train cross-entropy {loss:.4}  ({:.0} s)", started.elapsed().as_secs_f64())
             })?;
             let out = match out {
                 Some(p) => p,
@@ -72,10 +74,13 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
             .map(|(k, v)| (k.to_string(), v))
             .collect();
             let fingerprint = classifier::save(&model, &out, &meta).with_context(|| format!("saving {}", out.display()))?;
-            println!("{}", out.display());
-            println!("  fingerprint {fingerprint}");
-            println!("  test accuracy {:.2}% on {} digits", 100.0 * accuracy, test.len());
-            println!("  inception score of the real test digits (the ceiling): {is_mean:.3} ± {is_std:.3}");
+            let value = serde_json::json!({ "file": out, "fingerprint": fingerprint, "meta": meta });
+            super::emit(value, || {
+                println!("{}", out.display());
+                println!("  fingerprint {fingerprint}");
+                println!("  test accuracy {:.2}% on {} digits", 100.0 * accuracy, test.len());
+                println!("  inception score of the real test digits (the ceiling): {is_mean:.3} ± {is_std:.3}");
+            })?;
             if accuracy < 0.99 {
                 eprintln!("warning: test accuracy is below 99%; train longer (--epochs) before trusting the metrics");
             }
@@ -86,11 +91,14 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
                 None => classifier::default_path()?,
             };
             let r = classifier::load(&path, &device)?;
-            println!("{}", r.path.display());
-            println!("  fingerprint {}", r.fingerprint);
-            for (k, v) in r.meta.iter().filter(|(k, _)| !["format", "content_sha256"].contains(&k.as_str())) {
-                println!("  {k} {v}");
-            }
+            let meta: BTreeMap<&String, &String> = r.meta.iter().filter(|(k, _)| !["format", "content_sha256"].contains(&k.as_str())).collect();
+            super::emit(serde_json::json!({ "file": r.path, "fingerprint": r.fingerprint, "meta": meta }), || {
+                println!("{}", r.path.display());
+                println!("  fingerprint {}", r.fingerprint);
+                for (k, v) in &meta {
+                    println!("  {k} {v}");
+                }
+            })?;
         }
     }
     Ok(())

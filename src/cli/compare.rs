@@ -38,6 +38,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rows.push((path.display().to_string(), v));
     }
     check_same_fingerprint(rows.iter().map(|(name, v)| (name.as_str(), v["classifier_fingerprint"].as_str())))?;
+    if super::ui().json {
+        let rows: Vec<_> = rows.iter().map(|(name, v)| serde_json::json!({ "result": name, "eval": v })).collect();
+        return super::emit(serde_json::json!(rows), || {});
+    }
     let keys: Vec<&str> = KEYS.into_iter().filter(|k| rows.iter().any(|(_, v)| v.get(*k).is_some_and(|x| !x.is_null()))).collect();
     println!("| result | {} |", keys.join(" | "));
     println!("|---|{}", "---|".repeat(keys.len()));

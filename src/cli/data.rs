@@ -37,27 +37,34 @@ pub fn run(c: Command) -> anyhow::Result<()> {
                 None => mnist::search_path().into_iter().next().context("no cache directory on this system; pass --dir")?,
             };
             let mirrors = if mirrors.is_empty() { fetch::MNIST_MIRRORS.iter().map(|m| m.to_string()).collect() } else { mirrors };
-            let got = fetch::fetch(&dir, &mirrors, &fetch::mnist_files(), |url| eprintln!("fetching {url}"))
+            let got = fetch::fetch(&dir, &mirrors, &fetch::mnist_files(), |url| say!("fetching {url}"))
                 .with_context(|| format!("fetching MNIST into {}", dir.display()))?;
-            for f in got {
-                match f {
-                    fetch::Fetched::AlreadyPresent(p) => println!("ok (already present) {}", p.display()),
-                    fetch::Fetched::Downloaded { path, url } => println!("ok (from {url}) {}", path.display()),
+            let rows: Vec<_> = got
+                .iter()
+                .map(|f| match f {
+                    fetch::Fetched::AlreadyPresent(p) => serde_json::json!({ "path": p, "source": "already present" }),
+                    fetch::Fetched::Downloaded { path, url } => serde_json::json!({ "path": path, "source": url }),
+                })
+                .collect();
+            super::emit(serde_json::json!(rows), || {
+                for r in &rows {
+                    println!("ok ({}) {}", r["source"].as_str().unwrap_or(""), r["path"].as_str().unwrap_or(""));
                 }
-            }
-            Ok(())
+            })
         }
         Command::Check { dir } => {
             let checks = mnist::check(&dir).with_context(|| format!("checking {}", dir.display()))?;
-            for c in &checks {
-                println!(
-                    "{:<60} {:>6} items  {}",
-                    c.path.display(),
-                    c.items,
-                    if c.canonical { "canonical MNIST" } else { "valid IDX, but NOT the canonical MNIST digest" }
-                );
-            }
-            Ok(())
+            let rows: Vec<_> = checks.iter().map(|c| serde_json::json!({ "path": c.path, "items": c.items, "canonical": c.canonical })).collect();
+            super::emit(serde_json::json!(rows), || {
+                for c in &checks {
+                    println!(
+                        "{:<60} {:>6} items  {}",
+                        c.path.display(),
+                        c.items,
+                        if c.canonical { "canonical MNIST" } else { "valid IDX, but NOT the canonical MNIST digest" }
+                    );
+                }
+            })
         }
     }
 }

@@ -15,10 +15,13 @@ use unigen::plot;
 use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  unigen demo                    # about 2 minutes on 2 cores; unigen-demo/demo.png\n  \
+    unigen demo --out /tmp/demo --seed 1 --json")]
 pub struct Args {
     /// Output directory (the three runs and demo.png go here).
     #[arg(long, default_value = "unigen-demo")]
     pub out: PathBuf,
+    /// Seed of the three runs.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
@@ -31,7 +34,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let toy = Toy::Ring8;
     let device = backend.device()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    eprintln!("unigen demo: VAE, GAN and IWGAN learn a ring of 8 Gaussians (radius 2, std 0.02), trained side by side");
+    say!("unigen demo: VAE, GAN and IWGAN learn a ring of 8 Gaussians (radius 2, std 0.02), trained side by side");
     let started = Instant::now();
     let specs: Vec<(RunSpec, PathBuf)> = MODELS
         .iter()
@@ -78,6 +81,11 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let png = a.out.join("demo.png");
     plot::save_png(&plot::side_by_side(&panels), &png)?;
 
+    if super::ui().json {
+        let table: Vec<_> = rows.iter().map(|(name, c)| serde_json::json!({ "model": name, "coverage": c })).collect();
+        let elbo = elbo.map(|e| serde_json::json!({ "test_elbo": e.elbo, "test_iwae": e.iwae, "k": e.k }));
+        return super::emit(serde_json::json!({ "steps": steps, "wall_s": secs, "picture": png, "coverage": table, "vae": elbo }), || {});
+    }
     println!("unigen demo: {steps} steps of three models in {secs:.0} s");
     println!("  picture: {} (left to right: data, VAE, GAN, IWGAN; {} points each)", png.display(), modes::SAMPLES);
     println!();

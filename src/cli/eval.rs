@@ -46,33 +46,30 @@ pub struct Args {
     /// `--data mnist` looks).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Print one JSON object on stdout instead of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
-    anyhow::ensure!(a.k > 0, "--k must be at least 1");
-    anyhow::ensure!(a.samples >= SPLITS.max(K + 1), "--samples must be at least {}", SPLITS.max(K + 1));
+    ensure_arg!(a.k > 0, "--k must be at least 1");
+    ensure_arg!(a.samples >= SPLITS.max(K + 1), "--samples must be at least {}", SPLITS.max(K + 1));
     let started = std::time::Instant::now();
     let (mut result, lines, out_file) = if a.target.join(RUN_FILE).exists() {
         let (result, lines) = eval_run(&a, backend)?;
         (result, lines, a.target.join("eval.json"))
     } else {
-        anyhow::ensure!(a.target.exists(), "{} does not exist (expected a run directory or a sample file)", a.target.display());
+        if !a.target.exists() {
+            let problem = format!("{} does not exist (expected a run directory or a sample file)", a.target.display());
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, problem).into());
+        }
         let (result, lines) = eval_files(&a, backend)?;
         (result, lines, a.target.with_extension("eval.json"))
     };
     result["eval_wall_s"] = json!(started.elapsed().as_secs_f64());
     let text = serde_json::to_string_pretty(&result)?;
     write_atomic(&out_file, text.as_bytes())?;
-    if a.json {
-        println!("{}", serde_json::to_string(&result)?);
-    } else {
+    super::emit(result, || {
         println!("{}", lines.join("\n"));
         println!("  (saved to {})", out_file.display());
-    }
-    Ok(())
+    })
 }
 
 fn load_classifier(a: &Args, device: &burn::tensor::Device) -> anyhow::Result<Reference> {
@@ -129,7 +126,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     if let Trained::Vae(model) = &trained {
         let test = test_set(&spec)?;
         let test = test.head(a.n_test.unwrap_or(test.len()));
-        let bar = if a.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(test.len() as u64) };
+        let bar = if !super::ui().chatty() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(test.len() as u64) };
         let est = estimate(model, &test, a.k, EVAL_SEED, &device, |done| bar.set_position(done as u64))?;
         bar.finish_and_clear();
         let binarization = match spec.config.likelihood {

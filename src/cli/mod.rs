@@ -1,4 +1,25 @@
 //! The command line: clap types here, one file per command. The only home of `anyhow`.
+//! Output conventions, shared by every command: results on stdout (one JSON value with
+//! `--json`), status lines and progress on stderr (none with `--quiet` or `--json`), errors on
+//! stderr with an exit status from [`unigen::error::exit`].
+
+/// A status line on stderr, unless `--quiet` or `--json`.
+macro_rules! say {
+    ($($t:tt)*) => {
+        if $crate::cli::ui().chatty() {
+            eprintln!($($t)*)
+        }
+    };
+}
+
+/// Returns a usage error (exit status 2) unless `cond` holds.
+macro_rules! ensure_arg {
+    ($cond:expr, $($t:tt)*) => {
+        if !$cond {
+            return Err($crate::cli::Usage(format!($($t)*)).into());
+        }
+    };
+}
 
 mod bench;
 mod classifier;
@@ -8,13 +29,19 @@ mod data;
 mod demo;
 mod eval;
 mod models;
+mod report;
+mod runs;
 mod sample;
 mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use serde_json::json;
+
+use unigen::error::exit;
 
 use unigen::backend::Backend;
 use unigen::models::ModelKind;
@@ -34,12 +61,25 @@ use unigen::models::ModelKind;
                   unigen sample runs/vae --out vae.png\n  \
                   unigen classifier train              # once, for the image metrics\n  \
                   unigen train gan --data mnist --set network=dcgan --out runs/gan\n  \
-                  unigen eval runs/gan                 # inception score, Fréchet distance, precision/recall"
+                  unigen eval runs/gan                 # inception score, Fréchet distance, precision/recall\n  \
+                  unigen runs                          # every run under runs/, with its headline metric\n  \
+                  unigen report runs/vae runs/iwae     # one HTML page: curves overlaid, samples, configs\n\n\
+                  Exit status: 0 success; 1 other failure; 2 bad command line; 3 a file or setting was\n\
+                  refused (config, data, checkpoint, checksum); 4 something needed is missing (data, run,\n\
+                  classifier); 5 training stopped on a NaN/inf loss; 6 reading or writing failed (disk\n\
+                  full, permissions); 7 a download failed.\n\
+                  Logging: RUST_LOG=unigen=debug (or info, trace) writes log lines to stderr."
 )]
 pub struct Cli {
     /// Where tensors live: the pure-Rust CPU backend, or a GPU backend compiled in with a cargo feature.
     #[arg(long, global = true, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+    /// No progress bars or status lines on stderr; results and errors still print.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The result as one JSON value on stdout (errors too: {"error", "causes", "exit_code"}); implies --quiet.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -112,11 +152,82 @@ pub enum Command {
     /// model and discriminator, which KL it minimises, which wake-sleep phase it extends.
     #[command(after_help = "Examples:\n  unigen models\n  unigen models --json | jq '.[] | select(.model == \"infogan\")'")]
     Models(models::Args),
+    /// List the runs under a directory: model, data, seed, progress and headline metric.
+    #[command(after_help = "Examples:\n  unigen runs                 # everything under ./runs\n  \
+        unigen runs runs/issue6 --json | jq '.[] | {run, headline}'")]
+    Runs(runs::Args),
+    /// One self-contained HTML page for one or more runs: loss and metric curves (runs overlaid),
+    /// sample grids per epoch, configs, the evaluation protocol, wall time and throughput.
+    #[command(after_help = "Examples:\n  unigen report runs/vae                       # writes runs/vae/report.html\n  \
+        unigen report runs/gan-s0 runs/iwgan-s0 --out gan-vs-iwgan.html\n\n\
+        The page needs no network: pictures are embedded, charts are inline SVG. It checks itself\n\
+        when opened and says so at the bottom (\"report check: ok\").")]
+    Report(report::Args),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  unigen completions bash > ~/.local/share/bash-completion/completions/unigen\n  \
+        unigen completions zsh > ~/.zfunc/_unigen\n  \
+        unigen completions fish > ~/.config/fish/completions/unigen.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How results and status are shown, from the global flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ui {
+    pub quiet: bool,
+    pub json: bool,
+}
+
+impl Ui {
+    /// Status lines and progress bars are shown.
+    pub fn chatty(self) -> bool {
+        !self.quiet && !self.json
+    }
+}
+
+static UI: OnceLock<Ui> = OnceLock::new();
+
+pub fn ui() -> Ui {
+    UI.get().copied().unwrap_or_default()
+}
+
+/// Prints a command's result: `value` as one JSON line with `--json`, else the human text.
+pub fn emit(value: serde_json::Value, human: impl FnOnce()) -> anyhow::Result<()> {
+    if ui().json {
+        println!("{}", serde_json::to_string(&value)?);
+    } else {
+        human();
+    }
+    Ok(())
+}
+
+/// A bad argument value: exit status 2, like clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// The exit status of a failed command: the kind of the first library error in the chain.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(|c| {
+            c.downcast_ref::<unigen::Error>()
+                .map(unigen::Error::exit_code)
+                .or_else(|| c.downcast_ref::<Usage>().map(|_| exit::USAGE))
+                .or_else(|| {
+                    c.downcast_ref::<std::io::Error>()
+                        .map(|io| if io.kind() == std::io::ErrorKind::NotFound { exit::NOT_FOUND } else { exit::IO })
+                })
+        })
+        .unwrap_or(exit::FAILURE)
 }
 
 /// Parses the command line, runs it, and turns errors into an exit code with the whole chain printed.
 pub fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
+    UI.set(Ui { quiet: cli.quiet, json: cli.json }).expect("set once");
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -125,12 +236,27 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let code = exit_code(&e);
+            if ui().json {
+                let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+                println!("{}", json!({ "error": e.to_string(), "causes": causes, "exit_code": code }));
+            }
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            ExitCode::from(code)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `unigen models | head` would panic on the closed pipe; a command-line
+/// tool should end quietly instead, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal's disposition to the default, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -146,6 +272,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => demo::run(a, cli.backend),
         Command::Reproduce(a) => reproduce::run(a, cli.backend),
         Command::Models(a) => models::run(a),
+        Command::Runs(a) => runs::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "unigen", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 

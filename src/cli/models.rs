@@ -7,13 +7,9 @@ use serde_json::json;
 use unigen::models::ModelKind;
 
 #[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Print one JSON array on stdout instead of the table.
-    #[arg(long)]
-    pub json: bool,
-}
+pub struct Args {}
 
-pub fn run(a: Args) -> anyhow::Result<()> {
+pub fn run(_: Args) -> anyhow::Result<()> {
     let rows: Vec<(ModelKind, String)> = ModelKind::all()
         .iter()
         .map(|&m| {
@@ -21,7 +17,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             (m, help)
         })
         .collect();
-    if a.json {
+    if super::ui().json {
         let out: Vec<_> = rows
             .iter()
             .map(|(m, help)| {

@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
-    anyhow::ensure!(a.seeds >= 1, "--seeds must be at least 1");
+    ensure_arg!(a.seeds >= 1, "--seeds must be at least 1");
     let mnist = match DataSource::resolve(Some("mnist"), a.data_dir.clone())? {
         DataSource::Mnist { dir } => std::fs::canonicalize(&dir).unwrap_or(dir),
         _ => unreachable!("mnist resolves to MNIST"),
@@ -52,7 +52,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     } else {
         None
     };
-    let log = |line: &str| eprintln!("{line}");
+    let log = |line: &str| say!("{line}");
     let plan = Plan {
         mnist,
         out: a.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("reproduce-{}", a.budget.name()))),
@@ -67,8 +67,8 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let md = reproduce::report(&plan, &rows, &results, &command, &machine(), wall);
     reproduce::save(&a.report, &md)?;
-    println!("{md}");
-    eprintln!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
+    super::emit(serde_json::json!({ "report": a.report, "results": results.len(), "wall_s": wall }), || println!("{md}"))?;
+    say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
 

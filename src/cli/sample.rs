@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
-    anyhow::ensure!(a.n > 0, "--n must be at least 1");
+    ensure_arg!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
     let (mut spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
     anyhow::ensure!(
@@ -43,18 +43,18 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     spec.seed = a.seed;
     let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
     unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device), &out)?;
-    println!("{}", out.display());
+    let mut written = vec![out];
     if let Some(npy) = a.npy {
         let x = model.sample(&spec, a.n, &mut stream(a.seed, Purpose::Sample, u64::MAX - 1), &device);
         let labels = balanced_labels(a.n, model.classes()); // the classes `sample` generated
         let shape: Vec<u64> = if spec.data.toy().is_some() { vec![a.n as u64, 2] } else { vec![a.n as u64, SIDE as u64, SIDE as u64] };
         write_atomic(&npy, &npy_bytes(&x, &shape))?;
-        println!("{}", npy.display());
+        written.push(npy.clone());
         if !labels.is_empty() {
             let path = npy.with_extension("labels.npy");
             write_atomic(&path, &npy_bytes(&labels, &[a.n as u64]))?;
-            println!("{}", path.display());
+            written.push(path);
         }
     }
-    Ok(())
+    super::emit(serde_json::json!({ "files": written }), || written.iter().for_each(|p| println!("{}", p.display())))
 }

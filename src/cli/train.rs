@@ -37,9 +37,6 @@ pub struct Args {
     /// uninterrupted run. Settings come from the run (only --set epochs=N may change).
     #[arg(long)]
     pub resume: bool,
-    /// No progress bar or epoch lines.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Stop after this many steps, as if killed (for testing resume).
     #[arg(long, hide = true)]
     pub stop_after_steps: Option<u64>,
@@ -69,21 +66,13 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         RunSpec { model: a.model, seed: a.seed, data, config }
     };
     let device = backend.device()?.autodiff();
-    if !a.quiet {
-        eprintln!(
-            "training {} on {} (seed {}) into {}",
-            spec.model.name(),
-            spec.data.label(),
-            spec.seed,
-            out.display()
-        );
-    }
-    let opts = TrainOptions { resume: a.resume, stop_after_steps: a.stop_after_steps, progress: !a.quiet };
+    say!("training {} on {} (seed {}) into {}", spec.model.name(), spec.data.label(), spec.seed, out.display());
+    let opts = TrainOptions { resume: a.resume, stop_after_steps: a.stop_after_steps, progress: super::ui().chatty() };
     let outcome = train(&spec, &out, &device, &opts).with_context(|| format!("training in {}", out.display()))?;
-    if !a.quiet {
-        if let Some(m) = outcome.last_epoch {
+    super::emit(serde_json::json!({ "run_dir": out, "steps": outcome.steps, "last_epoch": outcome.last_epoch }), || {
+        if let Some(m) = &outcome.last_epoch {
             let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
-            eprintln!(
+            say!(
                 "done: {} steps; last epoch train loss {:.3} {}; next: unigen eval {}",
                 outcome.steps,
                 m.train_loss,
@@ -91,6 +80,5 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
                 out.display()
             );
         }
-    }
-    Ok(())
+    })
 }

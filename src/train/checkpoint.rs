@@ -89,6 +89,25 @@ fn burn_dtype(d: Dtype) -> Option<DType> {
     })
 }
 
+/// An optimiser record with its tensors in name order. burn lists them in the order of a hash
+/// map, which differs between processes, so the same state would give different bytes and
+/// identical runs different checkpoints.
+fn canonical(record: Bytes) -> std::result::Result<Bytes, burn::store::burn_pack::Error> {
+    use burn::store::burn_pack::{Reader, Writer};
+    let reader = Reader::from_bytes(record)?;
+    let (scalars, metadata) = (reader.scalars().clone(), reader.metadata().clone());
+    let mut tensors = reader.into_tensors()?;
+    tensors.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut writer = Writer::new(tensors);
+    for (k, v) in &scalars {
+        writer = writer.with_scalar(k, *v);
+    }
+    for (k, v) in &metadata {
+        writer = writer.with_metadata(k, v);
+    }
+    writer.into_bytes()
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -149,7 +168,10 @@ pub fn save_as(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>, for
             tensors.insert(format!("{}.{}", part.name, t.name), (dtype, data.shape().to_vec(), data.as_bytes().to_vec()));
         }
         if let Some(optimizer) = part.optimizer {
-            let opt = optimizer.into_bytes().map_err(|e| bad(path, format!("serialising the {} optimizer: {e}", part.name)))?;
+            let opt = optimizer
+                .into_bytes()
+                .and_then(|b| Ok(canonical(b)?))
+                .map_err(|e| bad(path, format!("serialising the {} optimizer: {e}", part.name)))?;
             tensors.insert(format!("{OPTIMIZER}.{}", part.name), (Dtype::U8, vec![opt.len()], opt.to_vec()));
         }
     }
@@ -230,6 +252,22 @@ impl Loaded {
             h.update(d.as_bytes());
         }
         Some(crate::data::mnist::hex(&h.finalize()))
+    }
+
+    /// SHA-256 of the training state: every part's weights and every optimiser's state, without
+    /// the metadata (which holds wall time). Two runs that end bit-identical have the same digest.
+    pub fn state_sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for part in self.parts.keys() {
+            h.update(self.weights_sha256(part).expect("the part exists").as_bytes());
+        }
+        for (part, bytes) in &self.optimizers {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+        crate::data::mnist::hex(&h.finalize())
     }
 
     /// A part's optimiser state, serialised.

@@ -308,6 +308,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
     std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+    remove_stale_temporaries(run_dir);
     if !opts.resume && ckpt_path.exists() {
         return Err(Error::Invalid(format!(
             "{} already holds a run; pass --resume to continue it, or choose another --out",
@@ -319,7 +320,8 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     // Running sums of the epoch's losses, restored on resume so the epoch's means are exact.
     let mut epoch_sums: BTreeMap<String, f64> = BTreeMap::new();
     let mut wall_before = 0f64;
-    if opts.resume {
+    // A run killed before its first checkpoint has nothing to lose: resuming it starts afresh.
+    if opts.resume && ckpt_path.exists() {
         let loaded = checkpoint::read(&ckpt_path)?;
         let saved: RunSpec = toml::from_str(loaded.meta.get("spec").map(String::as_str).unwrap_or(""))
             .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("run spec: {}", e.message()) })?;
@@ -432,7 +434,11 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
             meta.insert("epoch_loss_sums".into(), serde_json::to_string(&epoch_sums).expect("sums serialise"));
             meta.insert("wall_s".into(), (wall_before + started.elapsed().as_secs_f64()).to_string());
             meta.insert("spec".into(), spec.to_toml());
-            checkpoint::save(&ckpt_path, &trainer.parts(), &meta)?;
+            checkpoint::save(&ckpt_path, &trainer.parts(), &meta).map_err(|e| match e {
+                // Say what survived: the rename never happened, so the previous checkpoint is whole.
+                Error::Io { path, source } => Error::CheckpointWrite { path, step, cause: source },
+                other => other,
+            })?;
         }
         if epoch_done {
             epoch_started = Instant::now();
@@ -443,6 +449,19 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     }
     bar.finish_and_clear();
     Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, last_epoch })
+}
+
+/// Deletes the temporary files of writes a kill interrupted (`.NAME.tmp-PID`, see
+/// [`checkpoint::write_atomic`]); the files they were to replace are intact.
+fn remove_stale_temporaries(run_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(run_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            tracing::info!(file = %name, "removing the temporary file of an interrupted write");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {
