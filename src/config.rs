@@ -431,4 +431,61 @@ mod tests {
         let back: TrainConfig = toml::from_str(&c.to_toml()).unwrap();
         assert_eq!(c, back);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Keys that exist, keys that do not, and odd ones.
+        fn key() -> impl Strategy<Value = String> {
+            let known: Vec<String> = toml::Table::try_from(TrainConfig::default_for(DataKind::Images, ModelKind::Vae))
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            prop_oneof![proptest::sample::select(known), "[a-z_]{0,12}", ".{0,8}"]
+        }
+
+        /// TOML-ish values: numbers, strings, arrays, tables, garbage.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<i64>().prop_map(|v| v.to_string()),
+                any::<f64>().prop_map(|v| v.to_string()),
+                "\"[a-z]{0,8}\"",
+                proptest::collection::vec(any::<i32>(), 0..4).prop_map(|v| format!("{v:?}")),
+                "(true|false|nan|inf|-inf|\\[\\[|\\{a=1\\})",
+                ".{0,12}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_set_either_applies_and_validates_or_names_its_source(k in key(), v in value()) {
+                let base = TrainConfig::default_for(DataKind::Images, ModelKind::Vae);
+                match base.overridden(None, &[format!("{k}={v}")]) {
+                    Ok(c) => prop_assert!(c.validate().is_ok()),
+                    Err(e) => prop_assert!(e.to_string().starts_with("--set: "), "{}", e),
+                }
+            }
+
+            #[test]
+            fn any_config_file_either_applies_and_validates_or_names_the_file(
+                lines in proptest::collection::vec((key(), value()), 0..6),
+                junk in proptest::collection::vec(any::<u8>(), 0..64),
+                raw in any::<bool>(),
+            ) {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("c.toml");
+                let text: Vec<u8> = if raw { junk } else { lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>().into_bytes() };
+                std::fs::write(&path, &text).unwrap();
+                let base = TrainConfig::default_for(DataKind::Points2d, ModelKind::Gan);
+                match base.overridden(Some(&path), &[]) {
+                    Ok(c) => prop_assert!(c.validate().is_ok()),
+                    Err(e) => prop_assert!(e.to_string().contains("c.toml"), "{}", e),
+                }
+            }
+        }
+    }
 }

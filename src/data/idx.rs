@@ -286,4 +286,66 @@ mod tests {
             IdxProblem::Truncated { .. }
         ));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every outcome of reading `bytes` as an IDX file: data, or an error naming the file.
+        fn read_any(bytes: &[u8]) -> Result<(), String> {
+            let dir = tempfile::tempdir().unwrap();
+            let p = write(dir.path(), "x-idx3-ubyte", bytes);
+            let named = |e: Error| {
+                let m = e.to_string();
+                assert!(m.contains("x-idx3-ubyte"), "the error does not name the file: {m}");
+                m
+            };
+            let images = read_images(&p).map_err(named);
+            let labels = read_labels(&p).map_err(named);
+            images.and(labels).map(|_| ())
+        }
+
+        /// A valid image file, a valid label file, and each compressed.
+        fn valid() -> impl Strategy<Value = Vec<u8>> {
+            (1usize..4, any::<bool>(), any::<bool>()).prop_map(|(n, labels, gz)| {
+                let bytes = if labels { encode_labels(&(0..n as u8).collect::<Vec<_>>()) } else { images(n) };
+                if gz { gzip(&bytes) } else { bytes }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_are_refused_with_the_file_named(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = read_any(&bytes);
+            }
+
+            #[test]
+            fn damaged_files_load_or_are_refused_never_panic(
+                file in valid(),
+                flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut bytes = file.clone();
+                for (at, x) in flips {
+                    let i = at.index(bytes.len());
+                    bytes[i] ^= x;
+                }
+                bytes.truncate(cut.index(bytes.len() + 1).max(1));
+                let _ = read_any(&bytes);
+            }
+
+            #[test]
+            fn a_header_promising_any_size_is_checked_against_the_data(n in any::<u32>(), extra in 0usize..64) {
+                let mut bytes = vec![0, 0, 8, 3];
+                bytes.extend(n.to_be_bytes());
+                bytes.extend(28u32.to_be_bytes());
+                bytes.extend(28u32.to_be_bytes());
+                bytes.extend(vec![0u8; extra * 784 / 8]);
+                let r = read_any(&bytes);
+                prop_assert!(r.is_err() || (n as usize * 784 == extra * 784 / 8));
+            }
+        }
+    }
 }

@@ -149,4 +149,58 @@ mod tests {
         image::GrayImage::new(32, 32).save(dir.path().join("z.png")).unwrap();
         assert!(read_images(dir.path()).unwrap_err().to_string().contains("z.png"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Reads `bytes` as an image file and as a label file named `name`: data, or an error naming it.
+        fn read_any(name: &str, bytes: &[u8]) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            for e in [read_images(&p).err(), read_labels(&p).err()].into_iter().flatten() {
+                assert!(e.to_string().contains(name), "the error does not name the file: {e}");
+            }
+        }
+
+        /// Valid sample and label arrays of each accepted dtype and shape, as .npy bytes.
+        fn valid() -> impl Strategy<Value = Vec<u8>> {
+            (1u64..3, 0usize..5).prop_map(|(n, kind)| {
+                let count = (n as usize) * PIXELS;
+                match kind {
+                    0 => npy_bytes(&vec![0.5f32; count], &[n, 28, 28]),
+                    1 => npy_bytes(&vec![0.25f64; count], &[n, 784]),
+                    2 => npy_bytes(&vec![200u8; count], &[n, 28, 28]),
+                    3 => npy_bytes(&vec![7i64; n as usize], &[n]),
+                    _ => npy_bytes(&vec![3i32; n as usize], &[n]),
+                }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+                read_any("s.npy", &bytes);
+                read_any("s.idx", &bytes);
+            }
+
+            #[test]
+            fn damaged_arrays_load_or_are_refused(
+                file in valid(),
+                flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut bytes = file;
+                for (at, x) in flips {
+                    let i = at.index(bytes.len());
+                    bytes[i] ^= x;
+                }
+                bytes.truncate(cut.index(bytes.len() + 1).max(1));
+                read_any("s.npy", &bytes);
+            }
+        }
+    }
 }

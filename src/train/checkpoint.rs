@@ -108,6 +108,25 @@ fn canonical(record: Bytes) -> std::result::Result<Bytes, burn::store::burn_pack
     writer.into_bytes()
 }
 
+/// A safetensors file with its header's keys in order: `serialize` writes the metadata in the
+/// order of a hash map, and the same checkpoint should be the same bytes. The data section is
+/// unchanged (its offsets are relative to it); the header is padded to 8 bytes as the format asks.
+fn sorted_header(file: &[u8]) -> Vec<u8> {
+    let n = u64::from_le_bytes(file[..8].try_into().expect("8-byte length")) as usize;
+    let mut header: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&file[8..8 + n]).expect("safetensors wrote JSON");
+    if let Some(meta) = header.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, String> = serde_json::from_value(meta.take()).expect("metadata is strings");
+        *meta = serde_json::to_value(sorted).expect("strings serialise");
+    }
+    let mut text = serde_json::to_vec(&header).expect("JSON serialises");
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + file.len() - 8 - n);
+    out.extend((text.len() as u64).to_le_bytes());
+    out.extend(text);
+    out.extend(&file[8 + n..]);
+    out
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -186,7 +205,7 @@ pub fn save_as(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>, for
         .collect();
     let bytes = safetensors::serialize(views, Some(meta.into_iter().collect::<HashMap<_, _>>()))
         .map_err(|e| bad(path, e.to_string()))?;
-    write_atomic(path, &bytes)
+    write_atomic(path, &sorted_header(&bytes))
 }
 
 /// A checkpoint read and verified, not yet applied.
@@ -307,5 +326,70 @@ impl Loaded {
         let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
             .map_err(|e| bad(&self.path, format!("optimizer state of `{part}`: {e}")))?;
         Ok(optim.load_record(record))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Activation;
+    use crate::nets::{Mlp, MlpConfig};
+    use proptest::prelude::*;
+
+    /// A checkpoint of a small network and its optimiser, after one step, as bytes.
+    fn checkpoint_bytes() -> (Vec<u8>, String) {
+        use burn::optim::GradientsParams;
+        let dev = crate::testing::device();
+        let net: Mlp = crate::train::seeded(3, &dev, || MlpConfig { d_in: 4, hidden: vec![5], d_out: 2, activation: Activation::Relu }.init(&dev));
+        let net = number_params(net, 0);
+        let mut optim = crate::train::optimizer(&crate::config::TrainConfig::default_for(crate::config::DataKind::Points2d, crate::models::ModelKind::Vae));
+        let loss = net.forward(crate::testing::t2(&crate::testing::pattern(12, 1), [3, 4])).tanh().sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let net = optim.step(1e-3, net, grads);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.safetensors");
+        let meta: BTreeMap<String, String> = [("step".to_string(), "1".to_string())].into();
+        save(&path, &[Part::new("model", &net, &optim)], &meta).unwrap();
+        let state = read(&path).unwrap().state_sha256();
+        (std::fs::read(&path).unwrap(), state)
+    }
+
+    #[test]
+    fn saving_the_same_state_twice_gives_the_same_bytes() {
+        // burn lists an optimiser's tensors in hash-map order; `canonical` sorts them.
+        let (a, state_a) = checkpoint_bytes();
+        let (b, state_b) = checkpoint_bytes();
+        assert_eq!(state_a, state_b);
+        assert!(a == b, "two saves of the same state differ");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any change to a checkpoint's bytes is refused with the file named, or (where it only
+        /// touched the header's layout) loads the very same state: never a half-loaded model.
+        #[test]
+        fn a_changed_checkpoint_is_refused_or_loads_the_same_state(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+            cut in proptest::option::of(any::<prop::sample::Index>()),
+        ) {
+            static ORIGINAL: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
+            let (original, state) = ORIGINAL.get_or_init(checkpoint_bytes);
+            let mut bytes = original.clone();
+            for (at, x) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] ^= x;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("changed.safetensors");
+            std::fs::write(&path, &bytes).unwrap();
+            match read(&path) {
+                Ok(loaded) => prop_assert_eq!(&loaded.state_sha256(), state),
+                Err(e) => prop_assert!(e.to_string().contains("changed.safetensors"), "{}", e),
+            }
+        }
     }
 }
