@@ -102,11 +102,6 @@ impl Run {
     pub fn examples_per_s(&self) -> Option<f64> {
         (!self.epochs.is_empty()).then(|| self.epochs.iter().map(|m| m.examples_per_s).sum::<f64>() / self.epochs.len() as f64)
     }
-
-    /// The run's name: its directory, relative to `root` where it lies under it.
-    pub fn name(&self, root: &Path) -> String {
-        self.dir.strip_prefix(root).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(&self.dir).display().to_string()
-    }
 }
 
 /// Every run directory (one holding `run.toml`) under `root`, `root` included, sorted by path.

@@ -266,6 +266,18 @@ fn runs_are_listed_and_the_report_draws_in_headless_chromium() {
     let colours: std::collections::BTreeSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
     let share = inked as f64 / img.pixels().len() as f64;
     assert!(share > 0.005 && colours.len() > 50, "the screenshot looks blank: {share:.4} inked, {} colours", colours.len());
+
+    // --verify reads each checkpoint whole: a changed one is shown with its error, the other
+    // runs still listed, and the command fails.
+    let ckpt = root.join("gan/checkpoint.safetensors");
+    let mut bytes = std::fs::read(&ckpt).unwrap();
+    let n = bytes.len();
+    bytes[n - 10] ^= 0x40;
+    std::fs::write(&ckpt, bytes).unwrap();
+    let o = unigen(&["runs", &root.display().to_string(), "--verify"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{t}");
+    assert!(t.contains("gan  unreadable") && t.contains("content hash mismatch") && t.contains("checkpoint verified"), "{t}");
 }
 
 #[test]
@@ -380,4 +392,33 @@ fn aae_eval_reports_its_code_scores_with_the_prior_vs_prior_reference() {
     for key in ["test_reconstruction", "latent_mmd", "latent_mmd_prior_vs_prior"] {
         assert!(v[key].is_number(), "{key} in {v}");
     }
+}
+
+#[test]
+fn quiet_json_and_rust_log_shape_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |run: &str| -> Vec<String> {
+        ["train", "vae", "--data", "ring8", "--out", run, "--set", "epochs=2", "--set", "toy_train_size=512", "--set", "checkpoint_every=3"]
+            .iter().map(|s| s.to_string()).collect()
+    };
+    let quiet = dir.path().join("q").display().to_string();
+    let mut a = args(&quiet);
+    a.push("--quiet".into());
+    let o = unigen(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(), "--quiet printed: {}", text(&o));
+
+    let json = dir.path().join("j").display().to_string();
+    let mut a = args(&json);
+    a.push("--json".into());
+    let o = unigen(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!((v["steps"].as_u64(), v["last_epoch"]["epoch"].as_u64()), (Some(4), Some(2)), "{v}");
+
+    let logged = dir.path().join("l").display().to_string();
+    let mut a = args(&logged);
+    a.push("-q".into());
+    let o = Command::new(env!("CARGO_BIN_EXE_unigen")).args(&a).env("RUST_LOG", "unigen=debug").output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("checkpoint written") && err.contains("training"), "{err}");
 }

@@ -1,8 +1,10 @@
-//! `unigen runs`: the runs under a directory as a table.
+//! `unigen runs`: the runs under a directory as a table. One unreadable run (or, with `--verify`,
+//! one refused checkpoint) does not hide the others: it is shown with its error, and the command
+//! then fails (exit status 3) so scripts notice.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use unigen::runs::{self, Run};
 use unigen::train::{CHECKPOINT_FILE, checkpoint};
@@ -18,46 +20,52 @@ pub struct Args {
     pub verify: bool,
 }
 
+/// One run's row, or why it could not be read.
+fn row(dir: &Path, verify: bool) -> Result<(Run, Option<String>), unigen::Error> {
+    let run = Run::read(dir)?;
+    let path = dir.join(CHECKPOINT_FILE);
+    let state = if verify && path.exists() { Some(checkpoint::read(&path)?.state_sha256()) } else { None };
+    Ok((run, state))
+}
+
 pub fn run(a: Args) -> anyhow::Result<()> {
-    let found: Vec<Run> = runs::find(&a.dir)?.iter().map(|d| Run::read(d)).collect::<Result<_, _>>()?;
-    // A damaged checkpoint stops the listing with its error: `--verify` is asked to find it.
-    let states: Vec<Option<String>> = found
+    let dirs = runs::find(&a.dir)?;
+    let rows: Vec<(PathBuf, Result<(Run, Option<String>), unigen::Error>)> =
+        dirs.iter().map(|d| (d.clone(), row(d, a.verify))).collect();
+    let name = |d: &Path| d.strip_prefix(&a.dir).ok().filter(|p| !p.as_os_str().is_empty()).unwrap_or(d).display().to_string();
+    let values: Vec<Value> = rows
         .iter()
-        .map(|r| -> anyhow::Result<Option<String>> {
-            let path = r.dir.join(CHECKPOINT_FILE);
-            Ok(if a.verify && path.exists() { Some(checkpoint::read(&path)?.state_sha256()) } else { None })
-        })
-        .collect::<Result<_, _>>()?;
-    let rows: Vec<serde_json::Value> = found
-        .iter()
-        .zip(&states)
-        .map(|(r, state)| {
-            json!({
-                "state_sha256": state,
-                "run": r.name(&a.dir), "dir": r.dir, "model": r.spec.model.name(), "data": r.spec.data.label(),
+        .map(|(d, r)| match r {
+            Ok((r, state)) => json!({
+                "run": name(d), "dir": d, "model": r.spec.model.name(), "data": r.spec.data.label(),
                 "seed": r.spec.seed, "epochs_done": r.epochs.len(), "epochs": r.planned_epochs(),
                 "step": r.checkpoint_step, "wall_s": r.wall_s(), "examples_per_s": r.examples_per_s(),
                 "headline": r.headline().map(|(k, v, from)| json!({ "metric": k, "value": v, "from": from })),
-                "evaluated": r.eval.is_some(),
-            })
+                "evaluated": r.eval.is_some(), "state_sha256": state,
+            }),
+            Err(e) => json!({ "run": name(d), "dir": d, "error": e.to_string() }),
         })
         .collect();
-    super::emit(json!(rows), || {
-        if found.is_empty() {
+    super::emit(json!(values), || {
+        if rows.is_empty() {
             println!("no runs under {}", a.dir.display());
             return;
         }
-        let width = found.iter().map(|r| r.name(&a.dir).len()).max().unwrap_or(3).max(3);
+        let width = rows.iter().map(|(d, _)| name(d).len()).max().unwrap_or(3).max(3);
         println!("{:<width$}  {:<14} {:<8} {:>4} {:>9} {:>8} {:>9}  headline", "run", "model", "data", "seed", "epochs", "step", "wall");
-        for (r, state) in found.iter().zip(&states) {
-            let data = match r.spec.data.toy() {
-                Some(t) => t.name().to_string(),
-                None => "mnist".to_string(),
+        for (d, r) in &rows {
+            let (r, state) = match r {
+                Ok(ok) => ok,
+                Err(e) => {
+                    println!("{:<width$}  unreadable: {e}", name(d));
+                    continue;
+                }
             };
+            let data = r.spec.data.toy().map_or("mnist".to_string(), |t| t.name().to_string());
             let headline = r.headline().map_or("-".into(), |(k, v, from)| format!("{k} {v:.4} ({from})"));
             println!(
                 "{:<width$}  {:<14} {:<8} {:>4} {:>9} {:>8} {:>9}  {}",
-                r.name(&a.dir),
+                name(d),
                 r.spec.model.name(),
                 data,
                 r.spec.seed,
@@ -70,5 +78,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 println!("{:<width$}  checkpoint verified, state sha256 {s}", "");
             }
         }
-    })
+    })?;
+    let bad = rows.iter().filter(|(_, r)| r.is_err()).count();
+    if bad > 0 {
+        return Err(unigen::Error::Invalid(format!("{bad} of {} runs under {} could not be read (shown above)", rows.len(), a.dir.display())).into());
+    }
+    Ok(())
 }

@@ -38,9 +38,28 @@ pub fn read_images(path: &Path) -> Result<Vec<f32>> {
     Ok(x)
 }
 
+/// The array in `.npy` bytes. The header is checked first for what a plain array's header holds
+/// (one flat dict with a shape tuple): npyz's parser takes exponential time on deeply nested
+/// brackets (fuzzing found a 536-byte file that took over 10 s).
+fn open_npy<'a>(path: &Path, bytes: &'a [u8]) -> Result<npyz::NpyFile<&'a [u8]>> {
+    let header_len = match bytes {
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 1, _, a, b, ..] => Some((u16::from_le_bytes([*a, *b]) as usize, 10)),
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 2 | 3, _, a, b, c, d, ..] => Some((u32::from_le_bytes([*a, *b, *c, *d]) as usize, 12)),
+        _ => None,
+    };
+    if let Some((len, start)) = header_len {
+        let header = &bytes[start..(start + len).min(bytes.len())];
+        let count = |c: u8| header.iter().filter(|&&b| b == c).count();
+        if count(b'{') > 1 || count(b'(') > 1 || count(b'[') > 0 || len > 4096 {
+            return Err(bad(path, "not a valid .npy file: the header does not describe a plain array (nested or structured)"));
+        }
+    }
+    npyz::NpyFile::new(bytes).map_err(|e| bad(path, format!("not a valid .npy file: {e}")))
+}
+
 fn read_npy_images(path: &Path) -> Result<Vec<f32>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(path, format!("not a valid .npy file: {e}")))?;
+    let npy = open_npy(path, &bytes)?;
     let shape: Vec<u64> = npy.shape().to_vec();
     let ok = matches!(shape.as_slice(), [_, a, b] if *a as usize == SIDE && *b as usize == SIDE)
         || matches!(shape.as_slice(), [_, d] if *d as usize == PIXELS);
@@ -84,7 +103,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
         return idx::read_labels(path);
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad(path, format!("not a valid .npy file: {e}")))?;
+    let npy = open_npy(path, &bytes)?;
     if npy.shape().len() != 1 {
         return Err(bad(path, format!("labels must be a vector, got shape {:?}", npy.shape())));
     }
@@ -176,6 +195,21 @@ mod tests {
                     _ => npy_bytes(&vec![3i32; n as usize], &[n]),
                 }
             })
+        }
+
+        /// The input fuzzing found: a header of nested braces took npyz over 10 s to parse.
+        #[test]
+        fn nested_headers_are_refused_at_once() {
+            let mut bytes = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+            bytes.extend([b'{'; 118]);
+            bytes.extend(b"'descr': '<f4', 'fortran_order': False, 'shape': (2, 784), }\n");
+            let started = std::time::Instant::now();
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("nested.npy");
+            std::fs::write(&p, &bytes).unwrap();
+            let e = read_images(&p).unwrap_err().to_string();
+            assert!(e.contains("nested.npy") && e.contains("plain array"), "{e}");
+            assert!(started.elapsed().as_secs_f64() < 1.0);
         }
 
         proptest! {

@@ -346,11 +346,13 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
         epoch_sums = serde_json::from_str(loaded.meta.get("epoch_loss_sums").map(String::as_str).unwrap_or("{}"))
             .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("epoch_loss_sums: {e}") })?;
         truncate_metrics(&run_dir.join(METRICS_FILE), (step / steps_per_epoch) as usize)?;
+        tracing::info!(step, checkpoint = %ckpt_path.display(), "resuming");
     } else {
         let _ = std::fs::remove_file(run_dir.join(METRICS_FILE));
     }
     checkpoint::write_atomic(&run_dir.join(RUN_FILE), spec.to_toml().as_bytes())?;
 
+    tracing::info!(model = spec.model.name(), examples = train_set.len(), steps_per_epoch, total_steps, run_dir = %run_dir.display(), "training");
     let bar = progress_bar(opts.progress, total_steps, step);
     let started = Instant::now();
     let mut epoch_started = Instant::now();
@@ -439,6 +441,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
                 Error::Io { path, source } => Error::CheckpointWrite { path, step, cause: source },
                 other => other,
             })?;
+            tracing::debug!(step, path = %ckpt_path.display(), "checkpoint written");
         }
         if epoch_done {
             epoch_started = Instant::now();
