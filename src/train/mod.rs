@@ -496,3 +496,24 @@ fn truncate_metrics(path: &Path, epochs: usize) -> Result<()> {
     checkpoint::write_atomic(path, kept.as_bytes())
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The epoch's running loss sums are stored in a checkpoint as JSON; a resumed run's epoch
+    /// means are exact only if every f64 comes back bit for bit (serde_json's default parser
+    /// can be one ulp off; the `float_roundtrip` feature is exact).
+    #[test]
+    fn epoch_sums_survive_the_checkpoint_metadata_bit_for_bit() {
+        let mut sums = BTreeMap::new();
+        let mut x = 3.58925773948431f64;
+        for i in 0..2000 {
+            x = (x * 1.000123 + 0.1).fract() * 10f64.powi(i % 9 - 3);
+            sums.insert(format!("{i:04}"), x);
+        }
+        let back: BTreeMap<String, f64> = serde_json::from_str(&serde_json::to_string(&sums).unwrap()).unwrap();
+        let off: Vec<_> = sums.iter().filter(|(k, v)| back[*k].to_bits() != v.to_bits()).collect();
+        assert!(off.is_empty(), "{} of {} sums changed, e.g. {:?}", off.len(), sums.len(), off.first());
+    }
+}
