@@ -37,10 +37,14 @@ pub fn escape(text: &str) -> String {
 type Series = Vec<(f64, f64)>;
 
 /// The chart names of a run's metrics: `train_loss`, each loss, each end-of-epoch score.
+/// Runs written before the named losses existed have only `train_loss`, drawn as such.
 fn series_of(run: &Run) -> Vec<(String, Series)> {
+    let losses = |m: &crate::train::EpochMetrics| -> std::collections::BTreeMap<String, f64> {
+        if m.losses.is_empty() { [("train_loss".to_string(), m.train_loss)].into() } else { m.losses.clone() }
+    };
     let mut names: BTreeSet<String> = BTreeSet::new();
     for m in &run.epochs {
-        names.extend(m.losses.keys().map(|k| format!("loss: {k}")));
+        names.extend(losses(m).keys().map(|k| format!("loss: {k}")));
         names.extend(m.scores.keys().map(|k| format!("score: {k}")));
     }
     names
@@ -51,11 +55,11 @@ fn series_of(run: &Run) -> Vec<(String, Series)> {
                 .iter()
                 .filter_map(|m| {
                     let v = match name.split_once(": ") {
-                        Some(("loss", k)) => m.losses.get(k),
-                        Some((_, k)) => m.scores.get(k),
+                        Some(("loss", k)) => losses(m).get(k).copied(),
+                        Some((_, k)) => m.scores.get(k).copied(),
                         None => None,
                     }?;
-                    Some((m.step as f64, *v))
+                    Some((m.step as f64, v))
                 })
                 .collect();
             (name, points)

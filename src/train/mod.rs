@@ -122,6 +122,8 @@ pub struct EpochMetrics {
     /// example; a GAN's discriminator loss).
     pub train_loss: f64,
     /// Mean over the epoch of every loss the model reports (`loss`; `d_loss`, `g_loss`).
+    /// Absent from runs written before it existed, which still list and report.
+    #[serde(default)]
     pub losses: BTreeMap<String, f64>,
     pub examples_per_s: f64,
     pub wall_s: f64,
