@@ -254,6 +254,9 @@ fn runs_are_listed_and_the_report_draws_in_headless_chromium() {
     assert!(!external.contains("http://") && !external.contains("https://") && !html.contains("<script src") && !html.contains("<link"), "external references");
     assert!(html.contains("classifier fingerprint") || html.contains("Evaluation"), "the VAE's evaluation is shown");
     assert!(html.contains("[config]") || html.contains("latent_dim"), "the config is shown");
+    for chart in ["loss: loss", "loss: d_loss", "score: test_elbo", "score: modes_captured", "speed: examples/s"] {
+        assert!(html.contains(&format!("aria-label=\"{chart}\"")), "no chart {chart}");
+    }
 
     let dom = browse(&page, &["--dump-dom".into()]);
     let dom_text = String::from_utf8_lossy(&dom.stdout);

@@ -124,7 +124,7 @@ pub enum Command {
     Eval(eval::Args),
     /// Time the real training steps (VAE, IWAE k=5, MLP GAN, DCGAN) and the classifier's forward pass.
     #[command(after_help = "Examples:\n  unigen bench                     # all workloads\n  \
-        unigen bench dcgan --steps 20 --json\n\n\
+        unigen bench dcgan --steps 20 --json   # one JSON object per workload, a line each, as each ends\n\n\
         python3 bench/compare.py PYTHON_WITH_TORCH runs them alternately with their PyTorch twins\n\
         (bench/torch_steps.py) and prints the ratios; docs/performance.md explains the figures.")]
     Bench(bench::Args),
