@@ -98,14 +98,19 @@ pub mod exit {
     pub const IO: u8 = 6;
     /// A download failed.
     pub const NETWORK: u8 = 7;
+
+    /// The status of a failed read or write: missing, or anything else that stopped the I/O.
+    pub fn of_io(e: &std::io::Error) -> u8 {
+        if e.kind() == std::io::ErrorKind::NotFound { NOT_FOUND } else { IO }
+    }
 }
 
 impl Error {
     /// The process exit status for this error (see [`exit`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => exit::NOT_FOUND,
-            Error::Io { .. } | Error::CheckpointWrite { .. } => exit::IO,
+            Error::Io { source, .. } => exit::of_io(source),
+            Error::CheckpointWrite { .. } => exit::IO,
             Error::DataNotFound(_) => exit::NOT_FOUND,
             Error::NonFinite { .. } => exit::NON_FINITE,
             Error::Download { .. } => exit::NETWORK,

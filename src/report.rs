@@ -36,15 +36,11 @@ pub fn escape(text: &str) -> String {
 /// A series of one run on one chart: `(step, value)` points, in order.
 type Series = Vec<(f64, f64)>;
 
-/// The chart names of a run's metrics: each loss, each end-of-epoch score, and the training
-/// speed. Runs written before the named losses existed have only `train_loss`, drawn as such.
+/// The chart names of a run's metrics: each loss, each end-of-epoch score, and the training speed.
 fn series_of(run: &Run) -> Vec<(String, Series)> {
-    let losses = |m: &crate::train::EpochMetrics| -> std::collections::BTreeMap<String, f64> {
-        if m.losses.is_empty() { [("train_loss".to_string(), m.train_loss)].into() } else { m.losses.clone() }
-    };
     let mut names: BTreeSet<String> = BTreeSet::new();
     for m in &run.epochs {
-        names.extend(losses(m).keys().map(|k| format!("loss: {k}")));
+        names.extend(m.losses.keys().map(|k| format!("loss: {k}")));
         names.extend(m.scores.keys().map(|k| format!("score: {k}")));
     }
     if !run.epochs.is_empty() {
@@ -58,7 +54,7 @@ fn series_of(run: &Run) -> Vec<(String, Series)> {
                 .iter()
                 .filter_map(|m| {
                     let v = match name.split_once(": ") {
-                        Some(("loss", k)) => losses(m).get(k).copied(),
+                        Some(("loss", k)) => m.losses.get(k).copied(),
                         Some(("speed", _)) => Some(m.examples_per_s),
                         Some((_, k)) => m.scores.get(k).copied(),
                         None => None,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::train::{CHECKPOINT_FILE, EpochMetrics, METRICS_FILE, RUN_FILE, RunSpec};
+use crate::train::{CHECKPOINT_FILE, EpochMetrics, METRICS_FILE, PICTURES_DIR, RUN_FILE, RunSpec, checkpoint};
 
 /// The file `unigen eval` writes into a run directory.
 pub const EVAL_FILE: &str = "eval.json";
@@ -46,9 +46,7 @@ const HEADLINES: [&str; 9] = [
 
 impl Run {
     pub fn read(dir: &Path) -> Result<Run> {
-        let spec_path = dir.join(RUN_FILE);
-        let spec_text = std::fs::read_to_string(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
-        let spec = RunSpec::read(dir)?;
+        let (spec, spec_text) = RunSpec::read_with_text(dir)?;
         let epochs = read_metrics(&dir.join(METRICS_FILE))?;
         let eval_path = dir.join(EVAL_FILE);
         let eval = match std::fs::read_to_string(&eval_path) {
@@ -61,8 +59,8 @@ impl Run {
         };
         Ok(Run {
             dir: dir.to_path_buf(),
-            checkpoint_step: checkpoint_step(&dir.join(CHECKPOINT_FILE)),
-            pictures: pictures(&dir.join("pictures")),
+            checkpoint_step: checkpoint::peek_step(&dir.join(CHECKPOINT_FILE)),
+            pictures: pictures(&dir.join(PICTURES_DIR)),
             spec,
             spec_text,
             epochs,
@@ -125,7 +123,8 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The lines of `metrics.jsonl`; a missing file is a run with no finished epoch.
+/// The lines of `metrics.jsonl`; a missing file is a run with no finished epoch. Lines written
+/// before the named losses existed get their one loss, `train_loss`, under that name.
 fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -137,26 +136,14 @@ fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
         .lines()
         .enumerate()
         .map(|(i, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| Error::Config { path: format!("{} line {}", path.display(), i + 1), problem: format!("not a metrics line: {e}") })
+            let mut m: EpochMetrics = serde_json::from_str(line)
+                .map_err(|e| Error::Config { path: format!("{} line {}", path.display(), i + 1), problem: format!("not a metrics line: {e}") })?;
+            if m.losses.is_empty() {
+                m.losses.insert("train_loss".into(), m.train_loss);
+            }
+            Ok(m)
         })
         .collect()
-}
-
-/// The step recorded in a checkpoint's header, read without loading its tensors.
-fn checkpoint_step(path: &Path) -> Option<u64> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut len = [0u8; 8];
-    f.read_exact(&mut len).ok()?;
-    let len = u64::from_le_bytes(len);
-    if len > 100 << 20 {
-        return None;
-    }
-    let mut header = vec![0u8; len as usize];
-    f.read_exact(&mut header).ok()?;
-    let v: Value = serde_json::from_slice(&header).ok()?;
-    v.get("__metadata__")?.get("step")?.as_str()?.parse().ok()
 }
 
 /// `pictures/KIND_NNN.png` files, grouped by kind and ordered by epoch.

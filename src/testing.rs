@@ -41,3 +41,16 @@ pub fn small_spec(model: crate::models::ModelKind, seed: u64, latent_dim: usize,
     (config.latent_dim, config.hidden) = (latent_dim, hidden);
     crate::train::RunSpec { model, seed, data: crate::data::DataSource::Mnist { dir: "-".into() }, config }
 }
+
+/// `bytes` damaged for property tests of file readers: each `(at, x)` XORed in, then, with
+/// `cut`, truncated anywhere from empty to whole.
+pub fn damage(mut bytes: Vec<u8>, flips: &[(proptest::sample::Index, u8)], cut: Option<proptest::sample::Index>) -> Vec<u8> {
+    for (at, x) in flips {
+        let i = at.index(bytes.len());
+        bytes[i] ^= x;
+    }
+    if let Some(c) = cut {
+        bytes.truncate(c.index(bytes.len() + 1));
+    }
+    bytes
+}

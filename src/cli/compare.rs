@@ -32,7 +32,7 @@ const KEYS: [&str; 11] = [
 pub fn run(a: Args) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for path in &a.results {
-        let file = if path.is_dir() { path.join("eval.json") } else { path.clone() };
+        let file = if path.is_dir() { path.join(unigen::runs::EVAL_FILE) } else { path.clone() };
         let text = std::fs::read_to_string(&file).with_context(|| format!("reading {} (run `unigen eval` first)", file.display()))?;
         let v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not a unigen eval result", file.display()))?;
         rows.push((path.display().to_string(), v));

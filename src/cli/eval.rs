@@ -14,6 +14,7 @@ use unigen::eval::inception::SPLITS;
 use unigen::eval::precision_recall::K;
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
+use unigen::runs::EVAL_FILE;
 use unigen::train::{
     EVAL_SEED, RUN_FILE, Trained, balanced_labels, checkpoint::write_atomic, code_accuracy, code_scores, coverage_samples, cycle_errors,
     domain_accuracies, from_gan_pixels, load_trained, test_set, to_gan_pixels,
@@ -54,14 +55,14 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (mut result, lines, out_file) = if a.target.join(RUN_FILE).exists() {
         let (result, lines) = eval_run(&a, backend)?;
-        (result, lines, a.target.join("eval.json"))
+        (result, lines, a.target.join(EVAL_FILE))
     } else {
         if !a.target.exists() {
             let problem = format!("{} does not exist (expected a run directory or a sample file)", a.target.display());
             return Err(std::io::Error::new(std::io::ErrorKind::NotFound, problem).into());
         }
         let (result, lines) = eval_files(&a, backend)?;
-        (result, lines, a.target.with_extension("eval.json"))
+        (result, lines, a.target.with_extension(EVAL_FILE))
     };
     result["eval_wall_s"] = json!(started.elapsed().as_secs_f64());
     let text = serde_json::to_string_pretty(&result)?;

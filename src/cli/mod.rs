@@ -215,10 +215,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             c.downcast_ref::<unigen::Error>()
                 .map(unigen::Error::exit_code)
                 .or_else(|| c.downcast_ref::<Usage>().map(|_| exit::USAGE))
-                .or_else(|| {
-                    c.downcast_ref::<std::io::Error>()
-                        .map(|io| if io.kind() == std::io::ErrorKind::NotFound { exit::NOT_FOUND } else { exit::IO })
-                })
+                .or_else(|| c.downcast_ref::<std::io::Error>().map(exit::of_io))
         })
         .unwrap_or(exit::FAILURE)
 }

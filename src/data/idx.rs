@@ -327,13 +327,7 @@ mod tests {
                 flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
                 cut in any::<prop::sample::Index>(),
             ) {
-                let mut bytes = file.clone();
-                for (at, x) in flips {
-                    let i = at.index(bytes.len());
-                    bytes[i] ^= x;
-                }
-                bytes.truncate(cut.index(bytes.len() + 1).max(1));
-                let _ = read_any(&bytes);
+                let _ = read_any(&crate::testing::damage(file, &flips, Some(cut)));
             }
 
             #[test]

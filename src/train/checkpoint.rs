@@ -127,10 +127,13 @@ fn sorted_header(file: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The marker in the name of [`write_atomic`]'s temporary files: `.NAME.tmp-PID`.
+const TEMPORARY: &str = ".tmp-";
+
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(".{}{TEMPORARY}{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -143,6 +146,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     sync_dir(dir);
     Ok(())
+}
+
+/// Deletes, in `dir` and its subdirectories, the temporary files of [`write_atomic`] calls a kill
+/// interrupted; the files they were to replace are intact.
+pub fn remove_interrupted_writes(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_interrupted_writes(&entry.path());
+        } else if name.starts_with('.') && name.contains(TEMPORARY) {
+            tracing::info!(file = %entry.path().display(), "removing the temporary file of an interrupted write");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The step recorded in a checkpoint's metadata, read from its header alone: neither its tensors
+/// nor its content hash are read (that is [`read`]'s work), so listing many runs stays cheap.
+pub fn peek_step(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len).ok()?;
+    let len = u64::from_le_bytes(len);
+    if len > 100 << 20 {
+        return None;
+    }
+    let mut header = vec![0u8; len as usize];
+    f.read_exact(&mut header).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    v.get("__metadata__")?.get("step")?.as_str()?.parse().ok()
 }
 
 /// One network of a model and its optimiser, under a part name (`model`, `generator`, ...).
@@ -375,14 +410,7 @@ mod tests {
         ) {
             static ORIGINAL: std::sync::OnceLock<(Vec<u8>, String)> = std::sync::OnceLock::new();
             let (original, state) = ORIGINAL.get_or_init(checkpoint_bytes);
-            let mut bytes = original.clone();
-            for (at, x) in flips {
-                let i = at.index(bytes.len());
-                bytes[i] ^= x;
-            }
-            if let Some(c) = cut {
-                bytes.truncate(c.index(bytes.len()));
-            }
+            let bytes = crate::testing::damage(original.clone(), &flips, cut);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("changed.safetensors");
             std::fs::write(&path, &bytes).unwrap();

@@ -89,15 +89,23 @@ impl RunSpec {
     }
 
     pub fn read(run_dir: &Path) -> Result<RunSpec> {
+        Ok(Self::read_with_text(run_dir)?.0)
+    }
+
+    /// The spec and `run.toml` as written (for showing it).
+    pub fn read_with_text(run_dir: &Path) -> Result<(RunSpec, String)> {
         let path = run_dir.join(RUN_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        toml::from_str(&text).map_err(|e| Error::Config { path: path.display().to_string(), problem: e.message().into() })
+        let spec = toml::from_str(&text).map_err(|e| Error::Config { path: path.display().to_string(), problem: e.message().into() })?;
+        Ok((spec, text))
     }
 }
 
 pub const RUN_FILE: &str = "run.toml";
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 pub const METRICS_FILE: &str = "metrics.jsonl";
+/// The epoch-end pictures, `KIND_NNN.png`, in the run directory.
+pub const PICTURES_DIR: &str = "pictures";
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
 pub const PICTURE_STEPS: u64 = 500;
 /// Seed of the noise used to score the test set, fixed so scores of different runs compare.
@@ -310,7 +318,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
     std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
-    remove_stale_temporaries(run_dir);
+    checkpoint::remove_interrupted_writes(run_dir);
     if !opts.resume && ckpt_path.exists() {
         return Err(Error::Invalid(format!(
             "{} already holds a run; pass --resume to continue it, or choose another --out",
@@ -454,19 +462,6 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     }
     bar.finish_and_clear();
     Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, last_epoch })
-}
-
-/// Deletes the temporary files of writes a kill interrupted (`.NAME.tmp-PID`, see
-/// [`checkpoint::write_atomic`]); the files they were to replace are intact.
-fn remove_stale_temporaries(run_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(run_dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            tracing::info!(file = %name, "removing the temporary file of an interrupted write");
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {

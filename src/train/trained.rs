@@ -203,7 +203,7 @@ pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> Option<(f64, f64
 /// Samples (and, for VAEs on images, reconstructions) of one epoch, as PNG in `RUN_DIR/pictures`;
 /// InfoGAN adds its continuous-code sweeps, CycleGAN draws translations, ADA draws nothing.
 pub(super) fn draw_epoch(spec: &RunSpec, trained: &Trained, test: &Dataset, run_dir: &Path, epoch: usize, device: &Device) -> Result<()> {
-    let dir = run_dir.join("pictures");
+    let dir = run_dir.join(super::PICTURES_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     match trained {
         Trained::Ada(_) => return Ok(()),
