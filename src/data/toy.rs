@@ -51,6 +51,23 @@ impl Toy {
         }
     }
 
+    /// The mixture's exact log density at each point of `x` (flattened `[n, 2]`), in nats:
+    /// `log (1/M) sum_m N(x; c_m, std^2 I)`, by log-sum-exp.
+    pub fn log_density(self, x: &[f32]) -> Vec<f64> {
+        let centres = self.centres();
+        let var = (self.std() as f64).powi(2);
+        let log_norm = -(std::f64::consts::TAU * var).ln();
+        x.chunks_exact(2)
+            .map(|p| {
+                let e: Vec<f64> = centres
+                    .iter()
+                    .map(|c| -((p[0] as f64 - c[0] as f64).powi(2) + (p[1] as f64 - c[1] as f64).powi(2)) / (2.0 * var))
+                    .collect();
+                log_norm + crate::eval::likelihood::log_mean_exp(&e)
+            })
+            .collect()
+    }
+
     /// `n` points, flattened `[n, 2]`, with the mode index of each; a pure function of
     /// `(seed, split)` so train and test sets are fixed.
     pub fn sample(self, n: usize, seed: u64, split: u64) -> (Vec<f32>, Vec<u8>) {
@@ -91,5 +108,22 @@ mod tests {
         }
         assert!((Toy::Ring8.centres()[2][1] - 2.0).abs() < 1e-6);
         assert_eq!(Toy::Grid25.centres()[0], [-4.0, -4.0]);
+    }
+
+    #[test]
+    fn the_log_density_is_the_mixture_s() {
+        // At a centre: one mode's peak, 1 / (M 2π std²); the other modes add nothing visible.
+        for toy in [Toy::Ring8, Toy::Grid25] {
+            let m = toy.centres().len() as f64;
+            let peak = -(m * std::f64::consts::TAU * (toy.std() as f64).powi(2)).ln();
+            assert!((toy.log_density(&toy.centres()[3])[0] - peak).abs() < 1e-4, "{toy:?}");
+        }
+        // Between two ring modes, far in both tails: finite, and the two tails add.
+        let (a, b) = (Toy::Ring8.centres()[0], Toy::Ring8.centres()[1]);
+        let mid = [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0];
+        let d2 = ((a[0] - mid[0]).powi(2) + (a[1] - mid[1]).powi(2)) as f64;
+        let want = 2f64.ln() - 8f64.ln() - (std::f64::consts::TAU * 0.0004f64).ln() - d2 / (2.0 * 0.0004);
+        let got = Toy::Ring8.log_density(&mid)[0];
+        assert!((got - want).abs() < 1e-3 * want.abs(), "{got} vs {want}");
     }
 }

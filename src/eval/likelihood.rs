@@ -8,6 +8,7 @@
 use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
+use super::mean_se;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::models::Vae;
@@ -28,13 +29,6 @@ pub struct Estimate {
     pub iwae_se: f64,
     pub k: usize,
     pub n: usize,
-}
-
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// `log (1/k) sum exp(a_i)` in f64.

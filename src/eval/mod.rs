@@ -1,7 +1,9 @@
 //! Evaluation (SPEC §4): test bounds, mode coverage, and the image metrics read off the reference
-//! classifier (inception score, Fréchet distance, precision/recall, conditional accuracy).
+//! classifier (inception score, Fréchet distance, precision/recall, conditional accuracy), and the
+//! divergences between data and model on 2-D data.
 
 pub mod classifier;
+pub mod divergence;
 pub mod frechet;
 pub mod images;
 pub mod inception;
@@ -23,4 +25,12 @@ pub fn argmax_rows(values: &[f32], width: usize) -> Vec<u8> {
 /// The fraction of `labels` that `predicted` matches.
 pub fn accuracy(predicted: &[u8], labels: &[u8]) -> f64 {
     predicted.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / labels.len().max(1) as f64
+}
+
+/// Mean and standard error of the mean of `v` (standard error 0 for fewer than two values).
+pub fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, if v.len() < 2 { 0.0 } else { (var / n).sqrt() })
 }
