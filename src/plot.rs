@@ -49,6 +49,13 @@ pub fn scatter(sets: &[(&[f32], [u8; 3])], extent: f32, size: u32) -> RgbImage {
     img
 }
 
+/// A scatter's half-width that frames `points` (flattened `[n, 2]`) with room around them: 1.5
+/// times their largest coordinate (ring8: 3, grid25: 6), so samples off the data still show.
+pub fn extent_around(points: &[f32]) -> f32 {
+    let largest = points.iter().fold(0f32, |m, v| m.max(v.abs()));
+    if largest > 0.0 { 1.5 * largest } else { 1.0 }
+}
+
 /// Panels side by side with a 6-pixel gap.
 pub fn side_by_side(panels: &[RgbImage]) -> RgbImage {
     let h = panels.iter().map(|p| p.height()).max().unwrap_or(1);
@@ -58,6 +65,31 @@ pub fn side_by_side(panels: &[RgbImage]) -> RgbImage {
     for p in panels {
         image::imageops::replace(&mut img, p, x0 as i64, 0);
         x0 += p.width() + 6;
+    }
+    img
+}
+
+/// `panel` with `lines` of text written below it, dark on white, in an 8x8 bitmap font (2-pixel
+/// line gaps). Characters the font lacks show as `?`.
+pub fn with_caption(panel: &RgbImage, lines: &[String]) -> RgbImage {
+    use font8x8::UnicodeFonts;
+    const LINE: u32 = 11;
+    let mut img = RgbImage::from_pixel(panel.width(), panel.height() + 6 + LINE * lines.len() as u32, Rgb([255, 255, 255]));
+    image::imageops::replace(&mut img, panel, 0, 0);
+    for (row, line) in lines.iter().enumerate() {
+        let y0 = panel.height() + 4 + LINE * row as u32;
+        for (col, ch) in line.chars().enumerate() {
+            let glyph = font8x8::BASIC_FONTS.get(ch).or_else(|| font8x8::LATIN_FONTS.get(ch)).or_else(|| font8x8::BASIC_FONTS.get('?')).expect("ASCII is in the font");
+            let x0 = 4 + 8 * col as u32;
+            for (dy, bits) in glyph.iter().enumerate() {
+                for dx in 0..8 {
+                    // Bit 0 is the leftmost pixel.
+                    if bits >> dx & 1 == 1 && x0 + dx < img.width() {
+                        img.put_pixel(x0 + dx, y0 + dy as u32, Rgb([30, 30, 30]));
+                    }
+                }
+            }
+        }
     }
     img
 }
@@ -73,6 +105,17 @@ pub fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caption_writes_its_lines_below_the_panel() {
+        let panel = RgbImage::from_pixel(120, 50, Rgb([0, 0, 255]));
+        let img = with_caption(&panel, &["JSD 0.25 ± 0.01".to_string(), "I".to_string()]);
+        assert_eq!((img.width(), img.height()), (120, 50 + 6 + 22));
+        assert_eq!(*img.get_pixel(10, 10), Rgb([0, 0, 255]), "the panel is kept");
+        let dark = |y0: u32, y1: u32| (y0..y1).flat_map(|y| (0..120).map(move |x| (x, y))).filter(|&(x, y)| img.get_pixel(x, y)[0] < 100).count();
+        assert!(dark(54, 65) > 40, "the first line is written");
+        assert!(dark(65, 76) > 4 && dark(65, 76) < 20, "the second line holds one letter");
+    }
 
     #[test]
     fn grid_places_images() {

@@ -34,7 +34,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A series of one run on one chart: `(step, value)` points, in order.
-type Series = Vec<(f64, f64)>;
+pub type Series = Vec<(f64, f64)>;
 
 /// The chart names of a run's metrics: each loss, each end-of-epoch score, and the training speed.
 fn series_of(run: &Run) -> Vec<(String, Series)> {
@@ -190,12 +190,28 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
 .kv th{background:#f6f6f6;font-weight:normal}.swatch{display:inline-block;width:12px;height:12px;margin-right:6px}\
 .charts{display:flex;flex-wrap:wrap;gap:10px}.chart{background:#fff}\
-.chart .frame{fill:none;stroke:#999}.chart .grid{stroke:#eee}.chart .line{fill:none;stroke-width:1.8}\
-.chart text{font-size:11px;fill:#333}.chart .title{font-size:13px;font-weight:bold}\
-.chart .ytick{text-anchor:end}.chart .xtick,.chart .xlabel{text-anchor:middle}\
 .strip{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}figcaption{font-size:12px;text-align:center}\
 figure img{image-rendering:pixelated;max-width:220px;border:1px solid #ccc}\
 pre{background:#f6f6f6;padding:8px;font-size:12px;overflow-x:auto}#check{margin-top:30px;padding:8px;background:#eee}";
+
+/// How a chart looks, in the page and in a chart file alike.
+const CHART_STYLE: &str = ".chart .frame{fill:none;stroke:#999}.chart .grid{stroke:#eee}.chart .line{fill:none;stroke-width:1.8}\
+.chart text{font-size:11px;fill:#333;font-family:sans-serif}.chart .title{font-size:13px;font-weight:bold}\
+.chart .ytick{text-anchor:end}.chart .xtick,.chart .xlabel{text-anchor:middle}.chart .legend{text-anchor:end;font-weight:bold}";
+
+/// A line chart of named series as a standalone SVG file, with a legend in the series' colours
+/// (a 2-D run's `divergences.svg`).
+pub fn chart_file(title: &str, named: &[(&str, Series)]) -> String {
+    let series: Vec<Option<&Series>> = named.iter().map(|(_, s)| Some(s)).collect();
+    let svg = chart(title, &series);
+    let mut legend = String::new();
+    for (i, (name, _)) in named.iter().enumerate().rev() {
+        let x = 428.0 - 90.0 * (named.len() - 1 - i) as f64;
+        let _ = write!(legend, "<text x=\"{x}\" y=\"16\" class=\"legend\" style=\"fill:{}\">{}</text>", COLOURS[i % COLOURS.len()], escape(name));
+    }
+    let body = svg.strip_suffix("</svg>").expect("a chart ends its svg");
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}<style>{CHART_STYLE}</style>{legend}</svg>\n")
+}
 
 /// The page's own check, run once everything has loaded.
 const CHECK: &str = "window.addEventListener('load',function(){\
@@ -298,7 +314,7 @@ pub fn html(runs: &[Run], names: &[String], generated: &str) -> Result<String> {
     Ok(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\
-         <title>{}</title><style>{STYLE}</style></head><body>{body}\
+         <title>{}</title><style>{STYLE}{CHART_STYLE}</style></head><body>{body}\
          <div id=\"check\">report check: not run (JavaScript is off)</div><script>{CHECK}</script></body></html>\n",
         escape(&title)
     ))
@@ -322,6 +338,16 @@ mod tests {
         assert!(svg.contains(COLOURS[0]) && svg.contains(COLOURS[2]) && !svg.contains(COLOURS[1]));
         assert!(svg.contains("loss: &lt;x&gt;") && !svg.contains("NaN"));
         assert_eq!(svg.matches("<circle").count(), 1, "b's one-point piece is drawn as a dot");
+    }
+
+    #[test]
+    fn a_chart_file_is_standalone_svg_with_a_legend() {
+        let a: Series = vec![(1.0, 3.0), (2.0, 2.0)];
+        let svg = chart_file("divergences", &[("KL(p||q)", a.clone()), ("JSD", a)]);
+        assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("<style>") && svg.contains("KL(p||q)") && svg.contains(">JSD<"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<svg").count(), 1);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum Purpose {
     Eval = 8,
     /// Random shifts of the reference classifier's training images (counter = step).
     Augment = 9,
+    /// The draws of a divergence measurement: model samples and data subsets (counter = 2 x
+    /// redraw, and 2 x redraw + 1).
+    Diverge = 10,
 }
 
 /// splitmix64: a bijective mixer, so distinct inputs give well-separated seeds.

@@ -125,7 +125,7 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
 
 /// The lines of `metrics.jsonl`; a missing file is a run with no finished epoch. Lines written
 /// before the named losses existed get their one loss, `train_loss`, under that name.
-fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
+pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

@@ -170,7 +170,7 @@ fn exit_statuses_say_what_went_wrong_and_json_errors_parse() {
 #[test]
 fn every_subcommand_has_help_examples_and_completions_are_generated() {
     for cmd in [
-        "train", "sample", "eval", "bench", "compare", "reproduce", "demo", "models", "runs", "report", "completions",
+        "train", "sample", "eval", "bench", "compare", "reproduce", "demo", "diverge", "models", "runs", "report", "completions",
         "data fetch", "data check", "classifier train", "classifier show",
     ] {
         let mut args: Vec<&str> = cmd.split(' ').collect();
@@ -424,4 +424,56 @@ fn quiet_json_and_rust_log_shape_the_output() {
     let o = Command::new(env!("CARGO_BIN_EXE_unigen")).args(&a).env("RUST_LOG", "unigen=debug").output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success() && err.contains("checkpoint written") && err.contains("training"), "{err}");
+}
+
+#[test]
+fn a_point_file_trains_and_diverge_measures_runs_and_sample_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    // 2,000 points of grid25 as a user's CSV, with a header and a comment.
+    let (x, _) = unigen::data::Toy::Grid25.sample(2000, 7, 0);
+    let csv: String = x.chunks(2).map(|q| format!("{},{}\n", q[0], q[1])).collect();
+    std::fs::write(p("pts.csv"), format!("x,y\n# grid25, seed 7\n{csv}")).unwrap();
+    for model in ["gan", "vae"] {
+        let o = unigen(&["train", model, "--data", &p("pts.csv"), "--set", "epochs=2", "--set", "hidden=[32,32]", "--out", &p(model), "-q"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let metrics = std::fs::read_to_string(dir.path().join(model).join("metrics.jsonl")).unwrap();
+        assert!(metrics.contains("\"forward_kl\"") && metrics.contains("\"jsd\"") && !metrics.contains("modes_captured"), "{metrics}");
+        assert!(dir.path().join(model).join("divergences.svg").is_file());
+    }
+    let run_toml = std::fs::read_to_string(dir.path().join("vae/run.toml")).unwrap();
+    assert!(run_toml.contains("name = \"points\"") && run_toml.contains(&p("pts.csv")), "{run_toml}");
+
+    // The runs below a directory; a VAE gets the likelihood side with the k-NN data density.
+    let o = unigen(&["diverge", dir.path().to_str().unwrap(), "--samples", "300", "--redraws", "3", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{v}");
+    for r in runs {
+        let d = &r["divergences"];
+        assert_eq!(d["rounds"].as_array().unwrap().len(), 3);
+        for key in ["forward_kl", "reverse_kl", "jsd"] {
+            assert!(d[key]["mean"].is_number() && d[key]["se"].as_f64().unwrap() >= 0.0, "{key}: {d}");
+        }
+        let likelihood = &d["likelihood"];
+        assert_eq!(likelihood.is_null(), r["model"] == "gan", "{r}");
+    }
+    assert_eq!(runs.iter().find(|r| r["model"] == "vae").unwrap()["divergences"]["likelihood"]["data_density"], "k-NN estimate");
+    assert_eq!(v["protocol"]["redraws"], 3);
+
+    // Samples made elsewhere, against the same data; a sample file needs --data.
+    let o = unigen(&["sample", &p("gan"), "--n", "400", "--npy", &p("s.npy"), "--out", &p("s.png")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["diverge", &p("s.npy"), "--data", &p("pts.csv"), "--samples", "300", "--redraws", "2"]);
+    assert!(o.status.success() && text(&o).contains("KL(data||model)"), "{}", text(&o));
+    let o = unigen(&["diverge", &p("s.npy")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--data"), "{}", text(&o));
+
+    // Bad point files are refused, naming the file and line.
+    std::fs::write(p("bad.csv"), "1,2\n3,4,5\n").unwrap();
+    let o = unigen(&["train", "gan", "--data", &p("bad.csv"), "--out", &p("never"), "-q"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("bad.csv") && text(&o).contains("line 2"), "{}", text(&o));
 }

@@ -1,5 +1,6 @@
-//! `unigen demo`: the README's main job. Trains a VAE, a GAN and an IWGAN on the built-in ring of
-//! 8 Gaussians (no download) and shows data beside each model's samples, with mode coverage.
+//! `unigen demo`: the README's main job. Trains a VAE, an AAVAE, a GAN and an IWGAN on the built-in
+//! ring of 8 Gaussians (no download) and shows data beside each model's samples, with mode coverage
+//! and the two KL directions measured, on the picture and in the table.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,32 +10,33 @@ use anyhow::Context;
 use unigen::backend::Backend;
 use unigen::config::TrainConfig;
 use unigen::data::{DataSource, TOY_TEST_SEED, Toy};
+use unigen::eval::directions::{self, Measured, Protocol};
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::models::ModelKind;
 use unigen::plot;
 use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  unigen demo                    # about 2 minutes on 2 cores; unigen-demo/demo.png\n  \
+#[command(after_help = "Examples:\n  unigen demo                    # about 3 minutes on 2 cores; unigen-demo/demo.png\n  \
     unigen demo --out /tmp/demo --seed 1 --json")]
 pub struct Args {
-    /// Output directory (the three runs and demo.png go here).
+    /// Output directory (the four runs and demo.png go here).
     #[arg(long, default_value = "unigen-demo")]
     pub out: PathBuf,
-    /// Seed of the three runs.
+    /// Seed of the four runs.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }
 
-/// The models shown, with their epochs (20,000 points each): the VAE needs longer to place its
+/// The models shown, with their epochs (20,000 points each): the VAEs need longer to place their
 /// mass on the thin modes.
-const MODELS: [(ModelKind, usize); 3] = [(ModelKind::Vae, 100), (ModelKind::Gan, 40), (ModelKind::Iwgan, 40)];
+const MODELS: [(ModelKind, usize); 4] = [(ModelKind::Vae, 100), (ModelKind::Aavae, 100), (ModelKind::Gan, 40), (ModelKind::Iwgan, 40)];
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let toy = Toy::Ring8;
     let device = backend.device()?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    say!("unigen demo: VAE, GAN and IWGAN learn a ring of 8 Gaussians (radius 2, std 0.02), trained side by side");
+    say!("unigen demo: VAE, AAVAE, GAN and IWGAN learn a ring of 8 Gaussians (radius 2, std 0.02), trained side by side");
     let started = Instant::now();
     let specs: Vec<(RunSpec, PathBuf)> = MODELS
         .iter()
@@ -45,7 +47,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
             (RunSpec { model, seed: a.seed, data, config }, a.out.join(format!("{}-ring8", model.name())))
         })
         .collect();
-    // Three trainings on threads: each uses about one core, so together they fill the machine.
+    // The trainings on threads: each uses about one core, so together they fill the machine.
     let steps: u64 = std::thread::scope(|s| -> anyhow::Result<u64> {
         let handles: Vec<_> = specs
             .iter()
@@ -64,17 +66,30 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     })?;
     let secs = started.elapsed().as_secs_f64();
 
-    // ---- samples, coverage, and the VAE's bound ----
+    // ---- samples, coverage, divergences, and the VAE's bound ----
     let (real, _) = toy.sample(modes::SAMPLES, TOY_TEST_SEED, 1);
-    let mut panels = vec![plot::scatter(&[(&real, [40, 40, 160])], 3.0, 300)];
-    let mut rows = vec![("data".to_string(), modes::coverage(toy, &real))];
+    let extent = plot::extent_around(&real);
+    let data_caption = vec!["data: ring8".to_string(), format!("{} test points", modes::SAMPLES)];
+    let mut panels = vec![plot::with_caption(&plot::scatter(&[(&real, [40, 40, 160])], extent, 300), &data_caption)];
+    let mut rows: Vec<(String, modes::ModeCoverage, Option<Measured>)> = vec![("data".to_string(), modes::coverage(toy, &real), None)];
     let mut elbo = None;
+    let protocol = Protocol::default();
     for (spec, dir) in &specs {
         let (_, trained, _) = load_trained(dir, &device)?;
         let x = coverage_samples(spec, &trained, &device);
-        panels.push(plot::scatter(&[(&x, [200, 30, 30])], 3.0, 300));
-        rows.push((spec.model.name().to_uppercase(), modes::coverage(toy, &x)));
-        if let Trained::Vae(m) = &trained {
+        let name = spec.model.name().to_uppercase();
+        let d = directions::measure(spec, &trained, &protocol, &device)?;
+        let caption = vec![
+            name.clone(),
+            format!("KL(data||model) {:.2} ± {:.2}", d.forward_kl.mean, d.forward_kl.se),
+            format!("KL(model||data) {:.2} ± {:.2}", d.reverse_kl.mean, d.reverse_kl.se),
+            format!("JSD {:.3} ± {:.3}", d.jsd.mean, d.jsd.se),
+        ];
+        panels.push(plot::with_caption(&plot::scatter(&[(&x, [200, 30, 30])], extent, 300), &caption));
+        rows.push((name, modes::coverage(toy, &x), Some(d)));
+        if spec.model == ModelKind::Vae
+            && let Trained::Vae(m) = &trained
+        {
             elbo = Some(estimate(m, &test_set(spec)?, 100, EVAL_SEED, &device, |_| {})?);
         }
     }
@@ -82,24 +97,52 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     plot::save_png(&plot::side_by_side(&panels), &png)?;
 
     if super::ui().json {
-        let table: Vec<_> = rows.iter().map(|(name, c)| serde_json::json!({ "model": name, "coverage": c })).collect();
+        let table: Vec<_> = rows.iter().map(|(name, c, d)| serde_json::json!({ "model": name, "coverage": c, "divergences": d })).collect();
         let elbo = elbo.map(|e| serde_json::json!({ "test_elbo": e.elbo, "test_iwae": e.iwae, "k": e.k }));
-        return super::emit(serde_json::json!({ "steps": steps, "wall_s": secs, "picture": png, "coverage": table, "vae": elbo }), || {});
+        return super::emit(
+            serde_json::json!({ "steps": steps, "wall_s": secs, "picture": png, "models": table, "vae": elbo, "divergence_protocol": protocol }),
+            || {},
+        );
     }
-    println!("unigen demo: {steps} steps of three models in {secs:.0} s");
-    println!("  picture: {} (left to right: data, VAE, GAN, IWGAN; {} points each)", png.display(), modes::SAMPLES);
+    println!("unigen demo: {steps} steps of four models in {secs:.0} s");
+    println!("  picture: {} (left to right: data, {}; {} points each)", png.display(), rows[1..].iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", "), modes::SAMPLES);
     println!();
-    println!("  {:<8} {:>15} {:>14} {:>22}", "", "modes captured", "high-quality", "KL(modes || uniform)");
-    for (name, c) in &rows {
-        println!("  {:<8} {:>12}/{:<2} {:>13.1}% {:>22.3}", name, c.modes_captured, c.modes, 100.0 * c.high_quality, c.mode_kl);
+    println!("  {:<7} {:>8} {:>8} {:>8}  {:>15} {:>15} {:>13}", "", "modes", "high-", "KL(modes", "KL(data||", "KL(model||", "JSD");
+    println!("  {:<7} {:>8} {:>8} {:>8}  {:>15} {:>15} {:>13}", "", "captured", "quality", "||unif.)", "model)", "data)", "");
+    for (name, c, d) in &rows {
+        let e = |e: &directions::Estimate, p: usize| format!("{:.p$} ± {:.p$}", e.mean, e.se);
+        let (f, r, j) = d.as_ref().map_or(("-".into(), "-".into(), "-".into()), |d| (e(&d.forward_kl, 2), e(&d.reverse_kl, 2), e(&d.jsd, 3)));
+        println!("  {:<7} {:>6}/{:<1} {:>7.1}% {:>8.3}  {:>15} {:>15} {:>13}", name, c.modes_captured, c.modes, 100.0 * c.high_quality, c.mode_kl, f, r, j);
     }
     if let Some(e) = elbo {
         println!("\n  VAE test ELBO {:.3} nats, IWAE bound (k=100) {:.3} nats on 10,000 test points", e.elbo, e.iwae);
     }
+    println!("\n  Divergences in nats, from k-NN estimates on {} data and {} model points, mean ± standard error", protocol.samples, protocol.samples);
+    println!("  over {} redraws (`unigen diverge`, docs/divergence.md). The unified view says the VAE", protocol.redraws);
+    println!("  minimises KL(data||model), which punishes a missed mode, and the GAN's generator the reverse");
+    println!("  direction, which punishes mass off the data. Measured here:");
+    for line in reading(&rows) {
+        println!("  {line}");
+    }
     println!("\n  high-quality = within 3 std of the nearest mode centre; a mode is captured when it gets at");
-    println!("  least {:.0}% of its fair share of samples. The VAE minimises KL(data || model), which punishes", 100.0 * modes::CAPTURE_SHARE);
-    println!("  missing a mode more than mass between modes; the GAN's generator minimises the reverse");
-    println!("  direction, which rewards sharp samples. IWGAN reweights the GAN's samples by D/(1-D),");
-    println!("  the importance weights of the VAE side.");
+    println!("  least {:.0}% of its fair share of samples.", 100.0 * modes::CAPTURE_SHARE);
     Ok(())
+}
+
+/// What the measured directions say, as plain sentences: for each direction, which model is lower.
+fn reading(rows: &[(String, modes::ModeCoverage, Option<Measured>)]) -> Vec<String> {
+    let find = |name: &str| rows.iter().find(|r| r.0 == name).and_then(|r| r.2.as_ref());
+    let (Some(vae), Some(gan)) = (find("VAE"), find("GAN")) else { return Vec::new() };
+    let compare = |what: &str, v: &directions::Estimate, g: &directions::Estimate, predicted_lower: &str| {
+        let lower = if v.mean < g.mean { "VAE" } else { "GAN" };
+        let apart = (v.mean - g.mean).abs() > 2.0 * (v.se.powi(2) + g.se.powi(2)).sqrt();
+        format!(
+            "{what}: VAE {:.2}, GAN {:.2}: the {lower} is lower{}{}",
+            v.mean,
+            g.mean,
+            if apart { "" } else { " (within two standard errors)" },
+            if lower == predicted_lower { ", as predicted." } else { ", against the prediction." }
+        )
+    };
+    vec![compare("KL(data||model)", &vae.forward_kl, &gan.forward_kl, "VAE"), compare("KL(model||data)", &vae.reverse_kl, &gan.reverse_kl, "GAN")]
 }

@@ -27,6 +27,7 @@ mod compare;
 mod reproduce;
 mod data;
 mod demo;
+mod diverge;
 mod eval;
 mod models;
 mod report;
@@ -143,6 +144,18 @@ pub enum Command {
         Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.\n\
         The GAN rows need the reference classifier (`unigen classifier train`, once).")]
     Reproduce(reproduce::Args),
+    /// Forward KL(data||model), reverse KL(model||data) and JSD of models trained on 2-D data,
+    /// estimated from samples with standard errors over redraws, and over seeds when several runs
+    /// share a model and data set: the KL directions of the unified view, measured.
+    #[command(after_help = "Examples:\n  \
+        unigen diverge runs/gan-ring8-s0 runs/vae-ring8-s0\n  \
+        unigen diverge runs/issue8                    # every 2-D run below; a table over seeds too\n  \
+        unigen diverge samples.npy --data ring8        # points generated elsewhere\n  \
+        unigen diverge runs/vae-ring8-s0 --redraws 10 --samples 20000 --json\n\n\
+        Models with an encoder also get the likelihood side: the mean of log p_data(x) - L_k(x)\n\
+        over the test points, an upper bound on KL(data||model). docs/divergence.md has the\n\
+        estimators, their measured bias, and how many samples they need.")]
+    Diverge(diverge::Args),
     /// Get and check data sets.
     #[command(subcommand)]
     Data(data::Command),
@@ -267,6 +280,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(a, cli.backend),
         Command::Classifier(c) => classifier::run(c, cli.backend),
         Command::Demo(a) => demo::run(a, cli.backend),
+        Command::Diverge(a) => diverge::run(a, cli.backend),
         Command::Reproduce(a) => reproduce::run(a, cli.backend),
         Command::Models(a) => models::run(a),
         Command::Runs(a) => runs::run(a),

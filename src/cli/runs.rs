@@ -61,7 +61,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     continue;
                 }
             };
-            let data = r.spec.data.toy().map_or("mnist".to_string(), |t| t.name().to_string());
+            let data = r.spec.data.name();
             let headline = r.headline().map_or("-".into(), |(k, v, from)| format!("{k} {v:.4} ({from})"));
             println!(
                 "{:<width$}  {:<14} {:<8} {:>4} {:>9} {:>8} {:>9}  {}",

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use unigen::backend::Backend;
+use unigen::config::DataKind;
 use unigen::data::{idx::SIDE, samples::npy_bytes};
 use unigen::rng::{Purpose, stream};
 use unigen::train::{balanced_labels, checkpoint::write_atomic, load_trained, sample_picture};
@@ -42,12 +43,12 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     );
     spec.seed = a.seed;
     let out = a.out.unwrap_or_else(|| a.run_dir.join("samples.png"));
-    unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device), &out)?;
+    unigen::plot::save_png(&sample_picture(&spec, &model, a.n, u64::MAX, &device)?, &out)?;
     let mut written = vec![out];
     if let Some(npy) = a.npy {
         let x = model.sample(&spec, a.n, &mut stream(a.seed, Purpose::Sample, u64::MAX - 1), &device);
         let labels = balanced_labels(a.n, model.classes()); // the classes `sample` generated
-        let shape: Vec<u64> = if spec.data.toy().is_some() { vec![a.n as u64, 2] } else { vec![a.n as u64, SIDE as u64, SIDE as u64] };
+        let shape: Vec<u64> = if spec.data.kind() == DataKind::Points2d { vec![a.n as u64, 2] } else { vec![a.n as u64, SIDE as u64, SIDE as u64] };
         write_atomic(&npy, &npy_bytes(&x, &shape))?;
         written.push(npy.clone());
         if !labels.is_empty() {

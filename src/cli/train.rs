@@ -15,7 +15,9 @@ pub struct Args {
     /// The model to train.
     #[arg(value_enum)]
     pub model: ModelKind,
-    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache), ring8 or grid25.
+    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache), ring8, grid25, or a
+    /// file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per line; every
+    /// fifth point is held out for testing).
     #[arg(long, default_value = "mnist", conflicts_with = "data_dir")]
     pub data: Option<String>,
     /// A directory holding the four MNIST IDX files (plain or .gz), instead of --data.
@@ -50,11 +52,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         },
         None => DataSource::resolve(a.data.as_deref(), None)?,
     };
-    let data_name = match &data {
-        DataSource::Mnist { .. } => "mnist".to_string(),
-        other => other.toy().unwrap().name().to_string(),
-    };
-    let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data_name, a.seed));
+    let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data.name(), a.seed));
     let spec = if a.resume {
         // The run's own settings with any overrides on top: restating them is fine, and
         // `train` refuses a change to any but `epochs`, naming it.

@@ -35,7 +35,13 @@ pub enum DataSource {
     Mnist { dir: PathBuf },
     Ring8,
     Grid25,
+    /// Points in the plane from a user's file (see [`samples::read_points`]); every fifth point
+    /// (index 4, 9, 14, ...) is held out as the test set.
+    Points { file: PathBuf },
 }
+
+/// Extensions that make `--data NAME` a file of points rather than a dataset's name.
+const POINT_FILE_EXTENSIONS: [&str; 5] = ["npy", "csv", "tsv", "txt", "dat"];
 
 impl DataSource {
     /// `--data NAME` / `--data-dir DIR` as typed by the user.
@@ -45,20 +51,32 @@ impl DataSource {
             (Some("grid25"), None) => Ok(DataSource::Grid25),
             (Some("mnist") | None, Some(dir)) => Ok(DataSource::Mnist { dir }),
             (Some("mnist"), None) => Ok(DataSource::Mnist { dir: mnist::locate()? }),
+            (Some(file), None)
+                if std::path::Path::new(file)
+                    .extension()
+                    .is_some_and(|e| POINT_FILE_EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x))) =>
+            {
+                // Stored absolute in run.toml, so `eval` and `diverge` find it from any directory.
+                let file = std::path::absolute(file).map_err(|e| Error::io(std::path::Path::new(file), e))?;
+                if !file.is_file() {
+                    return Err(Error::Config { path: file.display().to_string(), problem: "no such file of points".into() });
+                }
+                Ok(DataSource::Points { file })
+            }
             (Some(other), Some(_)) if other != "mnist" => Err(Error::Invalid(format!(
                 "--data-dir holds MNIST files; it cannot be combined with --data {other}"
             ))),
             (Some(other), _) => Err(Error::Invalid(format!(
-                "unknown dataset `{other}`; choose mnist, ring8 or grid25 (or --data-dir DIR for MNIST files)"
+                "unknown dataset `{other}`; choose mnist, ring8, grid25, a file of 2-D points (.npy, .csv, .tsv, .txt, .dat), or --data-dir DIR for MNIST files"
             ))),
-            (None, None) => Err(Error::Invalid("no data given: use --data mnist|ring8|grid25 or --data-dir DIR".into())),
+            (None, None) => Err(Error::Invalid("no data given: use --data mnist|ring8|grid25|POINTS.csv or --data-dir DIR".into())),
         }
     }
 
     pub fn kind(&self) -> DataKind {
         match self {
             DataSource::Mnist { .. } => DataKind::Images,
-            DataSource::Ring8 | DataSource::Grid25 => DataKind::Points2d,
+            DataSource::Ring8 | DataSource::Grid25 | DataSource::Points { .. } => DataKind::Points2d,
         }
     }
 
@@ -66,7 +84,7 @@ impl DataSource {
         match self {
             DataSource::Ring8 => Some(Toy::Ring8),
             DataSource::Grid25 => Some(Toy::Grid25),
-            DataSource::Mnist { .. } => None,
+            DataSource::Mnist { .. } | DataSource::Points { .. } => None,
         }
     }
 
@@ -76,13 +94,26 @@ impl DataSource {
             DataSource::Mnist { .. } => 10,
             DataSource::Ring8 => 8,
             DataSource::Grid25 => 25,
+            DataSource::Points { .. } => 1,
         }
     }
 
+    /// The data with where it lives: `mnist (DIR)`, `ring8`, `points (FILE)`.
     pub fn label(&self) -> String {
         match self {
             DataSource::Mnist { dir } => format!("mnist ({})", dir.display()),
-            other => other.toy().unwrap().name().to_string(),
+            DataSource::Points { file } => format!("points ({})", file.display()),
+            other => other.name(),
+        }
+    }
+
+    /// A short name for tables and run directories: `mnist`, `ring8`, `grid25`, or the point
+    /// file's stem.
+    pub fn name(&self) -> String {
+        match self {
+            DataSource::Mnist { .. } => "mnist".into(),
+            DataSource::Points { file } => file.file_stem().map_or("points".into(), |s| s.to_string_lossy().into_owned()),
+            other => other.toy().expect("the rest are toys").name().into(),
         }
     }
 }
@@ -132,8 +163,8 @@ impl Dataset {
 
 /// Loads one split. Toy training sets have `toy_train_size` points drawn with `seed`.
 pub fn load(source: &DataSource, split: Split, toy_train_size: usize, seed: u64) -> Result<Dataset> {
-    match (source, source.toy()) {
-        (DataSource::Mnist { dir }, _) => {
+    match source {
+        DataSource::Mnist { dir } => {
             let (images, labels) = mnist::load(dir, split)?;
             Ok(Dataset {
                 x: images.pixels.iter().map(|&p| p as f32 / 255.0).collect(),
@@ -142,14 +173,23 @@ pub fn load(source: &DataSource, split: Split, toy_train_size: usize, seed: u64)
                 image_side: Some(idx::SIDE),
             })
         }
-        (_, Some(toy)) => {
+        DataSource::Ring8 | DataSource::Grid25 => {
+            let toy = source.toy().expect("a toy");
             let (x, labels) = match split {
                 Split::Train => toy.sample(toy_train_size, seed, 0),
                 Split::Test => toy.sample(TOY_TEST_SIZE, TOY_TEST_SEED, 1),
             };
             Ok(Dataset { x, dim: 2, labels, image_side: None })
         }
-        _ => unreachable!("every source is MNIST or a toy set"),
+        DataSource::Points { file } => {
+            let all = samples::read_points(file)?;
+            let held_out = |i: &usize| i % 5 == 4;
+            let x: Vec<f32> = all.chunks_exact(2).enumerate().filter(|(i, _)| held_out(i) == (split == Split::Test)).flat_map(|(_, p)| p.to_vec()).collect();
+            if x.is_empty() {
+                return Err(Error::Config { path: file.display().to_string(), problem: format!("too few points for a {split:?} split (every fifth point is held out for testing)") });
+            }
+            Ok(Dataset { labels: vec![0; x.len() / 2], x, dim: 2, image_side: None })
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! scores. Accepted: a NumPy `.npy` array of shape `[n, 28, 28]` or `[n, 784]` (float pixels in
 //! [0, 1], or uint8 in 0..=255), an IDX image file (plain or gzip), or a directory of 28x28 PNGs.
 //! Labels (for conditional accuracy): a `.npy` integer vector or an IDX label file.
+//! Points in the plane (2-D data, and samples of models trained on it): a `.npy` array `[n, 2]`
+//! (float32 or float64), or a text file of two numbers per line.
 
 use std::path::Path;
 
@@ -66,17 +68,71 @@ fn read_npy_images(path: &Path) -> Result<Vec<f32>> {
     if !ok || npy.order() != npyz::Order::C {
         return Err(bad(path, format!("shape {shape:?} (order {:?}): expected C-order [n, 28, 28] or [n, 784]", npy.order())));
     }
+    npy_values(path, npy, true)
+}
+
+/// The values of a numeric array as f32: float32 or float64, and (`bytes_as_pixels`) uint8 read as
+/// pixels (`/ 255`).
+fn npy_values(path: &Path, npy: npyz::NpyFile<&[u8]>, bytes_as_pixels: bool) -> Result<Vec<f32>> {
     let dtype = match npy.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
         other => return Err(bad(path, format!("dtype {} is not a plain number type", other.descr()))),
     };
     let read = |e: std::io::Error| bad(path, format!("reading the data: {e}"));
     match &dtype[1..] {
-        "u1" => Ok(npy.into_vec::<u8>().map_err(read)?.into_iter().map(|p| p as f32 / 255.0).collect()),
+        "u1" if bytes_as_pixels => Ok(npy.into_vec::<u8>().map_err(read)?.into_iter().map(|p| p as f32 / 255.0).collect()),
         "f4" => npy.into_vec::<f32>().map_err(read),
         "f8" => Ok(npy.into_vec::<f64>().map_err(read)?.into_iter().map(|p| p as f32).collect()),
-        _ => Err(bad(path, format!("dtype {dtype}: expected uint8, float32 or float64"))),
+        _ if bytes_as_pixels => Err(bad(path, format!("dtype {dtype}: expected uint8, float32 or float64"))),
+        _ => Err(bad(path, format!("dtype {dtype}: expected float32 or float64"))),
     }
+}
+
+/// Points in the plane, flattened `[n, 2]`: a `.npy` array `[n, 2]`, or a text file (`.csv`,
+/// `.txt`, ...) of two numbers per line, separated by a comma, semicolon or white space; blank
+/// lines and lines starting with `#` are skipped, and so is a first line that is not numbers (a
+/// header). Every value must be finite, and there must be at least one point.
+pub fn read_points(path: &Path) -> Result<Vec<f32>> {
+    let x = if is_npy(path) {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let npy = open_npy(path, &bytes)?;
+        let shape: Vec<u64> = npy.shape().to_vec();
+        if !matches!(shape.as_slice(), [_, 2]) || npy.order() != npyz::Order::C {
+            return Err(bad(path, format!("shape {shape:?} (order {:?}): expected C-order [n, 2], one point per row", npy.order())));
+        }
+        npy_values(path, npy, false)?
+    } else {
+        read_points_text(path)?
+    };
+    if x.is_empty() {
+        return Err(bad(path, "holds no points"));
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(bad(path, format!("point {} has a non-finite coordinate ({})", i / 2 + 1, x[i])));
+    }
+    Ok(x)
+}
+
+fn read_points_text(path: &Path) -> Result<Vec<f32>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| bad(path, format!("not a text file (invalid UTF-8 at byte {}) and not .npy", e.valid_up_to())))?;
+    let mut x = Vec::new();
+    let mut first = true;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(|c: char| c == ',' || c == ';' || c.is_whitespace()).filter(|f| !f.is_empty()).collect();
+        let numbers: Vec<f32> = fields.iter().filter_map(|f| f.parse().ok()).collect();
+        let header = std::mem::replace(&mut first, false) && numbers.is_empty();
+        if numbers.len() == 2 && fields.len() == 2 {
+            x.extend(numbers);
+        } else if !header {
+            return Err(bad(path, format!("line {}: expected two numbers (x, y), got `{}`", i + 1, line.chars().take(60).collect::<String>())));
+        }
+    }
+    Ok(x)
 }
 
 fn read_png_dir(dir: &Path) -> Result<Vec<f32>> {
@@ -157,6 +213,29 @@ mod tests {
     }
 
     #[test]
+    fn points_from_npy_and_text_with_clear_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.npy");
+        std::fs::write(&p, npy_bytes(&[1.0f64, 2.0, -3.5, 4.0], &[2, 2])).unwrap();
+        assert_eq!(read_points(&p).unwrap(), vec![1.0, 2.0, -3.5, 4.0]);
+        std::fs::write(&p, npy_bytes(&[1.0f32; 6], &[2, 3])).unwrap();
+        assert!(read_points(&p).unwrap_err().to_string().contains("expected C-order [n, 2]"));
+        let t = dir.path().join("p.csv");
+        std::fs::write(&t, "x,y\n# a comment\n1.5, -2\n\n3e-1;4\n5\t6\n").unwrap();
+        assert_eq!(read_points(&t).unwrap(), vec![1.5, -2.0, 0.3, 4.0, 5.0, 6.0]);
+        for (text, want) in [
+            ("1,2\n3,4,5\n", "line 2: expected two numbers"),
+            ("1,2\nx,y\n", "line 2"),
+            ("1,2\n3,nan\n", "point 2 has a non-finite coordinate"),
+            ("# nothing\n", "holds no points"),
+        ] {
+            std::fs::write(&t, text).unwrap();
+            let e = read_points(&t).unwrap_err().to_string();
+            assert!(e.contains("p.csv") && e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
     fn png_directory() {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..3u8 {
@@ -178,20 +257,21 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let p = dir.path().join(name);
             std::fs::write(&p, bytes).unwrap();
-            for e in [read_images(&p).err(), read_labels(&p).err()].into_iter().flatten() {
+            for e in [read_images(&p).err(), read_labels(&p).err(), read_points(&p).err()].into_iter().flatten() {
                 assert!(e.to_string().contains(name), "the error does not name the file: {e}");
             }
         }
 
         /// Valid sample and label arrays of each accepted dtype and shape, as .npy bytes.
         fn valid() -> impl Strategy<Value = Vec<u8>> {
-            (1u64..3, 0usize..5).prop_map(|(n, kind)| {
+            (1u64..3, 0usize..6).prop_map(|(n, kind)| {
                 let count = (n as usize) * PIXELS;
                 match kind {
                     0 => npy_bytes(&vec![0.5f32; count], &[n, 28, 28]),
                     1 => npy_bytes(&vec![0.25f64; count], &[n, 784]),
                     2 => npy_bytes(&vec![200u8; count], &[n, 28, 28]),
                     3 => npy_bytes(&vec![7i64; n as usize], &[n]),
+                    4 => npy_bytes(&vec![-1.5f32; 2 * n as usize], &[n, 2]),
                     _ => npy_bytes(&vec![3i32; n as usize], &[n]),
                 }
             })
@@ -219,6 +299,7 @@ mod tests {
             fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
                 read_any("s.npy", &bytes);
                 read_any("s.idx", &bytes);
+                read_any("s.csv", &bytes);
             }
 
             #[test]

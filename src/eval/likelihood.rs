@@ -47,7 +47,15 @@ pub fn log_mean_exp(a: &[f64]) -> f64 {
 /// conditional ones (CVAE), and on `log p(x)` with the label summed over for SVAE: the ELBO as the
 /// M2 unlabelled bound `sum_c q(c|x) (ELBO(x|c) + log p(c) - log q(c|x))`, and `L_k` as
 /// `log sum_c p(c) exp L_k(x|c)`, every class enumerated.
-pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, mut progress: impl FnMut(usize)) -> Result<Estimate> {
+pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, progress: impl FnMut(usize)) -> Result<Estimate> {
+    let (elbos, iwaes) = per_example(model, data, k, seed, device, progress)?;
+    let (elbo, elbo_se) = mean_se(&elbos);
+    let (iwae, iwae_se) = mean_se(&iwaes);
+    Ok(Estimate { elbo, elbo_se, iwae, iwae_se, k, n: data.len() })
+}
+
+/// The ELBO and `L_k` of each example of `data`, as [`estimate`] averages them.
+pub fn per_example(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, mut progress: impl FnMut(usize)) -> Result<(Vec<f64>, Vec<f64>)> {
     if k == 0 || data.is_empty() {
         return Err(Error::Invalid(format!("cannot score {} examples with k = {k}", data.len())));
     }
@@ -83,9 +91,7 @@ pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Devic
     if let Some(bad) = elbos.iter().chain(&iwaes).find(|v| !v.is_finite()) {
         return Err(Error::Invalid(format!("the model gives a non-finite bound ({bad}) on the test data")));
     }
-    let (elbo, elbo_se) = mean_se(&elbos);
-    let (iwae, iwae_se) = mean_se(&iwaes);
-    Ok(Estimate { elbo, elbo_se, iwae, iwae_se, k, n: data.len() })
+    Ok((elbos, iwaes))
 }
 
 /// The ELBO and `L_k` of each example of `x` given `c`, with the k samples drawn `chunk` at a time.

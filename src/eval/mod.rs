@@ -3,6 +3,7 @@
 //! divergences between data and model on 2-D data.
 
 pub mod classifier;
+pub mod directions;
 pub mod divergence;
 pub mod frechet;
 pub mod images;

@@ -104,6 +104,8 @@ impl RunSpec {
 pub const RUN_FILE: &str = "run.toml";
 pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
 pub const METRICS_FILE: &str = "metrics.jsonl";
+/// A 2-D run's divergence curves (`forward_kl`, `reverse_kl`, `jsd` by step), redrawn each epoch.
+pub const DIVERGENCES_FILE: &str = "divergences.svg";
 /// The epoch-end pictures, `KIND_NNN.png`, in the run directory.
 pub const PICTURES_DIR: &str = "pictures";
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
@@ -430,6 +432,9 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
                 trained::draw_epoch(spec, &trained, &eval_set, run_dir, m.epoch, &device.clone().inner())?;
             }
             append_metrics(&run_dir.join(METRICS_FILE), &m)?;
+            if m.scores.contains_key("jsd") {
+                draw_divergences(run_dir)?;
+            }
             if opts.progress {
                 let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
                 bar.println(format!("epoch {:>3}  train loss {:>9.3}  {}  {:>7.0} ex/s", m.epoch, m.train_loss, scores.join("  "), m.examples_per_s));
@@ -480,6 +485,16 @@ fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
     let line = serde_json::to_string(m).expect("metrics serialise");
     writeln!(f, "{line}").map_err(|e| Error::io(path, e))
+}
+
+/// A 2-D run's divergence curves so far (every epoch in `metrics.jsonl`, from before a resume
+/// too) as `divergences.svg` in the run directory: the training dynamics of the KL directions.
+fn draw_divergences(run_dir: &Path) -> Result<()> {
+    let epochs = crate::runs::read_metrics(&run_dir.join(METRICS_FILE))?;
+    let curve = |key: &str| epochs.iter().filter_map(|m| Some((m.step as f64, *m.scores.get(key)?))).collect();
+    let named = [("forward KL", curve("forward_kl")), ("reverse KL", curve("reverse_kl")), ("JSD", curve("jsd"))];
+    let svg = crate::report::chart_file("divergences (nats)", &named);
+    checkpoint::write_atomic(&run_dir.join(DIVERGENCES_FILE), svg.as_bytes())
 }
 
 /// Keeps the metric lines of the first `epochs` epochs: a resumed run rewrites the rest.

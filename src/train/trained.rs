@@ -13,7 +13,7 @@ use crate::config::DataKind;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::data::shift::Shift;
-use crate::eval::{accuracy, argmax_rows, likelihood, matching, mmd, modes};
+use crate::eval::{accuracy, argmax_rows, divergence, likelihood, matching, mmd, modes};
 use crate::host::{host, normals, one_hot, tensor};
 use crate::models::ada::Ada;
 use crate::models::infogan::{self, CATEGORIES, CONTINUOUS, Code};
@@ -113,8 +113,9 @@ pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained
 
 /// The scores written with each epoch: for the VAE family the test ELBO, reconstruction and MMD
 /// of the codes to the prior (on `eval_set`), and SVAE's classifier accuracy; each other model's
-/// own scores; mode coverage on 2-D data (from [`modes::SAMPLES`] samples). Undefined scores are
-/// left out.
+/// own scores; on 2-D data, mode coverage (ring8, grid25) and the divergences between the test
+/// points and [`modes::SAMPLES`] samples (`forward_kl`, `reverse_kl`, `jsd`). Undefined scores
+/// are left out.
 pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch: usize, device: &Device) -> Result<BTreeMap<String, f64>> {
     let mut scores = BTreeMap::new();
     if let Trained::Vae(m) = trained
@@ -143,14 +144,21 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
         }
         _ => {}
     }
-    if let Some(toy) = spec.data.toy()
-        && spec.model.generates()
-    {
+    if spec.data.kind() == DataKind::Points2d && spec.model.generates() {
         let x = trained.sample(spec, modes::SAMPLES, &mut stream(spec.seed, Purpose::Sample, epoch as u64), device);
-        let c = modes::coverage(toy, &x);
-        scores.insert("modes_captured".into(), c.modes_captured as f64);
-        scores.insert("high_quality".into(), c.high_quality);
-        scores.insert("mode_kl".into(), c.mode_kl);
+        if let Some(toy) = spec.data.toy() {
+            let c = modes::coverage(toy, &x);
+            scores.insert("modes_captured".into(), c.modes_captured as f64);
+            scores.insert("high_quality".into(), c.high_quality);
+            scores.insert("mode_kl".into(), c.mode_kl);
+        }
+        // The same test points every epoch, so the curves follow the model, not the data's draw.
+        if eval_set.len() > divergence::K {
+            let d = divergence::divergences(&eval_set.x, &x, divergence::K)?;
+            scores.insert("forward_kl".into(), d.forward_kl);
+            scores.insert("reverse_kl".into(), d.reverse_kl);
+            scores.insert("jsd".into(), d.jsd);
+        }
     }
     scores.retain(|_, v| v.is_finite());
     Ok(scores)
@@ -216,36 +224,36 @@ pub(super) fn draw_epoch(spec: &RunSpec, trained: &Trained, test: &Dataset, run_
         _ => {}
     }
     let n = if test.image_side.is_some() { 64 } else { 2000 };
-    plot::save_png(&sample_picture(spec, trained, n, epoch as u64, device), &dir.join(format!("samples_{epoch:03}.png")))?;
+    plot::save_png(&sample_picture(spec, trained, n, epoch as u64, device)?, &dir.join(format!("samples_{epoch:03}.png")))?;
     if let (Trained::Vae(m), Some(_)) = (trained, test.image_side) {
         plot::save_png(&reconstruction_picture(m, test, device), &dir.join(format!("reconstructions_{epoch:03}.png")))?;
     }
     Ok(())
 }
 
-/// `n` draws from the model: a grid for images, a scatter over the test data for points.
-/// Conditional models on images draw one row per class (`n` rounded up to whole rows).
-pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64, device: &Device) -> image::RgbImage {
+/// `n` draws from the model: a grid for images, a scatter over (`n` points of) the test data for
+/// points. Conditional models on images draw one row per class (`n` rounded up to whole rows).
+pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64, device: &Device) -> Result<image::RgbImage> {
     let rng = &mut stream(spec.seed, Purpose::Sample, counter);
     if let Trained::InfoGan { generator, .. } = trained {
         // One row per category, the continuous codes drawn at random.
         let per_row = n.div_ceil(CATEGORIES);
         let code = Code::draw((0..CATEGORIES * per_row).map(|i| (i / per_row) as u8).collect(), rng, device);
-        return plot::image_grid(&from_gan_pixels(host(infogan::generate(generator, &code, rng, device))), data::idx::SIDE, per_row);
+        return Ok(plot::image_grid(&from_gan_pixels(host(infogan::generate(generator, &code, rng, device))), data::idx::SIDE, per_row));
     }
     let classes = trained.classes();
-    if classes > 0 && spec.data.toy().is_none() {
+    if classes > 0 && spec.data.kind() == DataKind::Images {
         let per_row = n.div_ceil(classes);
         let labels: Vec<u8> = (0..classes * per_row).map(|i| (i / per_row) as u8).collect();
         let x = trained.sample_classes(spec, labels.len(), &labels, rng, device);
-        return plot::image_grid(&x, data::idx::SIDE, per_row);
+        return Ok(plot::image_grid(&x, data::idx::SIDE, per_row));
     }
     let x = trained.sample(spec, n, rng, device);
-    match spec.data.toy() {
-        None => plot::image_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize),
-        Some(toy) => {
-            let (real, _) = toy.sample(n, data::TOY_TEST_SEED, 1);
-            plot::scatter(&[(&real, [170, 170, 170]), (&x, [200, 30, 30])], 5.5, 400)
+    match spec.data.kind() {
+        DataKind::Images => Ok(plot::image_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize)),
+        DataKind::Points2d => {
+            let real = super::test_set(spec)?.head(n).x;
+            Ok(plot::scatter(&[(&real, [170, 170, 170]), (&x, [200, 30, 30])], plot::extent_around(&real), 400))
         }
     }
 }

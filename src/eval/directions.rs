@@ -1,0 +1,138 @@
+//! Measuring the KL directions of a model trained on 2-D data, with standard errors: the protocol
+//! behind `unigen diverge` and the demo's numbers.
+//!
+//! Each of `redraws` rounds draws a fresh data sample and a fresh model sample of `samples`
+//! points and estimates the three divergences ([`super::divergence`]); the reported value is the
+//! mean over the rounds, its standard error their standard deviation over `sqrt(redraws)`. The
+//! standard error says how much the draws move the number; it says nothing of the estimator's
+//! bias (docs/divergence.md).
+//!
+//! Models with an encoder also get the likelihood side of the forward KL, with no density
+//! estimate of the model: `E_data[log p_data(x) - L_k(x)]` over the test points, where `L_k` is
+//! the IWAE bound of the model's `log p(x)`. In expectation it is an upper bound on
+//! `KL(p_data || p_model)`, tight as k grows. `log p_data` is exact for ring8 and grid25 (the
+//! mixture's density) and the k-NN estimate for a point file.
+
+use burn::tensor::Device;
+use rand::seq::index::sample;
+use serde::Serialize;
+
+use super::divergence::{self, Divergences};
+use super::{likelihood, mean_se};
+use crate::data::{DataSource, Split};
+use crate::error::Result;
+use crate::rng::{Purpose, stream};
+use crate::train::{EVAL_SEED, RunSpec, Trained, test_set};
+
+/// How a measurement is made (`unigen diverge`'s options).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Protocol {
+    /// Points per sample, data and model alike.
+    pub samples: usize,
+    /// Independent rounds of fresh samples.
+    pub redraws: usize,
+    /// Neighbours of the k-NN estimators.
+    pub k: usize,
+    /// Importance samples of the likelihood side's `L_k`.
+    pub iwae_k: usize,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol { samples: 10_000, redraws: 5, k: divergence::K, iwae_k: 100 }
+    }
+}
+
+/// A mean with its standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub se: f64,
+}
+
+impl Estimate {
+    fn of(v: &[f64]) -> Self {
+        let (mean, se) = mean_se(v);
+        Estimate { mean, se }
+    }
+}
+
+/// The likelihood side of the forward KL (models with an encoder).
+#[derive(Debug, Clone, Serialize)]
+pub struct LikelihoodSide {
+    /// `mean(log p_data(x) - L_k(x))` over the test points, with its standard error over them.
+    pub forward_kl_bound: Estimate,
+    pub iwae_k: usize,
+    pub test_points: usize,
+    /// `exact` (the mixture's density) or `k-NN estimate`.
+    pub data_density: &'static str,
+}
+
+/// The three divergences of one model, over the redraws.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    pub forward_kl: Estimate,
+    pub reverse_kl: Estimate,
+    pub jsd: Estimate,
+    /// Each round's estimates.
+    pub rounds: Vec<Divergences>,
+    pub likelihood: Option<LikelihoodSide>,
+}
+
+/// The data's sample of round `redraw`: fresh draws for ring8 and grid25 (a stream apart from
+/// the training and test sets'); for a point file, `n` of its test points chosen at random (all
+/// of them, every round, when it holds no more than `n`).
+pub fn data_sample(source: &DataSource, n: usize, redraw: usize) -> Result<Vec<f32>> {
+    if let Some(toy) = source.toy() {
+        return Ok(toy.sample(n, redraw as u64, 2).0);
+    }
+    Ok(subset(&crate::data::load(source, Split::Test, 0, 0)?.x, n, 2 * redraw as u64 + 1))
+}
+
+/// `n` of the points (flattened `[m, 2]`) chosen at random with the divergence stream's `counter`,
+/// in their order; all of them when there are no more than `n`.
+pub fn subset(points: &[f32], n: usize, counter: u64) -> Vec<f32> {
+    let m = points.len() / 2;
+    if m <= n {
+        return points.to_vec();
+    }
+    let mut chosen = sample(&mut stream(EVAL_SEED, Purpose::Diverge, counter), m, n).into_vec();
+    chosen.sort_unstable();
+    chosen.iter().flat_map(|&i| [points[2 * i], points[2 * i + 1]]).collect()
+}
+
+/// The divergences between `source`'s data and the samples `model_sample(round)` gives.
+pub fn measure_samples(source: &DataSource, protocol: &Protocol, mut model_sample: impl FnMut(usize) -> Result<Vec<f32>>) -> Result<Measured> {
+    let rounds = (0..protocol.redraws.max(1))
+        .map(|r| divergence::divergences(&data_sample(source, protocol.samples, r)?, &model_sample(r)?, protocol.k))
+        .collect::<Result<Vec<_>>>()?;
+    let of = |f: fn(&Divergences) -> f64| Estimate::of(&rounds.iter().map(f).collect::<Vec<_>>());
+    Ok(Measured { forward_kl: of(|d| d.forward_kl), reverse_kl: of(|d| d.reverse_kl), jsd: of(|d| d.jsd), rounds, likelihood: None })
+}
+
+/// The divergences of a trained model of `spec` (2-D data), and for a model with an encoder the
+/// likelihood side. Conditional models are sampled over their classes in turn; their bound is on
+/// `log p(x | c)`, not `log p(x)`, so they have no likelihood side.
+pub fn measure(spec: &RunSpec, trained: &Trained, protocol: &Protocol, device: &Device) -> Result<Measured> {
+    let mut measured = measure_samples(&spec.data, protocol, |r| {
+        Ok(trained.sample(spec, protocol.samples, &mut stream(EVAL_SEED, Purpose::Diverge, 2 * r as u64), device))
+    })?;
+    if let Trained::Vae(m) = trained
+        && (m.classes() == 0 || m.has_classifier())
+    {
+        let test = test_set(spec)?;
+        let (_, bounds) = likelihood::per_example(m, &test, protocol.iwae_k, EVAL_SEED, device, |_| {})?;
+        let (log_p_data, data_density) = match spec.data.toy() {
+            Some(toy) => (toy.log_density(&test.x), "exact"),
+            None => (divergence::log_density(&test.x, protocol.k)?, "k-NN estimate"),
+        };
+        let gaps: Vec<f64> = log_p_data.iter().zip(&bounds).map(|(p, l)| p - l).collect();
+        measured.likelihood = Some(LikelihoodSide {
+            forward_kl_bound: Estimate::of(&gaps),
+            iwae_k: protocol.iwae_k,
+            test_points: test.len(),
+            data_density,
+        });
+    }
+    Ok(measured)
+}
