@@ -32,7 +32,7 @@ pub struct Run {
 
 /// Score names in the order a run's headline metric is chosen: first the stored evaluation's,
 /// then the last epoch's. Each model family has its own natural headline.
-const HEADLINES: [&str; 9] = [
+const HEADLINES: [&str; 10] = [
     "test_iwae",
     "test_elbo",
     "inception_score",
@@ -42,6 +42,7 @@ const HEADLINES: [&str; 9] = [
     "test_accuracy",
     "code_accuracy",
     "cycle_error",
+    "jsd",
 ];
 
 impl Run {

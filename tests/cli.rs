@@ -254,7 +254,7 @@ fn runs_are_listed_and_the_report_draws_in_headless_chromium() {
     assert!(!external.contains("http://") && !external.contains("https://") && !html.contains("<script src") && !html.contains("<link"), "external references");
     assert!(html.contains("classifier fingerprint") || html.contains("Evaluation"), "the VAE's evaluation is shown");
     assert!(html.contains("[config]") || html.contains("latent_dim"), "the config is shown");
-    for chart in ["loss: loss", "loss: d_loss", "score: test_elbo", "score: modes_captured", "speed: examples/s"] {
+    for chart in ["loss: loss", "loss: d_loss", "score: test_elbo", "score: modes_captured", "score: jsd", "speed: examples/s"] {
         assert!(html.contains(&format!("aria-label=\"{chart}\"")), "no chart {chart}");
     }
 
@@ -461,6 +461,10 @@ fn a_point_file_trains_and_diverge_measures_runs_and_sample_files() {
     }
     assert_eq!(runs.iter().find(|r| r["model"] == "vae").unwrap()["divergences"]["likelihood"]["data_density"], "k-NN estimate");
     assert_eq!(v["protocol"]["redraws"], 3);
+    // `unigen eval` records them too (default protocol), and no mode coverage: a file has no modes.
+    let o = unigen(&["eval", &p("gan"), "--json"]);
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    assert!(e["jsd"].is_number() && e["forward_kl_se"].is_number() && e.get("modes_captured").is_none(), "{e}");
 
     // Samples made elsewhere, against the same data; a sample file needs --data.
     let o = unigen(&["sample", &p("gan"), "--n", "400", "--npy", &p("s.npy"), "--out", &p("s.png")]);

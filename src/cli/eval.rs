@@ -12,6 +12,7 @@ use unigen::eval::classifier::{self, Reference};
 use unigen::eval::images::{self, ImageScores};
 use unigen::eval::inception::SPLITS;
 use unigen::eval::precision_recall::K;
+use unigen::eval::directions::{self, Protocol};
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::runs::EVAL_FILE;
@@ -271,6 +272,19 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
             c.mode_kl,
             modes::SAMPLES
         ));
+    }
+    // ---- the KL directions: any generating model on 2-D data ----
+    if spec.data.kind() == DataKind::Points2d && spec.model.generates() {
+        let d = directions::measure(&spec, &trained, &Protocol::default(), &device)?;
+        lines.push(format!(
+            "  KL(data||model) {:.3} ± {:.3}, KL(model||data) {:.3} ± {:.3}, JSD {:.4} ± {:.4} (k-NN; `unigen diverge` for more)",
+            d.forward_kl.mean, d.forward_kl.se, d.reverse_kl.mean, d.reverse_kl.se, d.jsd.mean, d.jsd.se
+        ));
+        for (key, e) in [("forward_kl", d.forward_kl), ("reverse_kl", d.reverse_kl), ("jsd", d.jsd)] {
+            result[key] = json!(e.mean);
+            result[format!("{key}_se")] = json!(e.se);
+        }
+        protocol.insert("divergences".into(), json!(Protocol::default()));
     }
     result["protocol"] = Value::Object(protocol);
     Ok((result, lines))
