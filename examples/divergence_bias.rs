@@ -1,10 +1,11 @@
 //! How far the k-nearest-neighbour divergence estimators (src/eval/divergence.rs) are from the
 //! truth, by sample size n and neighbours k: the measurements behind docs/divergence.md.
 //!
-//! `cargo run --release --example divergence_bias [REPEATS]` (default 10 repeats per cell)
+//! `cargo run --release --example divergence_bias [REPEATS] [CASE_FILTER]` (default 10 repeats
+//! per cell; a filter keeps the cases whose name contains it)
 use unigen::data::Toy;
 use unigen::eval::divergence::reference::{gaussian, gaussian_kl};
-use unigen::eval::divergence::{divergences, kl};
+use unigen::eval::divergence::{divergences, kl, reverse_kl_exact_data};
 
 /// Mean and standard deviation of `v`.
 fn mean_sd(v: &[f64]) -> (f64, f64) {
@@ -14,6 +15,15 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 
 fn main() {
     let repeats: u64 = std::env::args().nth(1).map_or(10, |a| a.parse().expect("REPEATS is a whole number"));
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    // ring8 with each point's offset from its mode scaled by `blur` (std 0.02 * blur).
+    let blurred = |n: usize, s: u64, blur: f32| {
+        let (x, m) = Toy::Ring8.sample(n, s, 0);
+        let c = Toy::Ring8.centres();
+        x.chunks(2).zip(&m).flat_map(|(p, &m)| [c[m as usize][0] + blur * (p[0] - c[m as usize][0]), c[m as usize][1] + blur * (p[1] - c[m as usize][1])]).collect::<Vec<f32>>()
+    };
+    // KL(N(0, a^2 I) || N(0, b^2 I)) in the plane; the modes are far enough apart to add nothing.
+    let iso_kl = |a: f64, b: f64| (a * a) / (b * b) - 1.0 + 2.0 * (b / a).ln();
     let i2 = [1.0, 0.0, 1.0];
     // (name, truth, estimate from n points with k neighbours and seed s)
     type Case = (&'static str, f64, Box<dyn Fn(usize, usize, u64) -> f64>);
@@ -38,7 +48,13 @@ fn main() {
         ),
         ("ring8 vs half its modes, reverse KL", 2f64.ln(), Box::new(move |n, k, s| { let (d, m) = half_ring(n, s); divergences(&d, &m, k).unwrap().reverse_kl })),
         ("ring8 vs half its modes, JSD", 0.75 * (4.0f64 / 3.0).ln(), Box::new(move |n, k, s| { let (d, m) = half_ring(n, s); divergences(&d, &m, k).unwrap().jsd })),
+        ("ring8 vs ring8 blurred x5, forward KL", iso_kl(1.0, 5.0), Box::new(move |n, k, s| kl(&blurred(n, s, 1.0), &blurred(n, s + 1000, 5.0), k).unwrap())),
+        ("ring8 vs ring8 blurred x5, reverse KL", iso_kl(5.0, 1.0), Box::new(move |n, k, s| kl(&blurred(n, s + 1000, 5.0), &blurred(n, s, 1.0), k).unwrap())),
+        ("ring8 vs ring8 blurred x5, reverse KL, exact p_data", iso_kl(5.0, 1.0), Box::new(move |n, k, s| reverse_kl_exact_data(Toy::Ring8, &blurred(n, s + 1000, 5.0), k).unwrap())),
+        ("ring8 vs half its modes, reverse KL, exact p_data", 2f64.ln(), Box::new(move |n, k, s| reverse_kl_exact_data(Toy::Ring8, &half_ring(n, s).1, k).unwrap())),
+        ("same: ring8 vs ring8, reverse KL, exact p_data", 0.0, Box::new(move |n, k, s| reverse_kl_exact_data(Toy::Ring8, &Toy::Ring8.sample(n, s, 0).0, k).unwrap())),
     ];
+    let cases: Vec<Case> = cases.into_iter().filter(|c| c.0.contains(&filter)).collect();
     println!("estimate - truth, mean ± sd over {repeats} draws (nats)\n");
     let ns = [500, 2500, 10_000];
     let ks = [1, 5, 20];

@@ -199,18 +199,28 @@ const CHART_STYLE: &str = ".chart .frame{fill:none;stroke:#999}.chart .grid{stro
 .chart text{font-size:11px;fill:#333;font-family:sans-serif}.chart .title{font-size:13px;font-weight:bold}\
 .chart .ytick{text-anchor:end}.chart .xtick,.chart .xlabel{text-anchor:middle}.chart .legend{text-anchor:end;font-weight:bold}";
 
-/// A line chart of named series as a standalone SVG file, with a legend in the series' colours
-/// (a 2-D run's `divergences.svg`).
-pub fn chart_file(title: &str, named: &[(&str, Series)]) -> String {
-    let series: Vec<Option<&Series>> = named.iter().map(|(_, s)| Some(s)).collect();
-    let svg = chart(title, &series);
-    let mut legend = String::new();
-    for (i, (name, _)) in named.iter().enumerate().rev() {
-        let x = 428.0 - 90.0 * (named.len() - 1 - i) as f64;
-        let _ = write!(legend, "<text x=\"{x}\" y=\"16\" class=\"legend\" style=\"fill:{}\">{}</text>", COLOURS[i % COLOURS.len()], escape(name));
+/// Line charts of named series, one above the other, as a standalone SVG file with a legend per
+/// chart in the series' colours (a 2-D run's `divergences.svg`).
+pub fn chart_file(charts: &[(&str, Vec<(&str, Series)>)]) -> String {
+    const W: f64 = 440.0;
+    const H: f64 = 250.0;
+    let mut body = String::new();
+    for (row, (title, named)) in charts.iter().enumerate() {
+        let series: Vec<Option<&Series>> = named.iter().map(|(_, s)| Some(s)).collect();
+        let svg = chart(title, &series);
+        let svg = svg.replacen("<svg ", &format!("<svg y=\"{}\" ", H * row as f64), 1);
+        let _ = write!(body, "{}", svg.strip_suffix("</svg>").expect("a chart ends its svg"));
+        for (i, (name, _)) in named.iter().enumerate().rev() {
+            let x = W - 12.0 - 80.0 * (named.len() - 1 - i) as f64;
+            let _ = write!(body, "<text x=\"{x}\" y=\"16\" class=\"legend\" style=\"fill:{}\">{}</text>", COLOURS[i % COLOURS.len()], escape(name));
+        }
+        body.push_str("</svg>");
     }
-    let body = svg.strip_suffix("</svg>").expect("a chart ends its svg");
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}<style>{CHART_STYLE}</style>{legend}</svg>\n")
+    let h = H * charts.len() as f64;
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{h}\" viewBox=\"0 0 {W} {h}\">\
+         <style>{CHART_STYLE}</style><rect width=\"{W}\" height=\"{h}\" fill=\"#fff\"/>{body}</svg>\n"
+    )
 }
 
 /// The page's own check, run once everything has loaded.
@@ -343,11 +353,12 @@ mod tests {
     #[test]
     fn a_chart_file_is_standalone_svg_with_a_legend() {
         let a: Series = vec![(1.0, 3.0), (2.0, 2.0)];
-        let svg = chart_file("divergences", &[("KL(p||q)", a.clone()), ("JSD", a)]);
+        let svg = chart_file(&[("divergences", vec![("KL(p||q)", a.clone()), ("JSD", a.clone())]), ("exact", vec![("KL", a)])]);
         assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("<style>") && svg.contains("KL(p||q)") && svg.contains(">JSD<"));
-        assert_eq!(svg.matches("<polyline").count(), 2);
-        assert_eq!(svg.matches("<svg").count(), 1);
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        assert_eq!(svg.matches("<svg").count(), 3, "one file, a chart per row");
+        assert!(svg.contains("<svg y=\"250\" "), "the second chart sits below the first");
     }
 
     #[test]

@@ -492,8 +492,14 @@ fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
 fn draw_divergences(run_dir: &Path) -> Result<()> {
     let epochs = crate::runs::read_metrics(&run_dir.join(METRICS_FILE))?;
     let curve = |key: &str| epochs.iter().filter_map(|m| Some((m.step as f64, *m.scores.get(key)?))).collect();
-    let named = [("forward KL", curve("forward_kl")), ("reverse KL", curve("reverse_kl")), ("JSD", curve("jsd"))];
-    let svg = crate::report::chart_file("divergences (nats)", &named);
+    let mut charts = vec![("divergences (nats)", vec![("forward KL", curve("forward_kl")), ("reverse KL", curve("reverse_kl")), ("JSD", curve("jsd"))])];
+    // The mixtures' reverse KL with their exact density reaches hundreds of nats where a model
+    // blurs between modes: a chart of its own, so it does not flatten the others.
+    let exact: crate::report::Series = curve("reverse_kl_exact");
+    if !exact.is_empty() {
+        charts.push(("reverse KL, exact data density (nats)", vec![("reverse KL", exact)]));
+    }
+    let svg = crate::report::chart_file(&charts);
     checkpoint::write_atomic(&run_dir.join(DIVERGENCES_FILE), svg.as_bytes())
 }
 

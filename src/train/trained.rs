@@ -114,8 +114,8 @@ pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained
 /// The scores written with each epoch: for the VAE family the test ELBO, reconstruction and MMD
 /// of the codes to the prior (on `eval_set`), and SVAE's classifier accuracy; each other model's
 /// own scores; on 2-D data, mode coverage (ring8, grid25) and the divergences between the test
-/// points and [`modes::SAMPLES`] samples (`forward_kl`, `reverse_kl`, `jsd`). Undefined scores
-/// are left out.
+/// points and [`modes::SAMPLES`] samples (`forward_kl`, `reverse_kl`, `jsd`, and on the mixtures
+/// `reverse_kl_exact`, with their exact density). Undefined scores are left out.
 pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch: usize, device: &Device) -> Result<BTreeMap<String, f64>> {
     let mut scores = BTreeMap::new();
     if let Trained::Vae(m) = trained
@@ -158,6 +158,9 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
             scores.insert("forward_kl".into(), d.forward_kl);
             scores.insert("reverse_kl".into(), d.reverse_kl);
             scores.insert("jsd".into(), d.jsd);
+            if let Some(toy) = spec.data.toy() {
+                scores.insert("reverse_kl_exact".into(), divergence::reverse_kl_exact_data(toy, &x, divergence::K)?);
+            }
         }
     }
     scores.retain(|_, v| v.is_finite());
