@@ -99,10 +99,12 @@ pub enum Command {
         unigen train ada --data mnist --set domain_shift=invert     # --set domain_weight=0: source only\n  \
         unigen train cyclegan --data mnist --set domain_shift=thicken\n  \
         unigen train vae --data ring8 --config my.toml\n  \
+        unigen train gan --data my-points.csv             # any 2-D points (.npy, or x,y per line)\n  \
         unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
         metrics.jsonl (one JSON line per epoch), pictures/samples_NNN.png and\n\
-        pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter).\n\
+        pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter);\n\
+        on 2-D data divergences.svg (the KL directions by step; see `unigen diverge`).\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
     /// Draw samples from a trained run into a PNG (conditional models: one row per class; InfoGAN:
@@ -159,7 +161,8 @@ pub enum Command {
     /// Get and check data sets.
     #[command(subcommand)]
     Data(data::Command),
-    /// Train a VAE, a GAN and an IWGAN on the built-in ring of 8 Gaussians; picture and coverage table (no download).
+    /// Train a VAE, an AAVAE, a GAN and an IWGAN on the built-in ring of 8 Gaussians: a picture of
+    /// their samples and a table of mode coverage and the measured KL directions (no download).
     Demo(demo::Args),
     /// Every model with its place in the unified formulation: what plays generator, inference
     /// model and discriminator, which KL it minimises, which wake-sleep phase it extends.
