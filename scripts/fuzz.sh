@@ -27,6 +27,8 @@ printf 'k = 5\nlikelihood = "gaussian"\nlearn_variance = true\ngaussian_std = 0.
 cp "$seeds/run/checkpoint.safetensors" corpus/checkpoint/vae.safetensors
 "$unigen" train vae --data-dir "$root/tests/data/mnist-small" -q --set 'hidden=[8]' --set epochs=1 --set latent_dim=2 --out "$seeds/img"
 "$unigen" sample "$seeds/img" -q --n 2 --npy corpus/samples/two.npy --out "$seeds/grid.png"
+"$unigen" sample "$seeds/run" -q --n 3 --npy corpus/samples/points.npy --out "$seeds/points.png"
+printf 'x,y\n# a comment\n1.5,-2\n0.25 4e-1\n' > corpus/samples/points.csv
 rm -rf "$seeds"
 
 # ---- the runs ----

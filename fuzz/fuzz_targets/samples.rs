@@ -1,5 +1,6 @@
 #![no_main]
-//! The sample-file readers of `unigen eval`: .npy images and labels, and a directory of PNGs.
+//! The sample-file readers of `unigen eval` and `unigen diverge`: .npy images, labels and points,
+//! text files of points, and a directory of PNGs.
 use libfuzzer_sys::fuzz_target;
 use unigen::data::samples;
 
@@ -13,6 +14,13 @@ fuzz_target!(|bytes: &[u8]| {
     }
     if let Err(e) = samples::read_labels(&npy) {
         scratch::names(e, "in.npy");
+    }
+    if let Err(e) = samples::read_points(&npy) {
+        scratch::names(e, "in.npy");
+    }
+    let csv = scratch::file("in.csv", bytes);
+    if let Err(e) = samples::read_points(&csv) {
+        scratch::names(e, "in.csv");
     }
     let png = scratch::file("pngs/in.png", bytes);
     if let Err(e) = samples::read_images(png.parent().unwrap()) {
