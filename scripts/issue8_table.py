@@ -58,6 +58,13 @@ for data in ["ring8", "grid25"]:
         print(f"- {data}: VAE's KL(data‖model) below {other.upper()}'s in {fwd} of {len(seeds)} seeds; "
               f"{other.upper()}'s exact KL(model‖data) below the VAE's in {rev} of {len(seeds)}; "
               f"{other.upper()}'s JSD below the VAE's in {jsd} of {len(seeds)}")
+    gan, iw = by.get((data, "gan"), {}), by.get((data, "iwgan"), {})
+    seeds = sorted(set(gan) & set(iw))
+    if seeds:
+        fwd = sum(iw[s]["forward_kl"]["mean"] < gan[s]["forward_kl"]["mean"] for s in seeds)
+        rev = sum(iw[s]["reverse_kl_exact"]["mean"] < gan[s]["reverse_kl_exact"]["mean"] for s in seeds)
+        print(f"- {data}: IWGAN's KL(data‖model) below the GAN's in {fwd} of {len(seeds)} seeds; "
+              f"its exact KL(model‖data) below the GAN's in {rev} of {len(seeds)}")
 
 # Training dynamics from each run's metrics.jsonl (2,000 test points vs 2,500 samples per epoch):
 # how much the JSD moves from one epoch to the next over the last 50 epochs, and its range there.

@@ -17,7 +17,7 @@ use unigen::plot;
 use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  unigen demo                    # about 3 minutes on 2 cores; unigen-demo/demo.png\n  \
+#[command(after_help = "Examples:\n  unigen demo                    # about 3.5 minutes on 2 cores; unigen-demo/demo.png\n  \
     unigen demo --out /tmp/demo --seed 1 --json")]
 pub struct Args {
     /// Output directory (the four runs and demo.png go here).
@@ -144,8 +144,9 @@ fn reading(rows: &[(String, modes::ModeCoverage, Option<Measured>)]) -> Vec<Stri
     let compare = |what: &str, v: &directions::Estimate, g: &directions::Estimate, predicted_lower: &str| {
         let lower = if v.mean < g.mean { "VAE" } else { "GAN" };
         let apart = (v.mean - g.mean).abs() > 2.0 * (v.se.powi(2) + g.se.powi(2)).sqrt();
+        let digits = if v.mean.abs().max(g.mean.abs()) >= 10.0 { 1 } else { 2 };
         format!(
-            "{what}: VAE {:.2}, GAN {:.2}: the {lower} is lower{}{}",
+            "{what}: VAE {:.digits$}, GAN {:.digits$}: the {lower} is lower{}{}",
             v.mean,
             g.mean,
             if apart { "" } else { " (within two standard errors)" },
