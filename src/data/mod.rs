@@ -291,8 +291,10 @@ mod tests {
     #[test]
     fn data_source_errors_say_what_to_do() {
         let e = DataSource::resolve(Some("cifar"), None).unwrap_err().to_string();
-        assert!(e.contains("cifar") && e.contains("mnist, ring8 or grid25"), "{e}");
+        assert!(e.contains("cifar") && e.contains("mnist, ring8, grid25, a file of 2-D points"), "{e}");
         assert_eq!(DataSource::resolve(Some("ring8"), None).unwrap(), DataSource::Ring8);
+        let e = DataSource::resolve(Some("/nonexistent/points.csv"), None).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/points.csv") && e.contains("no such file"), "{e}");
         let e = DataSource::resolve(None, None).unwrap_err().to_string();
         assert!(e.contains("--data"), "{e}");
     }
