@@ -124,17 +124,21 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         groups.entry((r.data.clone(), r.model.clone())).or_default().push(r);
     }
     groups.retain(|_, rs| rs.len() > 1);
-    let over_seeds = |rs: &[&Row], f: fn(&Measured) -> Option<f64>| -> Option<(f64, f64)> {
-        let v: Option<Vec<f64>> = rs.iter().map(|r| f(&r.measured)).collect();
+    // (JSON key, column header, the value of a measurement)
+    let columns: [(&str, &str, fn(&Measured) -> Option<Estimate>); 5] = [
+        ("forward_kl", "KL(data||model)", |m| Some(m.forward_kl)),
+        ("reverse_kl", "KL(model||data)", |m| Some(m.reverse_kl)),
+        ("reverse_kl_exact", "exact p_data", |m| m.reverse_kl_exact),
+        ("jsd", "JSD", |m| Some(m.jsd)),
+        ("forward_kl_bound", "bound (IWAE)", |m| m.likelihood.as_ref().map(|l| l.forward_kl_bound)),
+    ];
+    // Mean and standard deviation over the runs of their mean values.
+    let over_seeds = |rs: &[&Row], f: fn(&Measured) -> Option<Estimate>| -> Option<(f64, f64)> {
+        let v: Option<Vec<f64>> = rs.iter().map(|r| f(&r.measured).map(|e| e.mean)).collect();
         v.map(|v| mean_std(&v))
     };
-    let columns: [(&str, fn(&Measured) -> Option<f64>); 5] = [
-        ("forward_kl", |m| Some(m.forward_kl.mean)),
-        ("reverse_kl", |m| Some(m.reverse_kl.mean)),
-        ("reverse_kl_exact", |m| m.reverse_kl_exact.map(|e| e.mean)),
-        ("jsd", |m| Some(m.jsd.mean)),
-        ("forward_kl_bound", |m| m.likelihood.as_ref().map(|l| l.forward_kl_bound.mean)),
-    ];
+    let values = |cells: Vec<String>| format!("{:>16}  {:>16}  {:>18}  {:>15}  {:>16}", cells[0], cells[1], cells[2], cells[3], cells[4]);
+    let headers = || values(columns.iter().map(|c| c.1.to_string()).collect());
 
     let json_rows: Vec<Value> = rows
         .iter()
@@ -144,7 +148,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         .iter()
         .map(|((data, model), rs)| {
             let mut g = json!({ "model": model, "data": data, "seeds": rs.iter().map(|r| r.seed).collect::<Vec<_>>() });
-            for (key, f) in columns {
+            for (key, _, f) in columns {
                 if let Some((mean, std)) = over_seeds(rs, f) {
                     g[key] = json!({ "mean": mean, "std": std });
                 }
@@ -159,39 +163,18 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
             protocol.redraws, protocol.samples, protocol.samples, protocol.k
         );
         let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(3).max(6);
-        let headers = ["KL(data||model)", "KL(model||data)", "exact p_data", "JSD", "bound (IWAE)"];
-        println!(
-            "\n{:<width$}  {:<8} {:<8} {:>4}  {:>16}  {:>16}  {:>18}  {:>15}  {:>16}",
-            "target", "model", "data", "seed", headers[0], headers[1], headers[2], headers[3], headers[4]
-        );
+        println!("\n{:<width$}  {:<8} {:<8} {:>4}  {}", "target", "model", "data", "seed", headers());
         for r in &rows {
-            let m = &r.measured;
-            let or_dash = |e: Option<&Estimate>| e.map_or("-".into(), cell);
-            println!(
-                "{:<width$}  {:<8} {:<8} {:>4}  {:>16}  {:>16}  {:>18}  {:>15}  {:>16}",
-                r.name,
-                r.model,
-                r.data,
-                r.seed.map_or("-".into(), |s| s.to_string()),
-                cell(&m.forward_kl),
-                cell(&m.reverse_kl),
-                or_dash(m.reverse_kl_exact.as_ref()),
-                cell(&m.jsd),
-                or_dash(m.likelihood.as_ref().map(|l| &l.forward_kl_bound))
-            );
+            let cells = columns.iter().map(|c| c.2(&r.measured).map_or("-".into(), |e| cell(&e))).collect();
+            let seed = r.seed.map_or("-".into(), |s| s.to_string());
+            println!("{:<width$}  {:<8} {:<8} {:>4}  {}", r.name, r.model, r.data, seed, values(cells));
         }
         if !groups.is_empty() {
             println!("\nper data and model, over runs (seeds): mean ± standard deviation of the runs' values");
-            println!(
-                "{:<8} {:<8} {:>5}  {:>16}  {:>16}  {:>18}  {:>15}  {:>16}",
-                "data", "model", "runs", headers[0], headers[1], headers[2], headers[3], headers[4]
-            );
+            println!("{:<8} {:<8} {:>5}  {}", "data", "model", "runs", headers());
             for ((data, model), rs) in &groups {
-                let shown: Vec<String> = columns.iter().map(|(_, f)| over_seeds(rs, *f).map_or("-".into(), |(m, s)| format!("{m:.3} ± {s:.3}"))).collect();
-                println!(
-                    "{:<8} {:<8} {:>5}  {:>16}  {:>16}  {:>18}  {:>15}  {:>16}",
-                    data, model, rs.len(), shown[0], shown[1], shown[2], shown[3], shown[4]
-                );
+                let cells = columns.iter().map(|c| over_seeds(rs, c.2).map_or("-".into(), |(m, s)| format!("{m:.3} ± {s:.3}"))).collect();
+                println!("{:<8} {:<8} {:>5}  {}", data, model, rs.len(), values(cells));
             }
         }
         println!("\nKL(data||model), KL(model||data), JSD: two-sample k-NN estimates; they cannot see past the");
