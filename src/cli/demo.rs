@@ -132,6 +132,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     for line in reading(&rows) {
         println!("  {line}");
     }
+    println!("  One seed; docs/results.md has five of each model on ring8 and grid25 (scripts/issue8_divergences.sh).");
     println!("\n  high-quality = within 3 std of the nearest mode centre; a mode is captured when it gets at");
     println!("  least {:.0}% of its fair share of samples.", 100.0 * modes::CAPTURE_SHARE);
     Ok(())
