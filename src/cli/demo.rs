@@ -111,7 +111,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     println!("  {:<7} {:>8} {:>8} {:>8}  {:>13} {:>13} {:>14} {:>13}", "", "modes", "high-", "KL(modes", "KL(data||", "KL(model||", "KL(model||", "JSD");
     println!("  {:<7} {:>8} {:>8} {:>8}  {:>13} {:>13} {:>14} {:>13}", "", "captured", "quality", "||unif.)", "model)", "data) k-NN", "data) exact", "");
     for (name, c, d) in &rows {
-        let e = |e: &directions::Estimate, p: usize| format!("{:.p$} ± {:.p$}", e.mean, e.se);
+        let e = |e: &directions::MeanSe, p: usize| format!("{:.p$} ± {:.p$}", e.mean, e.se);
         let cells = d.as_ref().map_or(["-".to_string(), "-".into(), "-".into(), "-".into()], |d| {
             [e(&d.forward_kl, 2), e(&d.reverse_kl, 2), d.reverse_kl_exact.map_or("-".into(), |x| e(&x, 1)), e(&d.jsd, 3)]
         });
@@ -142,7 +142,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
 fn reading(rows: &[(String, modes::ModeCoverage, Option<Measured>)]) -> Vec<String> {
     let find = |name: &str| rows.iter().find(|r| r.0 == name).and_then(|r| r.2.as_ref());
     let (Some(vae), Some(gan)) = (find("VAE"), find("GAN")) else { return Vec::new() };
-    let compare = |what: &str, v: &directions::Estimate, g: &directions::Estimate, predicted_lower: &str| {
+    let compare = |what: &str, v: &directions::MeanSe, g: &directions::MeanSe, predicted_lower: &str| {
         let lower = if v.mean < g.mean { "VAE" } else { "GAN" };
         let apart = (v.mean - g.mean).abs() > 2.0 * (v.se.powi(2) + g.se.powi(2)).sqrt();
         let digits = if v.mean.abs().max(g.mean.abs()) >= 10.0 { 1 } else { 2 };

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use unigen::backend::Backend;
 use unigen::config::DataKind;
 use unigen::data::{DataSource, samples};
-use unigen::eval::directions::{self, Estimate, Measured, Protocol};
+use unigen::eval::directions::{self, MeanSe, Measured, Protocol};
 use unigen::eval::divergence;
 use unigen::runs;
 use unigen::train::{RUN_FILE, RunSpec, load_trained};
@@ -95,7 +95,7 @@ fn measure(target: &Path, a: &Args, protocol: &Protocol, device: &burn::tensor::
     Ok(Row { name, model: "samples".into(), data: source.name(), seed: None, measured })
 }
 
-fn cell(e: &Estimate) -> String {
+fn cell(e: &MeanSe) -> String {
     format!("{:.3} ± {:.3}", e.mean, e.se)
 }
 
@@ -125,7 +125,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     }
     groups.retain(|_, rs| rs.len() > 1);
     // (JSON key, column header, the value of a measurement)
-    let columns: [(&str, &str, fn(&Measured) -> Option<Estimate>); 5] = [
+    let columns: [(&str, &str, fn(&Measured) -> Option<MeanSe>); 5] = [
         ("forward_kl", "KL(data||model)", |m| Some(m.forward_kl)),
         ("reverse_kl", "KL(model||data)", |m| Some(m.reverse_kl)),
         ("reverse_kl_exact", "exact p_data", |m| m.reverse_kl_exact),
@@ -133,7 +133,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         ("forward_kl_bound", "bound (IWAE)", |m| m.likelihood.as_ref().map(|l| l.forward_kl_bound)),
     ];
     // Mean and standard deviation over the runs of their mean values.
-    let over_seeds = |rs: &[&Row], f: fn(&Measured) -> Option<Estimate>| -> Option<(f64, f64)> {
+    let over_seeds = |rs: &[&Row], f: fn(&Measured) -> Option<MeanSe>| -> Option<(f64, f64)> {
         let v: Option<Vec<f64>> = rs.iter().map(|r| f(&r.measured).map(|e| e.mean)).collect();
         v.map(|v| mean_std(&v))
     };

@@ -49,15 +49,15 @@ impl Default for Protocol {
 
 /// A mean with its standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Estimate {
+pub struct MeanSe {
     pub mean: f64,
     pub se: f64,
 }
 
-impl Estimate {
+impl MeanSe {
     fn of(v: &[f64]) -> Self {
         let (mean, se) = mean_se(v);
-        Estimate { mean, se }
+        MeanSe { mean, se }
     }
 }
 
@@ -65,7 +65,7 @@ impl Estimate {
 #[derive(Debug, Clone, Serialize)]
 pub struct LikelihoodSide {
     /// `mean(log p_data(x) - L_k(x))` over the test points, with its standard error over them.
-    pub forward_kl_bound: Estimate,
+    pub forward_kl_bound: MeanSe,
     pub iwae_k: usize,
     pub test_points: usize,
     /// `exact` (the mixture's density) or `k-NN estimate`.
@@ -75,13 +75,13 @@ pub struct LikelihoodSide {
 /// The three divergences of one model, over the redraws.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measured {
-    pub forward_kl: Estimate,
-    pub reverse_kl: Estimate,
-    pub jsd: Estimate,
+    pub forward_kl: MeanSe,
+    pub reverse_kl: MeanSe,
+    pub jsd: MeanSe,
     /// ring8 and grid25: `KL(p_model || p_data)` with the data's exact density
     /// ([`divergence::reverse_kl_exact_data`]), which sees how deep in the data's tails the
     /// model's mass lies.
-    pub reverse_kl_exact: Option<Estimate>,
+    pub reverse_kl_exact: Option<MeanSe>,
     /// Each round's two-sample estimates.
     pub rounds: Vec<Divergences>,
     pub likelihood: Option<LikelihoodSide>,
@@ -120,12 +120,12 @@ pub fn measure_samples(source: &DataSource, protocol: &Protocol, mut model_sampl
             exact.push(divergence::reverse_kl_exact_data(toy, &model, protocol.k)?);
         }
     }
-    let of = |f: fn(&Divergences) -> f64| Estimate::of(&rounds.iter().map(f).collect::<Vec<_>>());
+    let of = |f: fn(&Divergences) -> f64| MeanSe::of(&rounds.iter().map(f).collect::<Vec<_>>());
     Ok(Measured {
         forward_kl: of(|d| d.forward_kl),
         reverse_kl: of(|d| d.reverse_kl),
         jsd: of(|d| d.jsd),
-        reverse_kl_exact: (!exact.is_empty()).then(|| Estimate::of(&exact)),
+        reverse_kl_exact: (!exact.is_empty()).then(|| MeanSe::of(&exact)),
         rounds,
         likelihood: None,
     })
@@ -149,7 +149,7 @@ pub fn measure(spec: &RunSpec, trained: &Trained, protocol: &Protocol, device: &
         };
         let gaps: Vec<f64> = log_p_data.iter().zip(&bounds).map(|(p, l)| p - l).collect();
         measured.likelihood = Some(LikelihoodSide {
-            forward_kl_bound: Estimate::of(&gaps),
+            forward_kl_bound: MeanSe::of(&gaps),
             iwae_k: protocol.iwae_k,
             test_points: test.len(),
             data_density,
