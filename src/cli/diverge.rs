@@ -162,19 +162,20 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
             "divergences in nats: mean ± standard error over {} redraws of {} data and {} model points (k-NN estimators, k = {})",
             protocol.redraws, protocol.samples, protocol.samples, protocol.k
         );
-        let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(3).max(6);
-        println!("\n{:<width$}  {:<8} {:<8} {:>4}  {}", "target", "model", "data", "seed", headers());
+        let widest = |f: fn(&Row) -> usize, least: usize| rows.iter().map(f).max().unwrap_or(0).max(least);
+        let (width, mw, dw) = (widest(|r| r.name.len(), 6), widest(|r| r.model.len(), 8), widest(|r| r.data.len(), 8));
+        println!("\n{:<width$}  {:<mw$} {:<dw$} {:>4}  {}", "target", "model", "data", "seed", headers());
         for r in &rows {
             let cells = columns.iter().map(|c| c.2(&r.measured).map_or("-".into(), |e| cell(&e))).collect();
             let seed = r.seed.map_or("-".into(), |s| s.to_string());
-            println!("{:<width$}  {:<8} {:<8} {:>4}  {}", r.name, r.model, r.data, seed, values(cells));
+            println!("{:<width$}  {:<mw$} {:<dw$} {:>4}  {}", r.name, r.model, r.data, seed, values(cells));
         }
         if !groups.is_empty() {
             println!("\nper data and model, over runs (seeds): mean ± standard deviation of the runs' values");
-            println!("{:<8} {:<8} {:>5}  {}", "data", "model", "runs", headers());
+            println!("{:<dw$} {:<mw$} {:>5}  {}", "data", "model", "runs", headers());
             for ((data, model), rs) in &groups {
                 let cells = columns.iter().map(|c| over_seeds(rs, c.2).map_or("-".into(), |(m, s)| format!("{m:.3} ± {s:.3}"))).collect();
-                println!("{:<8} {:<8} {:>5}  {}", data, model, rs.len(), values(cells));
+                println!("{:<dw$} {:<mw$} {:>5}  {}", data, model, rs.len(), values(cells));
             }
         }
         println!("\nKL(data||model), KL(model||data), JSD: two-sample k-NN estimates; they cannot see past the");

@@ -157,3 +157,51 @@ pub fn measure(spec: &RunSpec, trained: &Trained, protocol: &Protocol, device: &
     }
     Ok(measured)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DataKind, TrainConfig};
+    use crate::models::ModelKind;
+    use crate::train::{check, initial};
+
+    /// Every model that generates on 2-D data is measured (untrained is enough: the rules, not
+    /// the values, are under test); the likelihood side is there exactly for the models with an
+    /// encoder whose bound is on `log p(x)`.
+    #[test]
+    fn every_generating_model_on_2d_data_is_measured_and_only_unconditional_encoders_get_the_bound() {
+        let device = burn::tensor::Device::flex();
+        let protocol = Protocol { samples: 300, redraws: 2, k: divergence::K, iwae_k: 4 };
+        let mut measured = 0;
+        for &model in ModelKind::all() {
+            let mut config = TrainConfig::default_for(DataKind::Points2d, model);
+            config.hidden = vec![8];
+            let spec = RunSpec { model, seed: 0, data: DataSource::Ring8, config };
+            if !model.generates() || check(&spec).is_err() {
+                continue;
+            }
+            let m = measure(&spec, &initial(&spec, &device), &protocol, &device).unwrap();
+            assert_eq!(m.rounds.len(), 2, "{model:?}");
+            assert!(m.forward_kl.mean.is_finite() && m.jsd.mean.is_finite() && m.reverse_kl_exact.is_some_and(|e| e.mean.is_finite()), "{model:?}: {m:?}");
+            let with_bound = matches!(
+                model,
+                ModelKind::Vae | ModelKind::Iwae | ModelKind::Aavae | ModelKind::Svae | ModelKind::Aasvae | ModelKind::Aae | ModelKind::WakeSleep
+            );
+            assert_eq!(m.likelihood.is_some(), with_bound, "{model:?}");
+            measured += 1;
+        }
+        assert!(measured >= 12, "only {measured} models measured");
+    }
+
+    #[test]
+    fn a_subset_is_seeded_sorted_and_whole_when_small() {
+        let points: Vec<f32> = (0..40).map(|i| i as f32).collect();
+        let a = subset(&points, 5, 3);
+        assert_eq!(a.len(), 10);
+        assert_eq!(a, subset(&points, 5, 3), "the same counter, the same points");
+        assert_ne!(a, subset(&points, 5, 4));
+        assert!(a.chunks(2).all(|p| p[1] == p[0] + 1.0 && p[0] as usize % 2 == 0), "whole points: {a:?}");
+        assert!(a.chunks(2).zip(a.chunks(2).skip(1)).all(|(p, q)| p[0] < q[0]), "in order");
+        assert_eq!(subset(&points, 20, 0), points);
+    }
+}
