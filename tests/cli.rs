@@ -465,6 +465,12 @@ fn a_point_file_trains_and_diverge_measures_runs_and_sample_files() {
     let o = unigen(&["eval", &p("gan"), "--json"]);
     let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
     assert!(e["jsd"].is_number() && e["forward_kl_se"].is_number() && e.get("modes_captured").is_none(), "{e}");
+    assert!(e.get("reverse_kl_exact").is_none(), "a point file's density is not known: {e}");
+    let o = unigen(&["train", "gan", "--data", "ring8", "--set", "epochs=1", "--set", "toy_train_size=1024", "--set", "hidden=[16]", "--out", &p("ring"), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = unigen(&["eval", &p("ring"), "--json"]);
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    assert!(e["reverse_kl_exact"].is_number() && e["reverse_kl_exact_se"].is_number() && e["modes_captured"].is_number(), "{e}");
 
     // Samples made elsewhere, against the same data; a sample file needs --data.
     let o = unigen(&["sample", &p("gan"), "--n", "400", "--npy", &p("s.npy"), "--out", &p("s.png")]);

@@ -280,7 +280,11 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
             "  KL(data||model) {:.3} ± {:.3}, KL(model||data) {:.3} ± {:.3}, JSD {:.4} ± {:.4} (k-NN; `unigen diverge` for more)",
             d.forward_kl.mean, d.forward_kl.se, d.reverse_kl.mean, d.reverse_kl.se, d.jsd.mean, d.jsd.se
         ));
-        for (key, e) in [("forward_kl", d.forward_kl), ("reverse_kl", d.reverse_kl), ("jsd", d.jsd)] {
+        if let Some(e) = d.reverse_kl_exact {
+            lines.push(format!("  KL(model||data) with the mixture's exact density {:.2} ± {:.2}", e.mean, e.se));
+        }
+        let estimates = [("forward_kl", Some(d.forward_kl)), ("reverse_kl", Some(d.reverse_kl)), ("jsd", Some(d.jsd)), ("reverse_kl_exact", d.reverse_kl_exact)];
+        for (key, e) in estimates.into_iter().filter_map(|(k, e)| Some((k, e?))) {
             result[key] = json!(e.mean);
             result[format!("{key}_se")] = json!(e.se);
         }
