@@ -6,12 +6,7 @@
 use unigen::data::Toy;
 use unigen::eval::divergence::reference::{gaussian, gaussian_kl};
 use unigen::eval::divergence::{divergences, kl, reverse_kl_exact_data};
-
-/// Mean and standard deviation of `v`.
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0).max(1.0)).sqrt())
-}
+use unigen::eval::mean_std;
 
 fn main() {
     let repeats: u64 = std::env::args().nth(1).map_or(10, |a| a.parse().expect("REPEATS is a whole number"));
@@ -68,7 +63,7 @@ fn main() {
             print!("{name:38} {truth:>7.3} {k:>4}");
             for n in ns {
                 let errors: Vec<f64> = (0..repeats).map(|s| estimate(n, k, s) - truth).collect();
-                let (m, sd) = mean_sd(&errors);
+                let (m, sd) = mean_std(&errors);
                 print!(" {:>17}", format!("{m:+.3} ± {sd:.3}"));
             }
             println!();

@@ -18,6 +18,7 @@ use crate::config::{DataKind, Family, TrainConfig};
 use crate::data::{self, DataSource, Split};
 use crate::error::{Error, Result};
 use crate::eval::classifier::Reference;
+use crate::eval::mean_std;
 use crate::eval::{images, likelihood};
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
@@ -282,14 +283,6 @@ pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
         .filter(|r| seen.insert((r.model.clone(), r.setting.clone(), r.seed)))
         .map(|r| r.train_wall_s + r.eval_wall_s)
         .sum()
-}
-
-/// Mean and sample standard deviation.
-pub fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
-    (mean, var.sqrt())
 }
 
 /// The markdown report: one table per paper table, our mean ± std over seeds beside the paper's

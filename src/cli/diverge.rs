@@ -99,12 +99,6 @@ fn cell(e: &MeanSe) -> String {
     format!("{:.3} ± {:.3}", e.mean, e.se)
 }
 
-/// Mean and standard deviation (over seeds) of `v`.
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let (mean, se) = unigen::eval::mean_se(v);
-    (mean, se * (v.len() as f64).sqrt())
-}
-
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     ensure_arg!(a.k >= 1, "--k must be at least 1");
     ensure_arg!(a.samples > a.k, "--samples must be more than --k ({})", a.k);
@@ -135,7 +129,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     // Mean and standard deviation over the runs of their mean values.
     let over_seeds = |rs: &[&Row], f: fn(&Measured) -> Option<MeanSe>| -> Option<(f64, f64)> {
         let v: Option<Vec<f64>> = rs.iter().map(|r| f(&r.measured).map(|e| e.mean)).collect();
-        v.map(|v| mean_std(&v))
+        v.map(|v| unigen::eval::mean_std(&v))
     };
     let values = |cells: Vec<String>| format!("{:>16}  {:>16}  {:>18}  {:>15}  {:>16}", cells[0], cells[1], cells[2], cells[3], cells[4]);
     let headers = || values(columns.iter().map(|c| c.1.to_string()).collect());

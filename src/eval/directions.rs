@@ -109,16 +109,23 @@ pub fn subset(points: &[f32], n: usize, counter: u64) -> Vec<f32> {
     chosen.iter().flat_map(|&i| [points[2 * i], points[2 * i + 1]]).collect()
 }
 
+/// One measurement of `model`'s sample against `data`'s: the two-sample divergences, and on the
+/// mixtures (whose density is known) the exact-density reverse KL. A round of [`measure_samples`],
+/// and what training logs at the end of each epoch.
+pub fn measure_once(source: &DataSource, data: &[f32], model: &[f32], k: usize) -> Result<(Divergences, Option<f64>)> {
+    let two_sample = divergence::divergences(data, model, k)?;
+    let exact = source.toy().map(|toy| divergence::reverse_kl_exact_data(toy, model, k)).transpose()?;
+    Ok((two_sample, exact))
+}
+
 /// The divergences between `source`'s data and the samples `model_sample(round)` gives.
 pub fn measure_samples(source: &DataSource, protocol: &Protocol, mut model_sample: impl FnMut(usize) -> Result<Vec<f32>>) -> Result<Measured> {
     let mut rounds = Vec::new();
     let mut exact = Vec::new();
     for r in 0..protocol.redraws.max(1) {
-        let model = model_sample(r)?;
-        rounds.push(divergence::divergences(&data_sample(source, protocol.samples, r)?, &model, protocol.k)?);
-        if let Some(toy) = source.toy() {
-            exact.push(divergence::reverse_kl_exact_data(toy, &model, protocol.k)?);
-        }
+        let (two_sample, reverse_exact) = measure_once(source, &data_sample(source, protocol.samples, r)?, &model_sample(r)?, protocol.k)?;
+        rounds.push(two_sample);
+        exact.extend(reverse_exact);
     }
     let of = |f: fn(&Divergences) -> f64| MeanSe::of(&rounds.iter().map(f).collect::<Vec<_>>());
     Ok(Measured {

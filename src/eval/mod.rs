@@ -28,10 +28,22 @@ pub fn accuracy(predicted: &[u8], labels: &[u8]) -> f64 {
     predicted.iter().zip(labels).filter(|(p, l)| p == l).count() as f64 / labels.len().max(1) as f64
 }
 
-/// Mean and standard error of the mean of `v` (standard error 0 for fewer than two values).
-pub fn mean_se(v: &[f64]) -> (f64, f64) {
+/// Mean and sample variance (n - 1 in the denominator; 0 for a single value).
+fn mean_var(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
     let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, if v.len() < 2 { 0.0 } else { (var / n).sqrt() })
+    let var = if v.len() > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+    (mean, var)
+}
+
+/// Mean and sample standard deviation (0 for a single value).
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let (mean, var) = mean_var(v);
+    (mean, var.sqrt())
+}
+
+/// Mean and standard error of the mean of `v` (0 for a single value).
+pub fn mean_se(v: &[f64]) -> (f64, f64) {
+    let (mean, var) = mean_var(v);
+    (mean, (var / v.len() as f64).sqrt())
 }

@@ -13,7 +13,7 @@ use crate::config::DataKind;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::data::shift::Shift;
-use crate::eval::{accuracy, argmax_rows, divergence, likelihood, matching, mmd, modes};
+use crate::eval::{accuracy, argmax_rows, directions, divergence, likelihood, matching, mmd, modes};
 use crate::host::{host, normals, one_hot, tensor};
 use crate::models::ada::Ada;
 use crate::models::infogan::{self, CATEGORIES, CONTINUOUS, Code};
@@ -154,12 +154,12 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
         }
         // The same test points every epoch, so the curves follow the model, not the data's draw.
         if eval_set.len() > divergence::K {
-            let d = divergence::divergences(&eval_set.x, &x, divergence::K)?;
+            let (d, exact) = directions::measure_once(&spec.data, &eval_set.x, &x, divergence::K)?;
             scores.insert("forward_kl".into(), d.forward_kl);
             scores.insert("reverse_kl".into(), d.reverse_kl);
             scores.insert("jsd".into(), d.jsd);
-            if let Some(toy) = spec.data.toy() {
-                scores.insert("reverse_kl_exact".into(), divergence::reverse_kl_exact_data(toy, &x, divergence::K)?);
+            if let Some(exact) = exact {
+                scores.insert("reverse_kl_exact".into(), exact);
             }
         }
     }
