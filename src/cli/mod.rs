@@ -113,10 +113,10 @@ pub enum Command {
         unigen sample runs/cgan --n 100 --npy cgan.npy   # also cgan.labels.npy; `unigen eval cgan.npy --labels cgan.labels.npy`")]
     Sample(sample::Args),
     /// Score a run or a file of samples: test ELBO and L_k (models with an encoder); inception
-    /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage (2-D
-    /// data); each model's own scores (the VAE family's reconstruction and MMD of its codes to the
-    /// prior, InfoGAN's code accuracy, ADA's target and source accuracy, CycleGAN's cycle error and
-    /// accuracy on translations).
+    /// score, Fréchet distance, precision/recall, conditional accuracy (images); mode coverage and the
+    /// KL directions (2-D data); each model's own scores (the VAE family's reconstruction and MMD of
+    /// its codes to the prior, InfoGAN's code accuracy, ADA's target and source accuracy,
+    /// CycleGAN's cycle error and accuracy on translations).
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
         unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n  \
