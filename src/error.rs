@@ -6,12 +6,9 @@ use std::path::PathBuf;
 /// Errors from unigen's library code. The CLI adds context with `anyhow`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The OS error is part of the message, not a separate cause, so it is printed once.
+    #[error("{path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 
     #[error("{path}: {problem}")]
     Idx { path: PathBuf, problem: IdxProblem },
@@ -19,8 +16,24 @@ pub enum Error {
     #[error("{path}: {problem}")]
     Config { path: String, problem: String },
 
+    /// Something needed is missing: the data set, the reference classifier.
     #[error("{0}")]
-    DataNotFound(String),
+    NotFound(String),
+
+    #[error("{dir} is not a run directory (it has no run.toml): give a directory written by `unigen train`")]
+    NotARun { dir: PathBuf },
+
+    /// Another process writes into the directory (see [`crate::lock`]).
+    #[error("{dir} is in use by another unigen process ({holder}); wait for it to end, or choose another directory")]
+    Locked { dir: PathBuf, holder: String },
+
+    /// A resumed run's flag contradicts what its run.toml records.
+    #[error("{flag} {given} contradicts the run in {dir}, which records {recorded} ({file}); --resume takes it from there, so drop the flag or choose another --out")]
+    ResumeConflict { dir: PathBuf, file: &'static str, flag: &'static str, given: String, recorded: String },
+
+    /// SIGINT or SIGTERM stopped training at a step boundary, after saving the checkpoint.
+    #[error("interrupted by {} at step {step} of {total}; the checkpoint of step {step} is saved in {}", signal_name(*.signal), .dir.display())]
+    Interrupted { signal: i32, step: u64, total: u64, dir: PathBuf },
 
     #[error("{path}: SHA-256 {found} does not match the expected {expected}")]
     Checksum {
@@ -99,6 +112,11 @@ pub mod exit {
     /// A download failed.
     pub const NETWORK: u8 = 7;
 
+    /// Stopped by a signal (SIGINT 130, SIGTERM 143), as a shell reports a process it killed.
+    pub fn interrupted(signal: i32) -> u8 {
+        (128 + signal).clamp(0, 255) as u8
+    }
+
     /// The status of a failed read or write: missing, or anything else that stopped the I/O.
     pub fn of_io(e: &std::io::Error) -> u8 {
         if e.kind() == std::io::ErrorKind::NotFound { NOT_FOUND } else { IO }
@@ -109,20 +127,28 @@ impl Error {
     /// The process exit status for this error (see [`exit`]).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Io { source, .. } => exit::of_io(source),
+            Error::Io { cause, .. } => exit::of_io(cause),
             Error::CheckpointWrite { .. } => exit::IO,
-            Error::DataNotFound(_) => exit::NOT_FOUND,
+            Error::NotFound(_) | Error::NotARun { .. } => exit::NOT_FOUND,
+            Error::Interrupted { signal, .. } => exit::interrupted(*signal),
             Error::NonFinite { .. } => exit::NON_FINITE,
             Error::Download { .. } => exit::NETWORK,
             Error::Idx { .. } | Error::Config { .. } | Error::Checksum { .. } | Error::Checkpoint { .. } | Error::Invalid(_) => exit::BAD_INPUT,
+            Error::Locked { .. } | Error::ResumeConflict { .. } => exit::BAD_INPUT,
         }
     }
 
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), cause: source }
+    }
+}
+
+/// `SIGINT`, `SIGTERM`, or the number.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT (Ctrl-C)".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
     }
 }
 

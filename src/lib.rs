@@ -11,7 +11,8 @@
 //! - [`nets`]: networks (MLP, the DCGAN pair); networks are not models.
 //! - [`objectives`]: the shared terms every objective is assembled from.
 //! - [`models`]: networks + objective, one file per model family.
-//! - [`train`]: the training loop and atomic checkpoints.
+//! - [`train`]: the training loop and atomic checkpoints; [`lock`]: one writer per run directory;
+//!   [`interrupt`]: Ctrl-C and SIGTERM stop training at a step boundary, checkpoint saved.
 //! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
 //! - [`kernels`]: fused CPU kernels for the hot paths (docs/performance.md).
 //! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers.
@@ -26,7 +27,9 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod host;
+pub mod interrupt;
 pub mod kernels;
+pub mod lock;
 pub mod models;
 pub mod nets;
 pub mod objectives;

@@ -245,7 +245,7 @@ pub fn html(runs: &[Run], names: &[String], generated: &str) -> Result<String> {
          <th>wall time</th><th>examples/s</th><th>headline</th></tr>",
     );
     for (i, (run, name)) in runs.iter().zip(names).enumerate() {
-        let headline = run.headline().map_or("-".into(), |(k, v, from)| format!("{k} {} ({from})", num(v)));
+        let headline = run.headline().map_or("-".into(), |h| h.to_string());
         let _ = write!(
             body,
             "<tr><td><span class=\"swatch\" style=\"background:{}\"></span>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>\
@@ -255,7 +255,7 @@ pub fn html(runs: &[Run], names: &[String], generated: &str) -> Result<String> {
             run.spec.model.name(),
             escape(&run.spec.data.label()),
             run.spec.seed,
-            run.epochs.len(),
+            run.epochs_done(),
             run.planned_epochs(),
             run.checkpoint_step.map_or("-".into(), |s| s.to_string()),
             run.wall_s().map_or("-".into(), duration),

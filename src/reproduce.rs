@@ -20,6 +20,8 @@ use crate::error::{Error, Result};
 use crate::eval::classifier::Reference;
 use crate::eval::mean_std;
 use crate::eval::{images, likelihood};
+use crate::interrupt::Interrupt;
+use crate::lock::DirLock;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 use crate::train::{self, EVAL_SEED, RunSpec, TrainOptions, Trained, balanced_labels, checkpoint::write_atomic};
@@ -181,6 +183,8 @@ pub struct Plan<'a> {
     pub reference: Option<&'a Reference>,
     /// Printed once per run.
     pub log: &'a dyn Fn(&str),
+    /// Stops the run in progress at a step boundary, its checkpoint saved (Ctrl-C in the CLI).
+    pub interrupt: Interrupt,
 }
 
 /// The run directory of one model, setting and seed.
@@ -213,7 +217,8 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
     let spec = run_spec(plan, model, &row.sets, seed)?;
     (plan.log)(&format!("training {} ({}, seed {seed}, {} steps) in {}", model.name(), row.setting, spec.config.max_steps, dir.display()));
     let resume = dir.join(train::CHECKPOINT_FILE).exists();
-    let outcome = train::train(&spec, &dir, &device.clone().autodiff(), &TrainOptions { resume, ..Default::default() })?;
+    let opts = TrainOptions { resume, interrupt: plan.interrupt.clone(), ..Default::default() };
+    let outcome = train::train(&spec, &dir, &device.clone().autodiff(), &opts)?;
     let started = Instant::now();
     let (_, trained, _) = train::load_trained(&dir, device)?;
     let mut scores = BTreeMap::new();
@@ -227,7 +232,7 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
             }
         }
         Trained::Gan { .. } => {
-            let reference = plan.reference.ok_or_else(|| Error::Invalid("the GAN rows need the reference classifier: run `unigen classifier train` once".into()))?;
+            let reference = plan.reference.ok_or_else(|| Error::NotFound("the GAN rows need the reference classifier: run `unigen classifier train` once".into()))?;
             let real = data::load(&spec.data, Split::Test, 0, 0)?;
             let n = images::SAMPLES;
             let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
@@ -242,7 +247,10 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
         }
         _ => unreachable!("the paper's tables hold VAE- and GAN-family rows only"),
     }
-    let last = outcome.last_epoch.as_ref();
+    // From the file, not this call: a run resumed after it finished (killed while scoring)
+    // writes no line of its own.
+    let epochs = crate::runs::read_metrics(&dir.join(train::METRICS_FILE))?;
+    let last = epochs.last();
     let result = RunResult {
         model: model.name().into(),
         seed,
@@ -261,6 +269,8 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
 /// The results of every row: for each row, the baseline's and the transferred model's results
 /// by seed. Runs shared between rows (the SVAE runs serve Table 2 and Table 3) train once.
 pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
+    // One reproduction per output directory at a time (each run's own directory is locked too).
+    let _lock = DirLock::acquire(&plan.out)?;
     let mut out = Vec::new();
     for row in rows {
         let mut pair = (Vec::new(), Vec::new());

@@ -26,8 +26,33 @@ pub struct Run {
     pub eval: Option<Value>,
     /// The step of the last checkpoint (from its header; the contents are not verified here).
     pub checkpoint_step: Option<u64>,
+    /// The steps the run makes in all, and per epoch, as its last checkpoint records them
+    /// (absent from checkpoints written before these keys existed).
+    pub total_steps: Option<u64>,
+    pub steps_per_epoch: Option<u64>,
     /// Epoch-end pictures by kind (`samples`, `reconstructions`, ...), each `(epoch, file)` in order.
     pub pictures: BTreeMap<String, Vec<(usize, PathBuf)>>,
+}
+
+/// A run's headline score: which, its value, where it comes from (`eval` or `last epoch`) and on
+/// how many examples or samples it was measured, so a partial evaluation is never shown as a
+/// full one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Headline {
+    pub metric: &'static str,
+    pub value: f64,
+    pub from: &'static str,
+    pub measured_on: Option<String>,
+}
+
+impl std::fmt::Display for Headline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:.4} ({}", self.metric, self.value, self.from)?;
+        if let Some(on) = &self.measured_on {
+            write!(f, "; {on}")?;
+        }
+        write!(f, ")")
+    }
 }
 
 /// Score names in the order a run's headline metric is chosen: first the stored evaluation's,
@@ -58,9 +83,13 @@ impl Run {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(&eval_path, e)),
         };
+        let meta = checkpoint::peek_meta(&dir.join(CHECKPOINT_FILE)).unwrap_or_default();
+        let number = |k: &str| meta.get(k).and_then(|v| v.parse().ok());
         Ok(Run {
             dir: dir.to_path_buf(),
-            checkpoint_step: checkpoint::peek_step(&dir.join(CHECKPOINT_FILE)),
+            checkpoint_step: number("step"),
+            total_steps: number("total_steps"),
+            steps_per_epoch: number("steps_per_epoch"),
             pictures: pictures(&dir.join(PICTURES_DIR)),
             spec,
             spec_text,
@@ -69,27 +98,53 @@ impl Run {
         })
     }
 
-    /// The run's headline score `(name, value, where from)`: from `eval.json` if scored, else the
-    /// last epoch's end-of-epoch scores.
-    pub fn headline(&self) -> Option<(&'static str, f64, &'static str)> {
-        let from_eval = self.eval.as_ref().and_then(|v| HEADLINES.iter().find_map(|k| v.get(*k)?.as_f64().map(|x| (*k, x, "eval"))));
+    /// The run's headline score: from `eval.json` if scored, else the last epoch's end-of-epoch
+    /// scores; with the size of what it was measured on.
+    pub fn headline(&self) -> Option<Headline> {
+        let from_eval = self.eval.as_ref().and_then(|v| {
+            HEADLINES.iter().find_map(|k| {
+                let value = v.get(*k)?.as_f64()?;
+                Some(Headline { metric: k, value, from: "eval", measured_on: eval_size(k, v) })
+            })
+        });
         from_eval.or_else(|| {
             let last = self.epochs.last()?;
-            HEADLINES.iter().find_map(|k| last.scores.get(*k).map(|x| (*k, *x, "last epoch")))
+            HEADLINES.iter().find_map(|k| {
+                let value = *last.scores.get(*k)?;
+                Some(Headline { metric: k, value, from: "last epoch", measured_on: self.epoch_size() })
+            })
         })
     }
 
-    /// The epochs the run will have when done: `epochs`, or fewer where `max_steps` ends it
-    /// (known once the first epoch has finished and given the steps per epoch).
+    /// What an end-of-epoch score is measured on (see [`crate::train::epoch_scores`]).
+    fn epoch_size(&self) -> Option<String> {
+        match self.spec.data.kind() {
+            crate::config::DataKind::Points2d => Some(format!("{} samples", crate::eval::modes::SAMPLES)),
+            crate::config::DataKind::Images => Some(format!("up to {} test examples", self.spec.config.epoch_eval_size)),
+        }
+    }
+
+    /// The epochs the run will have when done: `epochs`, or fewer where `max_steps` ends it.
+    /// Exact once a checkpoint records the steps per epoch; before, estimated from the first
+    /// whole epoch's line.
     pub fn planned_epochs(&self) -> usize {
         let c = &self.spec.config;
-        match self.epochs.first() {
+        if let (Some(total), Some(per_epoch)) = (self.total_steps, self.steps_per_epoch) {
+            return total.div_ceil(per_epoch.max(1)) as usize;
+        }
+        match self.epochs.iter().find(|m| !m.partial) {
             Some(first) if c.max_steps > 0 && first.step > 0 => {
                 let per_epoch = first.step / first.epoch as u64;
                 c.epochs.min(c.max_steps.div_ceil(per_epoch.max(1)) as usize)
             }
             _ => c.epochs,
         }
+    }
+
+    /// The epochs finished: whole epochs, and a last one that `max_steps` ended early once the run
+    /// is done (a partial line kept from before an extension does not count twice).
+    pub fn epochs_done(&self) -> usize {
+        self.epochs.iter().filter(|m| !m.partial || Some(m.step) == self.total_steps).count()
     }
 
     /// Wall time of the finished epochs, in seconds.
@@ -100,6 +155,23 @@ impl Run {
     /// Training examples per second, averaged over the finished epochs.
     pub fn examples_per_s(&self) -> Option<f64> {
         (!self.epochs.is_empty()).then(|| self.epochs.iter().map(|m| m.examples_per_s).sum::<f64>() / self.epochs.len() as f64)
+    }
+}
+
+/// What an `eval.json` score was measured on: `k` and the test examples for the bounds, the
+/// sample count for the image and 2-D scores. `None` for results written before these were kept.
+pub fn eval_size(metric: &str, eval: &Value) -> Option<String> {
+    let get = |path: &[&str]| path.iter().try_fold(eval, |v, k| v.get(*k)).and_then(Value::as_u64);
+    match metric {
+        "test_iwae" => Some(format!("k {}, {} test examples", get(&["iwae_k"])?, get(&["n_test"])?)),
+        "inception_score" | "frechet_distance" | "precision" | "recall" | "conditional_accuracy" => {
+            Some(format!("{} samples", get(&["protocol", "samples"])?))
+        }
+        "modes_captured" | "high_quality" | "mode_kl" => Some(format!("{} samples", get(&["protocol", "coverage_samples"])?)),
+        "forward_kl" | "reverse_kl" | "jsd" | "reverse_kl_exact" => {
+            Some(format!("{} samples", get(&["protocol", "divergences", "samples"])?))
+        }
+        _ => Some(format!("{} test examples", get(&["n_test"])?)),
     }
 }
 

@@ -1,24 +1,11 @@
 //! The `unigen` binary as a user runs it.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn unigen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_unigen"))
-        .args(args)
-        .env("UNIGEN_DATA", "/nonexistent-unigen-data")
-        .env("XDG_CACHE_HOME", "/nonexistent-unigen-cache")
-        .output()
-        .expect("unigen runs")
-}
-
-fn small() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/mnist-small").display().to_string()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::{script, small, text, unigen};
 
 #[test]
 fn train_eval_sample_on_real_digits() {
@@ -117,10 +104,6 @@ fn resume_accepts_restated_settings_and_refuses_changed_ones() {
     let o = unigen(&["train", "vae", "--data", "ring8", "--out", &run, "--quiet"]);
     assert!(!o.status.success());
     assert!(text(&o).contains("--resume"), "{}", text(&o));
-}
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts").join(name)
 }
 
 #[test]
@@ -302,6 +285,7 @@ fn classifier_metrics_on_a_run_and_on_sample_files_and_no_mixed_fingerprints() {
     // Without a classifier a GAN on images has nothing to score: say how to get one.
     let o = unigen(&["eval", &run]);
     assert!(!o.status.success() && text(&o).contains("unigen classifier train"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4), "a missing classifier is something missing: {}", text(&o));
 
     let o = unigen(&["eval", &run, "--classifier", &clf_a, "--samples", "200", "--json"]);
     assert!(o.status.success(), "{}", text(&o));

@@ -114,7 +114,7 @@ fn resume_after_a_kill_is_bit_identical() {
     let mut other = s.clone();
     other.config.lr = 0.5;
     let e = train::train(&other, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap_err();
-    assert!(e.to_string().contains("only `epochs` may change"), "{e}");
+    assert!(e.to_string().contains("only `epochs` and `max_steps` may change"), "{e}");
     // Starting over in a used directory without --resume is refused too.
     let e = train::train(&s, &cut, &device(), &TrainOptions::default()).unwrap_err();
     assert!(e.to_string().contains("--resume"), "{e}");

@@ -17,7 +17,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         unigen classifier train                          # MNIST from --data mnist's search path\n  \
         unigen classifier train --data-dir ../shared/data/mnist --seed 0\n\n\
-        About 20 minutes on 2 CPU cores (1,212 s measured). Saved to $UNIGEN_CLASSIFIER, else\n\
+        Its time is proportional to --epochs, each a pass over the 60,000 training digits; every epoch's\n\
+        line shows the time so far, so the first tells the whole. Saved to $UNIGEN_CLASSIFIER, else\n\
         ~/.cache/unigen/classifier/mnist-lenet.safetensors, where `unigen eval` looks.")]
     Train {
         /// Directory with the four MNIST IDX files (default: where `--data mnist` looks).

@@ -38,7 +38,12 @@ pub fn run(c: Command) -> anyhow::Result<()> {
             };
             let mirrors = if mirrors.is_empty() { fetch::MNIST_MIRRORS.iter().map(|m| m.to_string()).collect() } else { mirrors };
             let got = fetch::fetch(&dir, &mirrors, &fetch::mnist_files(), |url| say!("fetching {url}"))
-                .with_context(|| format!("fetching MNIST into {}", dir.display()))?;
+                .with_context(|| {
+                    format!(
+                        "fetching MNIST into {} failed; if you have the four IDX files elsewhere, any command reads them with --data-dir DIR",
+                        dir.display()
+                    )
+                })?;
             let rows: Vec<_> = got
                 .iter()
                 .map(|f| match f {

@@ -58,7 +58,7 @@ fn expand(targets: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .into_iter()
                 .filter(|d| RunSpec::read(d).is_ok_and(|s| s.data.kind() == DataKind::Points2d && s.model.generates()))
                 .collect();
-            anyhow::ensure!(!found.is_empty(), "{} holds no runs of generating models on 2-D data", t.display());
+            ensure_input!(!found.is_empty(), "{} holds no runs of generating models on 2-D data", t.display());
             out.extend(found);
         } else if !t.exists() {
             let problem = format!("{} does not exist (expected a run directory or a file of sample points)", t.display());
@@ -73,9 +73,9 @@ fn expand(targets: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 fn measure(target: &Path, a: &Args, protocol: &Protocol, device: &burn::tensor::Device) -> anyhow::Result<Row> {
     let name = target.display().to_string();
     if target.join(RUN_FILE).exists() {
-        anyhow::ensure!(a.data.is_none(), "--data is for sample files; the run {} knows its data", target.display());
+        ensure_arg!(a.data.is_none(), "--data is for sample files; the run {} knows its data", target.display());
         let (spec, trained, _) = load_trained(target, device).with_context(|| format!("loading {}", target.display()))?;
-        anyhow::ensure!(
+        ensure_input!(
             spec.data.kind() == DataKind::Points2d && spec.model.generates(),
             "{} is a {} run on {}: divergences are measured for generating models on 2-D data",
             target.display(),
@@ -89,7 +89,7 @@ fn measure(target: &Path, a: &Args, protocol: &Protocol, device: &burn::tensor::
         return Err(super::Usage(format!("{} is a file of samples: say which data they are compared with (--data ring8, grid25 or a point file)", target.display())).into());
     };
     let source = DataSource::resolve(Some(data), None)?;
-    anyhow::ensure!(source.kind() == DataKind::Points2d, "--data {data}: divergences are measured on 2-D data (ring8, grid25, a point file)");
+    ensure_input!(source.kind() == DataKind::Points2d, "--data {data}: divergences are measured on 2-D data (ring8, grid25, a point file)");
     let points = samples::read_points(target)?;
     let measured = directions::measure_samples(&source, protocol, |r| Ok(directions::subset(&points, protocol.samples, 2 * r as u64)))?;
     Ok(Row { name, model: "samples".into(), data: source.name(), seed: None, measured })

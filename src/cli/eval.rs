@@ -26,9 +26,10 @@ pub struct Args {
     /// A run directory written by `unigen train`, or generated images: a .npy array
     /// ([n, 28, 28] or [n, 784]; float in [0, 1] or uint8), an IDX image file, or a directory of 28x28 PNGs.
     pub target: PathBuf,
-    /// Importance samples per test example for L_k. 5000 is the standard log-likelihood estimate;
-    /// on 2 CPU cores it takes about 35 minutes for the 10,000 MNIST test digits and the default
-    /// 784-500-500-50 VAE (41 s measured for 200 digits), so use --k 100 or --n-test for quick looks.
+    /// Importance samples per test example for L_k. 5000 is the standard log-likelihood estimate.
+    /// Its time is proportional to k times the test examples scored: time `--n-test 100` first and
+    /// multiply by 100 for the 10,000 MNIST test digits; use --k 100 or --n-test for quick looks.
+    /// A progress bar shows the digits done.
     #[arg(long, default_value_t = 5000)]
     pub k: usize,
     /// Score only the first N test examples (default: all).
@@ -110,7 +111,7 @@ fn image_report(s: &ImageScores, reference: &Reference, real: &str, result: &mut
 }
 
 fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> {
-    anyhow::ensure!(
+    ensure_arg!(
         a.labels.is_none() && a.data_dir.is_none(),
         "--labels and --data-dir are for sample files; a run directory knows its model and data"
     );
@@ -129,6 +130,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         let test = test_set(&spec)?;
         let test = test.head(a.n_test.unwrap_or(test.len()));
         let bar = if !super::ui().chatty() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(test.len() as u64) };
+        bar.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} test examples (L_k)  eta {eta}").expect("valid template"));
         let est = estimate(model, &test, a.k, EVAL_SEED, &device, |done| bar.set_position(done as u64))?;
         bar.finish_and_clear();
         let binarization = match spec.config.likelihood {
@@ -174,6 +176,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     match &trained {
         Trained::Vae(m) => {
             let test = full_test()?;
+            result["n_test"] = json!(test.len());
             match code_scores(m, &test, &device) {
                 Some((reconstruction, mmd2)) => {
                     let prior_vs_prior = unigen::eval::mmd::mmd2(
@@ -193,6 +196,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         }
         Trained::InfoGan { discriminator, .. } => {
             let test = full_test()?;
+            result["n_test"] = json!(test.len());
             let acc = code_accuracy(discriminator, &to_gan_pixels(&test.x), &test.labels, &device);
             result["code_accuracy"] = json!(acc);
             protocol.insert("code_accuracy".into(), json!("Q's most likely category on each test digit, categories matched one-to-one to digits (Hungarian)"));
@@ -200,6 +204,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         }
         Trained::Ada(m) => {
             let test = full_test()?;
+            result["n_test"] = json!(test.len());
             let (on_target, on_source) = domain_accuracies(m, &test, shift, &device);
             result["target_accuracy"] = json!(on_target);
             result["source_accuracy"] = json!(on_source);
@@ -208,6 +213,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         }
         Trained::CycleGan(t) => {
             let test = full_test()?;
+            result["n_test"] = json!(test.len());
             let b = shift.apply(&test);
             let (cycle_a, cycle_b) = cycle_errors(t, &test, shift, &device);
             let b_t = unigen::host::tensor(to_gan_pixels(&b.x), [b.len(), b.dim], &device);
@@ -300,9 +306,9 @@ fn eval_files(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)
     let labels = a.labels.as_deref().map(samples::read_labels).transpose()?;
     let n = fake.len() / (data::idx::SIDE * data::idx::SIDE);
     if let Some(l) = &labels {
-        anyhow::ensure!(l.len() == n, "{} has {} labels for {n} images in {}", a.labels.as_deref().map_or(Path::new(""), |p| p).display(), l.len(), a.target.display());
+        ensure_input!(l.len() == n, "{} has {} labels for {n} images in {}", a.labels.as_deref().map_or(Path::new(""), |p| p).display(), l.len(), a.target.display());
     }
-    anyhow::ensure!(n >= SPLITS.max(K + 1), "{} holds {n} images; the metrics need at least {}", a.target.display(), SPLITS.max(K + 1));
+    ensure_input!(n >= SPLITS.max(K + 1), "{} holds {n} images; the metrics need at least {}", a.target.display(), SPLITS.max(K + 1));
     let reference = load_classifier(a, &device)?;
     let source = DataSource::resolve(Some("mnist"), a.data_dir.clone())?;
     let real = data::load(&source, Split::Test, 0, 0)?;

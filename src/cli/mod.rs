@@ -21,6 +21,16 @@ macro_rules! ensure_arg {
     };
 }
 
+/// Refuses an input (a file, a run, a flag's value) unless `cond` holds: exit status 3, like
+/// every refused file or setting.
+macro_rules! ensure_input {
+    ($cond:expr, $($t:tt)*) => {
+        if !$cond {
+            return Err(unigen::Error::Invalid(format!($($t)*)).into());
+        }
+    };
+}
+
 mod bench;
 mod classifier;
 mod compare;
@@ -68,7 +78,8 @@ use unigen::models::ModelKind;
                   Exit status: 0 success; 1 other failure; 2 bad command line; 3 a file or setting was\n\
                   refused (config, data, checkpoint, checksum); 4 something needed is missing (data, run,\n\
                   classifier); 5 training stopped on a NaN/inf loss; 6 reading or writing failed (disk\n\
-                  full, permissions); 7 a download failed.\n\
+                  full, permissions); 7 a download failed; 130/143 training stopped by Ctrl-C/SIGTERM\n\
+                  (checkpoint saved).\n\
                   Logging: RUST_LOG=unigen=debug (or info, trace) writes log lines to stderr."
 )]
 pub struct Cli {
@@ -100,7 +111,10 @@ pub enum Command {
         unigen train cyclegan --data mnist --set domain_shift=thicken\n  \
         unigen train vae --data ring8 --config my.toml\n  \
         unigen train gan --data my-points.csv             # any 2-D points (.npy, or x,y per line)\n  \
-        unigen train vae --out runs/vae --resume          # continue a killed run exactly\n\n\
+        unigen train --out runs/vae --resume              # continue a killed or Ctrl-C'd run exactly\n  \
+        unigen train --out runs/vae --resume --set epochs=100   # extend a finished run\n\n\
+        Ctrl-C (or SIGTERM) stops at the next step with the checkpoint saved (exit 130/143); a second\n\
+        Ctrl-C exits at once. One process writes a run directory at a time; a second is refused.\n\
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
         metrics.jsonl (one JSON line per epoch), pictures/samples_NNN.png and\n\
         pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter);\n\

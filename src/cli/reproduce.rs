@@ -60,9 +60,15 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         budget: a.budget,
         reference: reference.as_ref(),
         log: &log,
+        interrupt: unigen::interrupt::Interrupt::on_signals()?,
     };
     let started = std::time::Instant::now();
-    let results = reproduce::run(&plan, &rows, &device)?;
+    let results = match reproduce::run(&plan, &rows, &device) {
+        Err(e @ unigen::Error::Interrupted { .. }) => {
+            return Err(anyhow::Error::new(e).context("stopped; run the same command again to continue: finished runs are kept, the interrupted one resumes"));
+        }
+        other => other?,
+    };
     let wall = reproduce::total_wall_s(&results);
     let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let md = reproduce::report(&plan, &rows, &results, &command, &machine(), wall);

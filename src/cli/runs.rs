@@ -38,9 +38,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .map(|(d, r)| match r {
             Ok((r, state)) => json!({
                 "run": name(d), "dir": d, "model": r.spec.model.name(), "data": r.spec.data.label(),
-                "seed": r.spec.seed, "epochs_done": r.epochs.len(), "epochs": r.planned_epochs(),
+                "seed": r.spec.seed, "epochs_done": r.epochs_done(), "epochs": r.planned_epochs(),
                 "step": r.checkpoint_step, "wall_s": r.wall_s(), "examples_per_s": r.examples_per_s(),
-                "headline": r.headline().map(|(k, v, from)| json!({ "metric": k, "value": v, "from": from })),
+                "total_steps": r.total_steps, "headline": r.headline(),
                 "evaluated": r.eval.is_some(), "state_sha256": state,
             }),
             Err(e) => json!({ "run": name(d), "dir": d, "error": e.to_string() }),
@@ -62,14 +62,14 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 }
             };
             let data = r.spec.data.name();
-            let headline = r.headline().map_or("-".into(), |(k, v, from)| format!("{k} {v:.4} ({from})"));
+            let headline = r.headline().map_or("-".into(), |h| h.to_string());
             println!(
                 "{:<width$}  {:<14} {:<8} {:>4} {:>9} {:>8} {:>9}  {}",
                 name(d),
                 r.spec.model.name(),
                 data,
                 r.spec.seed,
-                format!("{}/{}", r.epochs.len(), r.planned_epochs()),
+                format!("{}/{}", r.epochs_done(), r.planned_epochs()),
                 r.checkpoint_step.map_or("-".into(), |s| s.to_string()),
                 r.wall_s().map_or("-".into(), |s| format!("{s:.0} s")),
                 headline

@@ -33,7 +33,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     ensure_arg!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
     let (mut spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
-    anyhow::ensure!(
+    ensure_input!(
         spec.model.generates(),
         "{} is a {} run: it does not generate samples (see `unigen eval {}` for its scores and {}/pictures for its pictures)",
         a.run_dir.display(),

@@ -1,24 +1,25 @@
 //! `unigen train`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use unigen::backend::Backend;
 use unigen::config::TrainConfig;
 use unigen::data::DataSource;
+use unigen::interrupt::Interrupt;
 use unigen::models::ModelKind;
 use unigen::train::{RunSpec, TrainOptions, train};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The model to train.
-    #[arg(value_enum)]
-    pub model: ModelKind,
-    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache), ring8, grid25, or a
-    /// file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per line; every
-    /// fifth point is held out for testing).
-    #[arg(long, default_value = "mnist", conflicts_with = "data_dir")]
+    /// The model to train (with --resume, taken from the run: give it or leave it out).
+    #[arg(value_enum, required_unless_present = "resume")]
+    pub model: Option<ModelKind>,
+    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache; the default), ring8,
+    /// grid25, or a file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per
+    /// line; every fifth point is held out for testing).
+    #[arg(long, conflicts_with = "data_dir")]
     pub data: Option<String>,
     /// A directory holding the four MNIST IDX files (plain or .gz), instead of --data.
     #[arg(long, value_name = "DIR")]
@@ -32,11 +33,12 @@ pub struct Args {
     /// Run directory (default: runs/MODEL-DATA-sSEED).
     #[arg(long, value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
-    /// Seed of the initial weights and of every random draw.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of the initial weights and of every random draw (default 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Continue the run in --out from its last checkpoint; it ends bit-identical to an
-    /// uninterrupted run. Settings come from the run (only --set epochs=N may change).
+    /// uninterrupted run. Model, data, seed and settings come from the run's run.toml: a flag
+    /// that contradicts them is refused; --set epochs=N and --set max_steps=N extend the run.
     #[arg(long)]
     pub resume: bool,
     /// Stop after this many steps, as if killed (for testing resume).
@@ -45,38 +47,84 @@ pub struct Args {
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
-    let data = match &a.data_dir {
-        // Stored absolute in run.toml, so `eval` and `sample` find the data from any directory.
-        Some(dir) => DataSource::Mnist {
-            dir: std::fs::canonicalize(dir).with_context(|| format!("--data-dir {}: no such directory", dir.display()))?,
-        },
-        None => DataSource::resolve(a.data.as_deref(), None)?,
-    };
-    let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(a.model, &data.name(), a.seed));
-    let spec = if a.resume {
-        // The run's own settings with any overrides on top: restating them is fine, and
-        // `train` refuses a change to any but `epochs`, naming it.
-        let mut spec = RunSpec::read(&out).with_context(|| format!("resuming the run in {}", out.display()))?;
-        spec.config = spec.config.overridden(a.config.as_deref(), &a.sets)?;
-        spec
+    let (spec, out) = if a.resume {
+        let out = match (&a.out, a.model) {
+            (Some(out), _) => out.clone(),
+            // The default directory of the model, data and seed given.
+            (None, Some(model)) => {
+                let data = a.data.as_deref().unwrap_or("mnist");
+                let name = Path::new(data).file_stem().map_or(data.into(), |s| s.to_string_lossy().into_owned());
+                super::default_run_dir(model, &name, a.seed.unwrap_or(0))
+            }
+            (None, None) => return Err(super::Usage("--resume needs the run: --out RUN_DIR (or the model, for its default directory)".into()).into()),
+        };
+        (resumed_spec(&a, &out)?, out)
     } else {
-        let config = TrainConfig::resolve(data.kind(), a.model, a.config.as_deref(), &a.sets)?;
-        RunSpec { model: a.model, seed: a.seed, data, config }
+        let model = a.model.expect("clap requires the model without --resume");
+        let data = match &a.data_dir {
+            // Stored absolute in run.toml, so `eval` and `sample` find the data from any directory.
+            Some(dir) => DataSource::Mnist { dir: canonical_dir(dir)? },
+            None => DataSource::resolve(Some(a.data.as_deref().unwrap_or("mnist")), None)?,
+        };
+        let seed = a.seed.unwrap_or(0);
+        let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(model, &data.name(), seed));
+        let config = TrainConfig::resolve(data.kind(), model, a.config.as_deref(), &a.sets)?;
+        (RunSpec { model, seed, data, config }, out)
     };
     let device = backend.device()?.autodiff();
-    say!("training {} on {} (seed {}) into {}", spec.model.name(), spec.data.label(), spec.seed, out.display());
-    let opts = TrainOptions { resume: a.resume, stop_after_steps: a.stop_after_steps, progress: super::ui().chatty() };
-    let outcome = train(&spec, &out, &device, &opts).with_context(|| format!("training in {}", out.display()))?;
-    super::emit(serde_json::json!({ "run_dir": out, "steps": outcome.steps, "last_epoch": outcome.last_epoch }), || {
-        if let Some(m) = &outcome.last_epoch {
-            let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
-            say!(
-                "done: {} steps; last epoch train loss {:.3} {}; next: unigen eval {}",
-                outcome.steps,
-                m.train_loss,
-                scores.join(", "),
-                out.display()
-            );
+    // Ctrl-C / SIGTERM: the loop stops at the next step boundary with its checkpoint saved.
+    let interrupt = Interrupt::on_signals().context("installing the Ctrl-C handler")?;
+    let opts = TrainOptions { resume: a.resume, stop_after_steps: a.stop_after_steps, progress: super::ui().chatty(), interrupt };
+    let outcome = match train(&spec, &out, &device, &opts) {
+        Err(e @ unigen::Error::Interrupted { .. }) => {
+            return Err(anyhow::Error::new(e).context(format!("stopped; continue with: unigen train --out {} --resume", out.display())));
         }
-    })
+        other => other.with_context(|| format!("training in {}", out.display()))?,
+    };
+    super::emit(
+        serde_json::json!({ "run_dir": out, "steps": outcome.steps, "total_steps": outcome.total_steps,
+                            "already_complete": outcome.already_complete, "last_epoch": outcome.last_epoch }),
+        || {
+            if let Some(m) = &outcome.last_epoch {
+                say!("done: {} steps; last epoch {}; next: unigen eval {}", outcome.steps, m.summary(), out.display());
+            }
+        },
+    )
+}
+
+fn canonical_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    Ok(std::fs::canonicalize(dir).with_context(|| format!("--data-dir {}: no such directory", dir.display()))?)
+}
+
+/// The spec of the run in `out` as its run.toml records it, with `--set` / `--config` on top
+/// (`train` refuses a change to any setting but `epochs` and `max_steps`). A model, data or seed
+/// flag may restate the run's own but not contradict it.
+fn resumed_spec(a: &Args, out: &Path) -> anyhow::Result<RunSpec> {
+    let mut spec = RunSpec::read(out).with_context(|| format!("resuming the run in {}", out.display()))?;
+    let conflict = |flag: &'static str, given: String, recorded: String| unigen::Error::ResumeConflict {
+        dir: out.to_path_buf(),
+        file: unigen::train::RUN_FILE,
+        flag,
+        given,
+        recorded,
+    };
+    if let Some(model) = a.model.filter(|m| *m != spec.model) {
+        return Err(conflict("the model", model.name().into(), spec.model.name().into()).into());
+    }
+    if let Some(seed) = a.seed.filter(|s| *s != spec.seed) {
+        return Err(conflict("--seed", seed.to_string(), spec.seed.to_string()).into());
+    }
+    let given = match (&a.data, &a.data_dir) {
+        (_, Some(dir)) => Some(("--data-dir", dir.display().to_string(), DataSource::Mnist { dir: canonical_dir(dir)? })),
+        // `--data mnist` names the data set, wherever its files are.
+        (Some(name), None) if name == "mnist" && matches!(spec.data, DataSource::Mnist { .. }) => None,
+        (Some(name), None) if name == "mnist" => return Err(conflict("--data", name.clone(), spec.data.label()).into()),
+        (Some(name), None) => Some(("--data", name.clone(), DataSource::resolve(Some(name), None)?)),
+        (None, None) => None,
+    };
+    if let Some((flag, text, _)) = given.filter(|(_, _, d)| *d != spec.data) {
+        return Err(conflict(flag, text, spec.data.label()).into());
+    }
+    spec.config = spec.config.overridden(a.config.as_deref(), &a.sets)?;
+    Ok(spec)
 }

@@ -43,8 +43,19 @@ pub enum Fetched {
 }
 
 /// Fetches every wanted file into `dir` from the first mirror that serves it correctly.
-/// `report` is told which URL is being tried.
-pub fn fetch(dir: &Path, mirrors: &[String], files: &[Wanted], mut report: impl FnMut(&str)) -> Result<Vec<Fetched>> {
+/// `report` is told which URL is being tried. On failure the error names every mirror's
+/// failure, and directories this call created are removed again if they hold nothing.
+pub fn fetch(dir: &Path, mirrors: &[String], files: &[Wanted], report: impl FnMut(&str)) -> Result<Vec<Fetched>> {
+    let created: Vec<PathBuf> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).map(Path::to_path_buf).collect();
+    let result = fetch_into(dir, mirrors, files, report);
+    if result.is_err() {
+        // Deepest first; remove_dir removes only empty directories, so a fetched file stays.
+        created.iter().for_each(|d| drop(std::fs::remove_dir(d)));
+    }
+    result
+}
+
+fn fetch_into(dir: &Path, mirrors: &[String], files: &[Wanted], mut report: impl FnMut(&str)) -> Result<Vec<Fetched>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut out = Vec::new();
     for want in files {
@@ -53,21 +64,27 @@ pub fn fetch(dir: &Path, mirrors: &[String], files: &[Wanted], mut report: impl 
             out.push(Fetched::AlreadyPresent(target));
             continue;
         }
-        let mut last_error = None;
+        let mut errors = Vec::new();
         for mirror in mirrors {
             let url = format!("{}{}.gz", mirror, want.name);
             report(&url);
             match download_verified(&url, &target, &want.sha256) {
                 Ok(()) => {
                     out.push(Fetched::Downloaded { path: target.clone(), url });
-                    last_error = None;
+                    errors.clear();
                     break;
                 }
-                Err(e) => last_error = Some(e),
+                Err(e) => errors.push(e),
             }
         }
-        if let Some(e) = last_error {
-            return Err(e);
+        // One mirror: its own error. Several: each one's, so no failure hides behind the last.
+        match errors.len() {
+            0 => {}
+            1 => return Err(errors.pop().expect("one")),
+            _ => {
+                let reasons: Vec<String> = errors.iter().map(|e| format!("\n  {e}")).collect();
+                return Err(Error::Download { url: format!("{}.gz", want.name), reason: format!("every mirror failed:{}", reasons.concat()) });
+            }
         }
     }
     Ok(out)
@@ -84,7 +101,7 @@ fn download_verified(url: &str, target: &Path, sha256: &str) -> Result<()> {
     let result = (|| {
         download(url, &tmp)?;
         let found = mnist::uncompressed_sha256(&tmp).map_err(|e| match e {
-            Error::Io { source, .. } => Error::Download {
+            Error::Io { cause: source, .. } => Error::Download {
                 url: url.to_string(),
                 reason: format!("not a valid gzip file: {source}"),
             },
@@ -215,5 +232,20 @@ mod tests {
         let err = fetch(dir2.path(), &[serve(HashMap::new(), 1)], &want, |_| {}).unwrap_err().to_string();
         assert!(err.contains("l.gz") && err.contains("404"), "{err}");
         assert_eq!(std::fs::read_dir(dir2.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn every_mirrors_failure_is_shown_and_no_empty_directory_is_left() {
+        let want = [Wanted { name: "l".into(), sha256: sha(&idx::encode_labels(&[7])) }];
+        let (a, b) = (serve(HashMap::new(), 1), serve(HashMap::new(), 1));
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("cache/unigen/mnist");
+        let err = fetch(&dir, &[a.clone(), b.clone()], &want, |_| {}).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&format!("{a}l.gz")) && text.contains(&format!("{b}l.gz")), "{text}");
+        assert_eq!(text.matches("404").count(), 2, "{text}");
+        assert_eq!(err.exit_code(), crate::error::exit::NETWORK);
+        assert!(!root.path().join("cache").exists(), "the directories made for the download are gone");
+        assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
     }
 }

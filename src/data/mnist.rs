@@ -60,7 +60,7 @@ pub fn locate() -> Result<PathBuf> {
         return Ok(dir.clone());
     }
     let looked: Vec<String> = candidates.iter().map(|d| d.display().to_string()).collect();
-    Err(Error::DataNotFound(format!(
+    Err(Error::NotFound(format!(
         "MNIST not found (looked in: {}; ${DATA_ENV}/mnist is searched first). \
          Download it with `unigen data fetch mnist`, or point at a directory holding the four \
          IDX files with `--data-dir DIR` (e.g. `--data-dir ../shared/data/mnist`)",
@@ -70,7 +70,7 @@ pub fn locate() -> Result<PathBuf> {
 
 fn path_of(dir: &Path, name: &str) -> Result<PathBuf> {
     find_file(dir, name).ok_or_else(|| {
-        Error::DataNotFound(format!(
+        Error::NotFound(format!(
             "{}: missing {name} (or {name}.gz); a MNIST directory holds the four IDX files \
              (`unigen data fetch mnist --dir {}` downloads them)",
             dir.display(),

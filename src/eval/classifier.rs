@@ -223,7 +223,7 @@ pub fn save(model: &Classifier, path: &Path, meta: &BTreeMap<String, String>) ->
 /// Loads the classifier at `path`, verifying the file and recomputing the fingerprint.
 pub fn load(path: &Path, device: &Device) -> Result<Reference> {
     if !path.exists() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::NotFound(format!(
             "no reference classifier at {}: run `unigen classifier train` once, \
              or pass --classifier FILE",
             path.display()

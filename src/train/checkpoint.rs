@@ -163,9 +163,15 @@ pub fn remove_interrupted_writes(dir: &Path) {
     }
 }
 
-/// The step recorded in a checkpoint's metadata, read from its header alone: neither its tensors
-/// nor its content hash are read (that is [`read`]'s work), so listing many runs stays cheap.
+/// The step recorded in a checkpoint's metadata (see [`peek_meta`]).
 pub fn peek_step(path: &Path) -> Option<u64> {
+    peek_meta(path)?.get("step")?.parse().ok()
+}
+
+/// A checkpoint's metadata (`step`, `total_steps`, `steps_per_epoch`, ...), read from its header
+/// alone: neither its tensors nor its content hash are read (that is [`read`]'s work), so listing
+/// many runs stays cheap. Keys added later are absent from older checkpoints.
+pub fn peek_meta(path: &Path) -> Option<BTreeMap<String, String>> {
     use std::io::Read;
     let mut f = std::fs::File::open(path).ok()?;
     let mut len = [0u8; 8];
@@ -176,8 +182,8 @@ pub fn peek_step(path: &Path) -> Option<u64> {
     }
     let mut header = vec![0u8; len as usize];
     f.read_exact(&mut header).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&header).ok()?;
-    v.get("__metadata__")?.get("step")?.as_str()?.parse().ok()
+    let mut v: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    serde_json::from_value(v.get_mut("__metadata__")?.take()).ok()
 }
 
 /// One network of a model and its optimiser, under a part name (`model`, `generator`, ...).

@@ -34,6 +34,8 @@ use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
 use crate::data::{self, DataSource, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
+use crate::interrupt::Interrupt;
+use crate::lock::DirLock;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 pub use aae::AaeTrainer;
@@ -95,6 +97,9 @@ impl RunSpec {
     /// The spec and `run.toml` as written (for showing it).
     pub fn read_with_text(run_dir: &Path) -> Result<(RunSpec, String)> {
         let path = run_dir.join(RUN_FILE);
+        if !path.is_file() {
+            return Err(Error::NotARun { dir: run_dir.to_path_buf() });
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let spec = toml::from_str(&text).map_err(|e| Error::Config { path: path.display().to_string(), problem: e.message().into() })?;
         Ok((spec, text))
@@ -112,6 +117,8 @@ pub const PICTURES_DIR: &str = "pictures";
 pub const PICTURE_STEPS: u64 = 500;
 /// Seed of the noise used to score the test set, fixed so scores of different runs compare.
 pub const EVAL_SEED: u64 = 0;
+/// The settings `--resume` may change, to extend a run; every other one is the run's own.
+pub const EXTENDABLE: [&str; 2] = ["epochs", "max_steps"];
 
 #[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
@@ -121,6 +128,9 @@ pub struct TrainOptions {
     pub stop_after_steps: Option<u64>,
     /// Show a progress bar and print a line per epoch.
     pub progress: bool,
+    /// Once raised, the loop stops at the next step boundary, saves its checkpoint and returns
+    /// [`Error::Interrupted`] (the CLI raises it on Ctrl-C and SIGTERM).
+    pub interrupt: Interrupt,
 }
 
 /// One line of `metrics.jsonl`.
@@ -137,6 +147,10 @@ pub struct EpochMetrics {
     pub losses: BTreeMap<String, f64>,
     pub examples_per_s: f64,
     pub wall_s: f64,
+    /// The line of an epoch that `max_steps` ended before its last step. If the run is later
+    /// extended, the epoch's own line follows at its end; this one is kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
     /// End-of-epoch scores: `test_elbo` (VAEs, on `epoch_eval_size` test examples);
     /// `modes_captured`, `high_quality`, `mode_kl` (2-D data).
     #[serde(flatten)]
@@ -146,8 +160,14 @@ pub struct EpochMetrics {
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
     pub run_dir: PathBuf,
+    /// The step reached.
     pub steps: u64,
+    /// The steps the run makes in all (`epochs`, or fewer where `max_steps` ends it).
+    pub total_steps: u64,
+    /// The last epoch line written by this call (none if it wrote none).
     pub last_epoch: Option<EpochMetrics>,
+    /// A resumed run that had already made all its steps: nothing was trained or written.
+    pub already_complete: bool,
 }
 
 /// The named losses of one step; the first is the one reported as `train_loss`.
@@ -319,7 +339,8 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
         max => max.min(steps_per_epoch * c.epochs as u64),
     };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
-    std::fs::create_dir_all(run_dir).map_err(|e| Error::io(run_dir, e))?;
+    // One writer at a time, held until the loop returns; then clean up after a killed one.
+    let _lock = DirLock::acquire(run_dir)?;
     checkpoint::remove_interrupted_writes(run_dir);
     if !opts.resume && ckpt_path.exists() {
         return Err(Error::Invalid(format!(
@@ -341,11 +362,11 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
             .into_iter()
             .filter(|(_, differs)| *differs)
             .map(|(name, _)| name.to_string())
-            .chain(saved.config.changed_keys(&spec.config).into_iter().filter(|k| k != "epochs"))
+            .chain(saved.config.changed_keys(&spec.config).into_iter().filter(|k| !EXTENDABLE.contains(&k.as_str())))
             .collect();
         if !changed.is_empty() {
             return Err(Error::Invalid(format!(
-                "{}: --resume keeps the run's settings (in {}); only `epochs` may change, but these differ: {}",
+                "{}: --resume keeps the run's settings (in {}); only `epochs` and `max_steps` may change, but these differ: {}",
                 ckpt_path.display(),
                 run_dir.join(RUN_FILE).display(),
                 changed.join(", ")
@@ -357,14 +378,36 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
         wall_before = num("wall_s");
         epoch_sums = serde_json::from_str(loaded.meta.get("epoch_loss_sums").map(String::as_str).unwrap_or("{}"))
             .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("epoch_loss_sums: {e}") })?;
-        truncate_metrics(&run_dir.join(METRICS_FILE), (step / steps_per_epoch) as usize)?;
+        if step >= total_steps {
+            // Nothing to do, and nothing to touch: run.toml and metrics.jsonl stay as they are.
+            if opts.progress {
+                eprintln!(
+                    "{} is already complete at step {step}; nothing to do (extend it with --set epochs=N or --set max_steps=N)",
+                    run_dir.display()
+                );
+            }
+            return Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch: None, already_complete: true });
+        }
+        keep_metrics_until(&run_dir.join(METRICS_FILE), step)?;
         tracing::info!(step, checkpoint = %ckpt_path.display(), "resuming");
     } else {
         let _ = std::fs::remove_file(run_dir.join(METRICS_FILE));
     }
     checkpoint::write_atomic(&run_dir.join(RUN_FILE), spec.to_toml().as_bytes())?;
 
+    let epochs_planned = total_steps.div_ceil(steps_per_epoch);
     tracing::info!(model = spec.model.name(), examples = train_set.len(), steps_per_epoch, total_steps, run_dir = %run_dir.display(), "training");
+    if opts.progress {
+        let what = format!("{} on {} (seed {})", spec.model.name(), spec.data.label(), spec.seed);
+        match step {
+            0 => eprintln!(
+                "training {what} into {}: {total_steps} steps, {epochs_planned} epoch{} of {steps_per_epoch}",
+                run_dir.display(),
+                if epochs_planned == 1 { "" } else { "s" }
+            ),
+            _ => eprintln!("resuming {what} in {} at step {step} of {total_steps}", run_dir.display()),
+        }
+    }
     let bar = progress_bar(opts.progress, total_steps, step);
     let started = Instant::now();
     let mut epoch_started = Instant::now();
@@ -406,11 +449,12 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
         if opts.progress {
             let rate = (epoch_steps_timed * c.batch_size as u64) as f64 / epoch_started.elapsed().as_secs_f64().max(1e-9);
             let shown: Vec<String> = losses.iter().map(|(n, v)| format!("{n} {v:.3}")).collect();
-            bar.set_message(format!("epoch {}/{}  {}  {rate:.0} examples/s", epoch + 1, c.epochs, shown.join("  ")));
+            bar.set_message(format!("epoch {}/{epochs_planned}  {}  {rate:.0} examples/s", epoch + 1, shown.join("  ")));
         }
 
         // An epoch ends after its last step, or early where `max_steps` ends the run.
-        let epoch_done = step % steps_per_epoch == 0 || step == total_steps;
+        let partial = step % steps_per_epoch != 0 && step == total_steps;
+        let epoch_done = step % steps_per_epoch == 0 || partial;
         let steps_in_epoch = step - epoch * steps_per_epoch;
         // ---- end of epoch: score, draw, log ----
         if epoch_done {
@@ -424,6 +468,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
                 losses: means,
                 examples_per_s: (epoch_steps_timed * c.batch_size as u64) as f64 / secs.max(1e-9),
                 wall_s: wall_before + started.elapsed().as_secs_f64(),
+                partial,
                 scores: epoch_scores(spec, &trained, &eval_set, epoch as usize + 1, &device.clone().inner())?,
             };
             // Pictures at most every PICTURE_STEPS steps and at the end: a run on 1% of MNIST has
@@ -436,24 +481,30 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
                 draw_divergences(run_dir)?;
             }
             if opts.progress {
-                let scores: Vec<String> = m.scores.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
-                bar.println(format!("epoch {:>3}  train loss {:>9.3}  {}  {:>7.0} ex/s", m.epoch, m.train_loss, scores.join("  "), m.examples_per_s));
+                bar.println(format!("epoch {:>3}{}  {}  {:>7.0} ex/s", m.epoch, if partial { " (partial)" } else { "" }, m.summary(), m.examples_per_s));
             }
             last_epoch = Some(m);
-            epoch_sums.clear();
+            // A partial epoch's sums stay: if the run is extended, the epoch's own line averages
+            // over all of its steps.
+            if !partial {
+                epoch_sums.clear();
+            }
             epoch_steps_timed = 0;
         }
 
-        // ---- checkpoint ----
-        if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) {
+        // ---- checkpoint: at epoch ends, every `checkpoint_every` steps, and on an interrupt ----
+        let interrupted = opts.interrupt.raised().filter(|_| step < total_steps);
+        if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || interrupted.is_some() {
             let mut meta = BTreeMap::new();
             meta.insert("step".into(), step.to_string());
+            meta.insert("total_steps".into(), total_steps.to_string());
+            meta.insert("steps_per_epoch".into(), steps_per_epoch.to_string());
             meta.insert("epoch_loss_sums".into(), serde_json::to_string(&epoch_sums).expect("sums serialise"));
             meta.insert("wall_s".into(), (wall_before + started.elapsed().as_secs_f64()).to_string());
             meta.insert("spec".into(), spec.to_toml());
             checkpoint::save(&ckpt_path, &trainer.parts(), &meta).map_err(|e| match e {
                 // Say what survived: the rename never happened, so the previous checkpoint is whole.
-                Error::Io { path, source } => Error::CheckpointWrite { path, step, cause: source },
+                Error::Io { path, cause } => Error::CheckpointWrite { path, step, cause },
                 other => other,
             })?;
             tracing::debug!(step, path = %ckpt_path.display(), "checkpoint written");
@@ -461,12 +512,16 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
         if epoch_done {
             epoch_started = Instant::now();
         }
+        if let Some(signal) = interrupted {
+            bar.abandon();
+            return Err(Error::Interrupted { signal, step, total: total_steps, dir: run_dir.to_path_buf() });
+        }
         if opts.stop_after_steps == Some(step) {
             break;
         }
     }
     bar.finish_and_clear();
-    Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, last_epoch })
+    Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch, already_complete: false })
 }
 
 fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {
@@ -503,15 +558,29 @@ fn draw_divergences(run_dir: &Path) -> Result<()> {
     checkpoint::write_atomic(&run_dir.join(DIVERGENCES_FILE), svg.as_bytes())
 }
 
-/// Keeps the metric lines of the first `epochs` epochs: a resumed run rewrites the rest.
-fn truncate_metrics(path: &Path, epochs: usize) -> Result<()> {
+/// Keeps the metric lines written up to the checkpoint's `step`, the state a resumed run starts
+/// from: lines written after it (a kill between the line and the checkpoint) are written again,
+/// every earlier one is kept as it is. Nothing is rewritten when nothing is dropped.
+fn keep_metrics_until(path: &Path, step: u64) -> Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: String = text
         .lines()
-        .filter(|l| serde_json::from_str::<EpochMetrics>(l).is_ok_and(|m| m.epoch <= epochs))
+        .filter(|l| serde_json::from_str::<EpochMetrics>(l).is_ok_and(|m| m.step <= step))
         .map(|l| format!("{l}\n"))
         .collect();
+    if kept == text {
+        return Ok(());
+    }
     checkpoint::write_atomic(path, kept.as_bytes())
+}
+
+impl EpochMetrics {
+    /// Every named loss and score, for a line of text: `d_loss 1.234  g_loss 0.876  jsd 0.012`.
+    pub fn summary(&self) -> String {
+        let losses = self.losses.iter().map(|(k, v)| format!("{k} {v:.3}"));
+        let scores = self.scores.iter().map(|(k, v)| format!("{k} {v:.3}"));
+        losses.chain(scores).collect::<Vec<_>>().join("  ")
+    }
 }
 
 
