@@ -5,12 +5,16 @@
 # time and throughput aside). Run by tests/cli.rs with a few kills; docs/reliability.md has a
 # long run's figures.
 #
-# Usage: scripts/kill_resume.sh UNIGEN_BIN [KILLS=20] [SEED=1] [WORK_DIR]
+# With SIGNAL=INT (or TERM) each stop is a Ctrl-C (or SIGTERM) instead: the run saves a checkpoint
+# at the next step and exits 130 (143), and must still end bit-identical.
+#
+# Usage: scripts/kill_resume.sh UNIGEN_BIN [KILLS=20] [SEED=1] [WORK_DIR] [SIGNAL=KILL]
 set -euo pipefail
 bin=$1
 kills=${2:-20}
 RANDOM=${3:-1}
 work=${4:-$(mktemp -d)}
+signal=${5:-KILL}
 mkdir -p "$work"
 rm -rf "$work/full" "$work/killed"
 # Checkpoints every 3 steps and at each of the 12 epochs' ends (32 steps each): kills land
@@ -39,7 +43,7 @@ while true; do
   if [ "$landed" -lt "$kills" ]; then
     delay=$(( (RANDOM * 32768 + RANDOM) % max_delay ))
     sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-    if kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null; then
+    if kill -0 "$pid" 2>/dev/null && kill "-$signal" "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null || true
       landed=$((landed + 1))
       step=$("$bin" runs "$work/killed" --json | grep -o '"step":[0-9]*' | cut -d: -f2 || true)
@@ -63,4 +67,4 @@ fi
 if [ "$leftovers" != 0 ]; then
   echo "FAIL: $leftovers temporary files left behind" >&2; exit 1
 fi
-echo "ok: $landed SIGKILLs over $attempts attempts ($no_progress killed before a new checkpoint), uninterrupted run ${full_ms} ms; final state bit-identical, metrics identical, 0 temporary files left"
+echo "ok: $landed SIG${signal}s over $attempts attempts ($no_progress killed before a new checkpoint), uninterrupted run ${full_ms} ms; final state bit-identical, metrics identical, 0 temporary files left"
