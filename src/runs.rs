@@ -111,16 +111,17 @@ impl Run {
             let last = self.epochs.last()?;
             HEADLINES.iter().find_map(|k| {
                 let value = *last.scores.get(*k)?;
-                Some(Headline { metric: k, value, from: "last epoch", measured_on: self.epoch_size() })
+                Some(Headline { metric: k, value, from: "last epoch", measured_on: self.epoch_size(k) })
             })
         })
     }
 
-    /// What an end-of-epoch score is measured on (see [`crate::train::epoch_scores`]).
-    fn epoch_size(&self) -> Option<String> {
-        match self.spec.data.kind() {
-            crate::config::DataKind::Points2d => Some(format!("{} samples", crate::eval::modes::SAMPLES)),
-            crate::config::DataKind::Images => Some(format!("up to {} test examples", self.spec.config.epoch_eval_size)),
+    /// What an end-of-epoch score is measured on (see [`crate::train::epoch_scores`]): model
+    /// samples for mode coverage and the divergences, else the first test examples.
+    fn epoch_size(&self, metric: &str) -> Option<String> {
+        match metric {
+            "modes_captured" | "jsd" => Some(format!("{} samples", crate::eval::modes::SAMPLES)),
+            _ => Some(format!("up to {} test examples", self.spec.config.epoch_eval_size)),
         }
     }
 

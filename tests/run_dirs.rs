@@ -297,3 +297,57 @@ fn a_failed_fetch_shows_every_mirror_suggests_data_dir_and_leaves_nothing() {
     assert!(t.contains("--data-dir"), "{t}");
     assert!(!dir.path().join("cache").exists(), "no empty cache directory left behind");
 }
+
+/// Copies a committed run directory into `to`.
+fn copy_run(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in std::fs::read_dir(from).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn runs_written_before_the_restructure_list_evaluate_and_resume_bit_identically() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/main-2026-11-30");
+    let dir = tempfile::tempdir().unwrap();
+    // Their state digests at step 20, as recorded when they were written (tests/data/main-2026-11-30).
+    for (model, digest) in [
+        ("vae", "f6a8881325b11ffeb978363c0a4ba80a087344cff83c9d7b92db9cc5b22421df"),
+        ("gan", "ef9e7ef070364222859460d3cd01c6c77c128b6d1d58f9607d1b84b579f4b7f6"),
+    ] {
+        let run = dir.path().join(model);
+        copy_run(&fixtures.join(model), &run);
+        let run = run.display().to_string();
+        assert_eq!(state(&run), digest, "{model}: the old checkpoint reads back whole");
+        assert_eq!(listed(&run)["epochs_done"], 1);
+        ok(&unigen(&["eval", &run, "--k", "10", "-q"]));
+        ok(&unigen(&["report", &run, "-q"]));
+
+        // The same run made by today's code, to step 20 and uninterrupted.
+        let made = |name: &str, more: &[&str]| {
+            let out = dir.path().join(name).display().to_string();
+            let base = ["train", model, "--data", "ring8", "--set", "hidden=[16]", "--set", "toy_train_size=1024", "--set", "batch_size=64"];
+            let rest = ["--set", "epochs=2", "--set", "checkpoint_every=10", "--set", "epoch_eval_size=256", "-q", "--out", &out];
+            ok(&unigen(&[&base[..], &rest[..], more].concat()));
+            out
+        };
+        let (twenty, full) = (made(&format!("{model}-20"), &["--stop-after-steps", "20"]), made(&format!("{model}-full"), &[]));
+        ok(&unigen(&["train", "--out", &run, "--resume", "-q"]));
+        if state(&twenty) == digest {
+            // Today's code reaches the fixture's state: the arithmetic is this machine's, so the
+            // resumed run must end exactly where an uninterrupted one does.
+            assert_eq!(state(&run), state(&full), "{model}: resumed from the old checkpoint, bit-identical");
+            assert_eq!(untimed(&metrics(&run)), untimed(&metrics(&full)), "{model}");
+        } else {
+            // Another kind of CPU rounds differently: the old checkpoint must still resume the
+            // same way every time.
+            let again = dir.path().join(format!("{model}-again"));
+            copy_run(&fixtures.join(model), &again);
+            let again = again.display().to_string();
+            ok(&unigen(&["train", "--out", &again, "--resume", "-q"]));
+            assert_eq!(state(&run), state(&again), "{model}: resuming the old checkpoint is deterministic");
+            eprintln!("{model}: this CPU's arithmetic differs from the fixture's machine; checked determinism only");
+        }
+    }
+}
