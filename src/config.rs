@@ -238,11 +238,14 @@ impl TrainConfig {
 
     /// Defaults for `kind` and `model`, then the TOML file (if any), then each `key=value` override.
     pub fn resolve(kind: DataKind, model: ModelKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
-        Self::default_for(kind, model).overridden(file, sets)
+        Self::default_for(kind, model).overridden(model, kind, file, sets)
     }
 
-    /// This config, then the TOML file (if any), then each `key=value` override.
-    pub fn overridden(&self, file: Option<&Path>, sets: &[String]) -> Result<Self> {
+    /// This config, then the TOML file (if any), then each `key=value` override. Only settings
+    /// that `model` reads on `kind` of data are accepted ([`ModelKind::settings`]); any other is
+    /// refused, naming the models that read it. (A saved `run.toml` holds every key: it is read
+    /// whole, never through here.)
+    pub fn overridden(&self, model: ModelKind, kind: DataKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
         let defaults = toml::Table::try_from(self).expect("config serialises");
         // Each override with where it came from, so an error names the file or `--set`.
         let mut given: Vec<(String, toml::Value, String)> = Vec::new();
@@ -261,6 +264,7 @@ impl TrainConfig {
         let mut table = defaults.clone();
         for (key, value, source) in &given {
             check_known_key(&defaults, key, source)?;
+            check_read(model, kind, key, source)?;
             // Typed alone against the defaults, so a wrong type names its key.
             let mut alone = defaults.clone();
             alone.insert(key.clone(), value.clone());
@@ -273,7 +277,19 @@ impl TrainConfig {
         let config: TrainConfig = table
             .try_into()
             .map_err(|e: toml::de::Error| Error::Config { path: source.clone(), problem: e.message().to_string() })?;
-        config.validate().map_err(|problem| Error::Config { path: source, problem })?;
+        config.validate().map_err(|problem| Error::Config { path: source.clone(), problem })?;
+        // Settings read only with certain values of others.
+        let gaussian = config.likelihood == Likelihood::Gaussian;
+        for (key, value, source) in &given {
+            let unread = match key.as_str() {
+                "learn_variance" if !gaussian => Some("only with likelihood = gaussian"),
+                "gaussian_std" if !gaussian || config.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
+                _ => None,
+            };
+            if let Some(when) = unread {
+                return Err(Error::Config { path: source.clone(), problem: format!("`{key} = {value}` would do nothing: it is read {when}") });
+            }
+        }
         Ok(config)
     }
 
@@ -336,6 +352,24 @@ impl TrainConfig {
         let (a, b) = (toml::Table::try_from(self).unwrap(), toml::Table::try_from(other).unwrap());
         a.keys().filter(|k| a.get(*k) != b.get(*k)).cloned().collect()
     }
+}
+
+/// Refuses a setting the model does not read, or (`toy_train_size`) one the data does not use.
+fn check_read(model: ModelKind, kind: DataKind, key: &str, source: &str) -> Result<()> {
+    if key == "toy_train_size" && kind == DataKind::Images {
+        return Err(Error::Config {
+            path: source.to_string(),
+            problem: "`toy_train_size` sizes the drawn training set of ring8 and grid25; MNIST has its own".into(),
+        });
+    }
+    if model.settings().contains(&key) {
+        return Ok(());
+    }
+    let readers: Vec<&str> = ModelKind::all().iter().filter(|m| m.settings().contains(&key)).map(|m| m.name()).collect();
+    Err(Error::Config {
+        path: source.to_string(),
+        problem: format!("`{key}` is not read by {}, so it would do nothing; the models that read it: {}", model.name(), readers.join(", ")),
+    })
 }
 
 fn check_known_key(defaults: &toml::Table, key: &str, source: &str) -> Result<()> {
@@ -419,10 +453,49 @@ mod tests {
     #[test]
     fn overrides_on_a_saved_config_and_changed_keys() {
         let saved = TrainConfig::resolve(DataKind::Images, ModelKind::Vae, None, &["hidden=[200,200]".into()]).unwrap();
-        let same = saved.overridden(None, &["hidden=[200,200]".into(), "epochs=70".into()]).unwrap();
+        let same = saved.overridden(ModelKind::Vae, DataKind::Images, None, &["hidden=[200,200]".into(), "epochs=70".into()]).unwrap();
         assert_eq!(saved.changed_keys(&same), vec!["epochs".to_string()]);
-        let other = saved.overridden(None, &["lr=0.1".into()]).unwrap();
+        let other = saved.overridden(ModelKind::Vae, DataKind::Images, None, &["lr=0.1".into()]).unwrap();
         assert_eq!(saved.changed_keys(&other), vec!["lr".to_string()]);
+    }
+
+    #[test]
+    fn settings_a_model_does_not_read_are_refused_naming_the_models_that_do() {
+        let refused = |kind: DataKind, model: ModelKind, set: &str| {
+            TrainConfig::resolve(kind, model, None, &[set.to_string()]).expect_err(set).to_string()
+        };
+        let e = refused(DataKind::Images, ModelKind::Gan, "alpha=0.5");
+        assert!(e.starts_with("--set: ") && e.contains("`alpha` is not read by gan") && e.contains("aavae, aacvae, aasvae"), "{e}");
+        for (model, set) in [
+            (ModelKind::Gan, "k=5"),
+            (ModelKind::Gan, "likelihood=gaussian"),
+            (ModelKind::Gan, "label_fraction=0.5"),
+            (ModelKind::Aae, "generator_form=saturating"),
+            (ModelKind::Infogan, "generator_form=saturating"),
+            (ModelKind::Vae, "d_steps=3"),
+            (ModelKind::Vae, "cycle_weight=3"),
+            (ModelKind::Cyclegan, "latent_dim=8"),
+        ] {
+            assert!(refused(DataKind::Images, model, set).contains(&format!("is not read by {}", model.name())), "{set}");
+        }
+        assert!(refused(DataKind::Images, ModelKind::Vae, "toy_train_size=10").contains("ring8 and grid25"));
+        // Read only with certain values of others.
+        assert!(refused(DataKind::Images, ModelKind::Vae, "gaussian_std=0.2").contains("only with likelihood = gaussian"));
+        assert!(refused(DataKind::Images, ModelKind::Vae, "learn_variance=false").contains("only with likelihood = gaussian"));
+        assert!(refused(DataKind::Points2d, ModelKind::Vae, "gaussian_std=0.2").contains("learn_variance = false"));
+        let c = TrainConfig::resolve(DataKind::Points2d, ModelKind::Vae, None, &["learn_variance=false".into(), "gaussian_std=0.2".into()]).unwrap();
+        assert_eq!(c.gaussian_std, 0.2);
+        // Every setting a model lists is a real key, and it accepts it.
+        let keys = toml::Table::try_from(TrainConfig::default_for(DataKind::Points2d, ModelKind::Vae)).unwrap();
+        for &model in ModelKind::all() {
+            for key in model.settings() {
+                assert!(keys.contains_key(key), "{} lists unknown `{key}`", model.name());
+                if !matches!(key, "gaussian_std" | "learn_variance") {
+                    let value = keys[key].to_string();
+                    TrainConfig::resolve(DataKind::Points2d, model, None, &[format!("{key}={value}")]).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
+                }
+            }
+        }
     }
 
     #[test]
@@ -464,7 +537,7 @@ mod tests {
             #[test]
             fn any_set_either_applies_and_validates_or_names_its_source(k in key(), v in value()) {
                 let base = TrainConfig::default_for(DataKind::Images, ModelKind::Vae);
-                match base.overridden(None, &[format!("{k}={v}")]) {
+                match base.overridden(ModelKind::Vae, DataKind::Images, None, &[format!("{k}={v}")]) {
                     Ok(c) => prop_assert!(c.validate().is_ok()),
                     Err(e) => prop_assert!(e.to_string().starts_with("--set: "), "{}", e),
                 }
@@ -481,7 +554,7 @@ mod tests {
                 let text: Vec<u8> = if raw { junk } else { lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect::<String>().into_bytes() };
                 std::fs::write(&path, &text).unwrap();
                 let base = TrainConfig::default_for(DataKind::Points2d, ModelKind::Gan);
-                match base.overridden(Some(&path), &[]) {
+                match base.overridden(ModelKind::Gan, DataKind::Points2d, Some(&path), &[]) {
                     Ok(c) => prop_assert!(c.validate().is_ok()),
                     Err(e) => prop_assert!(e.to_string().contains("c.toml"), "{}", e),
                 }

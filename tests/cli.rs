@@ -63,6 +63,19 @@ fn bad_settings_are_refused_with_the_key() {
 }
 
 #[test]
+fn settings_the_model_does_not_read_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r").display().to_string();
+    for (model, set) in [("gan", "alpha=0.5"), ("gan", "k=5"), ("aae", "generator_form=saturating"), ("vae", "d_steps=3"), ("infogan", "generator_form=saturating")] {
+        let o = unigen(&["train", model, "--data", "ring8", "--set", set, "--out", &run]);
+        assert_eq!(o.status.code(), Some(3), "{model} {set}: {}", text(&o));
+        let key = set.split('=').next().unwrap();
+        assert!(text(&o).contains(&format!("`{key}` is not read by {model}")), "{}", text(&o));
+        assert!(!PathBuf::from(&run).join("run.toml").exists(), "nothing written for a refused setting");
+    }
+}
+
+#[test]
 fn data_check_validates_and_reports_digests() {
     let o = unigen(&["data", "check", &small()]);
     assert!(o.status.success(), "{}", text(&o));

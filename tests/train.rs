@@ -17,7 +17,11 @@ fn mnist_small() -> DataSource {
 }
 
 fn spec(model: ModelKind, sets: &[&str]) -> RunSpec {
-    let mut all = vec!["hidden=[64]", "latent_dim=8", "batch_size=50", "epoch_eval_size=100"];
+    // Small networks for every model, each given only the settings it reads (CycleGAN has no latent_dim).
+    let mut all: Vec<&str> = ["hidden=[64]", "latent_dim=8", "batch_size=50", "epoch_eval_size=100"]
+        .into_iter()
+        .filter(|s| model.settings().contains(&s.split('=').next().unwrap()))
+        .collect();
     all.extend_from_slice(sets);
     let sets: Vec<String> = all.iter().map(|s| s.to_string()).collect();
     RunSpec { model, seed: 3, data: mnist_small(), config: TrainConfig::resolve(DataKind::Images, model, None, &sets).unwrap() }

@@ -69,6 +69,13 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         let seed = a.seed.unwrap_or(0);
         let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(model, &data.name(), seed));
         let config = TrainConfig::resolve(data.kind(), model, a.config.as_deref(), &a.sets)?;
+        // A point file is read whole: a drawn training set's size would do nothing.
+        if let DataSource::Points { file } = &data
+            && config.toy_train_size != TrainConfig::default_for(data.kind(), model).toy_train_size
+        {
+            let problem = format!("`toy_train_size` sizes the drawn training set of ring8 and grid25; {} is used whole", file.display());
+            return Err(unigen::Error::Config { path: "toy_train_size".into(), problem }.into());
+        }
         (RunSpec { model, seed, data, config }, out)
     };
     let device = backend.device()?.autodiff();
@@ -125,6 +132,6 @@ fn resumed_spec(a: &Args, out: &Path) -> anyhow::Result<RunSpec> {
     if let Some((flag, text, _)) = given.filter(|(_, _, d)| *d != spec.data) {
         return Err(conflict(flag, text, spec.data.label()).into());
     }
-    spec.config = spec.config.overridden(a.config.as_deref(), &a.sets)?;
+    spec.config = spec.config.overridden(spec.model, spec.data.kind(), a.config.as_deref(), &a.sets)?;
     Ok(spec)
 }

@@ -161,6 +161,43 @@ impl ModelKind {
     }
 }
 
+/// The settings of the training loop, read by every model: epochs and steps, the batch, Adam, the
+/// training subset, checkpoints and the epoch-end scores.
+const LOOP: [&str; 12] = [
+    "epochs", "batch_size", "lr", "beta1", "beta2", "adam_eps", "train_fraction", "subset_seed", "toy_train_size", "epoch_eval_size",
+    "checkpoint_every", "max_steps",
+];
+/// An encoder and decoder (`models::vae`): the VAE family, the AAE and wake-sleep.
+const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "likelihood", "learn_variance", "gaussian_std"];
+/// A generator and discriminator (`models::gan`).
+const GAN_NETS: [&str; 5] = ["latent_dim", "hidden", "activation", "d_activation", "network"];
+
+impl ModelKind {
+    /// Every setting this model reads; `unigen train` refuses any other (`config::TrainConfig`),
+    /// so a setting never silently does nothing.
+    pub fn settings(self) -> Vec<&'static str> {
+        use ModelKind as M;
+        let own: &[&[&str]] = match self {
+            // `k` samples per example: averaged (ELBO) or combined (L_k).
+            M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &["k"]],
+            M::Svae => &[&VAE_NETS, &["k", "label_fraction", "class_weight"]],
+            // The learned adversary: a GAN discriminator that weighs examples.
+            M::Aavae | M::Aacvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation"]],
+            M::Aasvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation", "label_fraction", "class_weight"]],
+            M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
+            // The non-saturating generator loss, one D update per step.
+            M::Infogan => &[&GAN_NETS, &["info_weight"]],
+            // A code discriminator (an MLP whatever `network` says).
+            M::Aae => &[&VAE_NETS, &["d_steps", "d_activation"]],
+            M::WakeSleep => &[&["latent_dim", "hidden", "activation", "likelihood", "learn_variance", "gaussian_std"]],
+            M::Ada => &[&["latent_dim", "hidden", "activation", "d_activation", "domain_shift", "domain_weight"]],
+            // A translator's input is an image, so no latent_dim.
+            M::Cyclegan => &[&["hidden", "activation", "d_activation", "domain_shift", "cycle_weight", "identity_weight"]],
+        };
+        LOOP.iter().chain(own.iter().flat_map(|k| k.iter())).copied().collect()
+    }
+}
+
 /// `[a, c]`, or `a` alone without a condition: how every conditional network sees its class.
 pub(crate) fn with_condition(a: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
     match c {
