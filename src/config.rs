@@ -106,7 +106,7 @@ pub struct TrainConfig {
     #[serde(default = "defaults::class_weight")]
     pub class_weight: f64,
     /// Adversary-activated models (aavae, aacvae, aasvae): weight `alpha` of the generated
-    /// samples' term (SPEC §2.6).
+    /// samples' term (docs/spec.md §2.6).
     #[serde(default = "defaults::alpha")]
     pub alpha: f64,
     /// Adversary-activated models: weigh real examples by `D(x)` too, as in the paper (`false`:

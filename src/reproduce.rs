@@ -1,4 +1,4 @@
-//! `unigen reproduce`: the paper's MNIST tables (SPEC §5) run, scored, and written up beside
+//! `unigen reproduce`: the paper's MNIST tables (docs/spec.md §5) run, scored, and written up beside
 //! the paper's numbers.
 //!
 //! Every row pairs a baseline with the model the unified view transfers a technique to (GAN and
@@ -124,7 +124,7 @@ fn percent(f: f64) -> String {
     format!("{}%", (f * 100.0).round())
 }
 
-/// The rows of `table` (SPEC §5).
+/// The rows of `table` (docs/spec.md §5).
 pub fn rows(table: Table) -> Vec<Row> {
     let mut rows = Vec::new();
     let row = |table, metric, transferred: ModelKind, setting: String, sets: Vec<String>, paper| {

@@ -16,7 +16,7 @@ pub enum Command {
     /// inception score (the ceiling for generated digits), and save it with its fingerprint.
     #[command(after_help = "Examples:\n  \
         unigen classifier train                          # MNIST from --data mnist's search path\n  \
-        unigen classifier train --data-dir ../shared/data/mnist --seed 0\n\n\
+        unigen classifier train --data-dir ~/mnist --seed 0\n\n\
         Its time is proportional to --epochs, each a pass over the 60,000 training digits; every epoch's\n\
         line shows the time so far, so the first tells the whole. Saved to $UNIGEN_CLASSIFIER, else\n\
         ~/.cache/unigen/classifier/mnist-lenet.safetensors, where `unigen eval` looks.")]

@@ -23,7 +23,7 @@ pub enum Command {
         mirrors: Vec<String>,
     },
     /// Validate the four MNIST IDX files in a directory and compare them with the canonical digests.
-    #[command(after_help = "Example:\n  unigen data check ../shared/data/mnist")]
+    #[command(after_help = "Example:\n  unigen data check ~/mnist")]
     Check {
         dir: PathBuf,
     },

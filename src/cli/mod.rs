@@ -102,9 +102,9 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         unigen train vae --data mnist --out runs/vae\n  \
         unigen train iwae --data mnist --set k=5 --set epochs=100 --out runs/iwae5\n  \
-        unigen train vae --data-dir ../shared/data/mnist --set train_fraction=0.1 --seed 2\n  \
+        unigen train vae --data-dir ~/mnist --set train_fraction=0.1 --seed 2\n  \
         unigen train iwgan --data ring8 --set epochs=40\n  \
-        unigen train gan --data-dir ../shared/data/mnist --set generator_form=saturating\n  \
+        unigen train gan --data-dir ~/mnist --set generator_form=saturating\n  \
         unigen train iwcgan --data mnist --set network=dcgan --set latent_dim=100\n  \
         unigen train infogan --data mnist --set latent_dim=62\n  \
         unigen train ada --data mnist --set domain_shift=invert     # --set domain_weight=0: source only\n  \
@@ -155,7 +155,7 @@ pub enum Command {
     /// beside the paper's numbers; rerun the same command to continue an interrupted one.
     #[command(after_help = "Examples:\n  \
         unigen reproduce all                              # quick budget, 3 seeds, docs/reproduction.md\n  \
-        unigen reproduce table3 --seeds 5 --data-dir ../shared/data/mnist\n  \
+        unigen reproduce table3 --seeds 5 --data-dir ~/mnist\n  \
         unigen reproduce table2 --budget paper --out runs/paper\n\n\
         Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.\n\
         The GAN rows need the reference classifier (`unigen classifier train`, once).")]

@@ -63,7 +63,7 @@ pub fn locate() -> Result<PathBuf> {
     Err(Error::NotFound(format!(
         "MNIST not found (looked in: {}; ${DATA_ENV}/mnist is searched first). \
          Download it with `unigen data fetch mnist`, or point at a directory holding the four \
-         IDX files with `--data-dir DIR` (e.g. `--data-dir ../shared/data/mnist`)",
+         IDX files with `--data-dir DIR` (e.g. `--data-dir ~/mnist`)",
         if looked.is_empty() { "no cache directory on this system".into() } else { looked.join(", ") }
     )))
 }

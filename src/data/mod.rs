@@ -1,4 +1,4 @@
-//! Data (SPEC §3): MNIST from IDX files, the built-in 2-D toy mixtures, seeded class-balanced
+//! Data (docs/spec.md §3): MNIST from IDX files, the built-in 2-D toy mixtures, seeded class-balanced
 //! subsets, and binarisation (dynamic for training, fixed and seeded for the test set).
 
 pub mod fetch;

@@ -1,4 +1,4 @@
-//! Built-in 2-D mixtures, the standard mode-collapse benchmarks (SPEC §3): no download.
+//! Built-in 2-D mixtures, the standard mode-collapse benchmarks (docs/spec.md §3): no download.
 
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -1,4 +1,4 @@
-//! The reference MNIST classifier (SPEC §4): a LeNet-style CNN that unigen trains itself, once,
+//! The reference MNIST classifier (docs/spec.md §4): a LeNet-style CNN that unigen trains itself, once,
 //! and every image metric reads: class probabilities for the inception score and conditional
 //! accuracy, penultimate-layer features for the Fréchet distance and precision/recall.
 //!

@@ -1,4 +1,4 @@
-//! The image metrics together (SPEC §4), all read off the reference classifier: inception score,
+//! The image metrics together (docs/spec.md §4), all read off the reference classifier: inception score,
 //! Fréchet distance and precision/recall of the penultimate features against real test digits,
 //! and, for samples generated per class, the accuracy of conditional generation.
 

@@ -1,4 +1,4 @@
-//! Evaluation (SPEC §4): test bounds, mode coverage, and the image metrics read off the reference
+//! Evaluation (docs/spec.md §4): test bounds, mode coverage, and the image metrics read off the reference
 //! classifier (inception score, Fréchet distance, precision/recall, conditional accuracy), and the
 //! divergences between data and model on 2-D data.
 

@@ -1,4 +1,4 @@
-//! Mode coverage on the 2-D mixtures (SPEC §4): which modes the samples reach and how sharply.
+//! Mode coverage on the 2-D mixtures (docs/spec.md §4): which modes the samples reach and how sharply.
 
 use serde::Serialize;
 

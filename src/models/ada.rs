@@ -1,4 +1,4 @@
-//! Adversarial domain adaptation (Ganin et al. 2016, SPEC §2.8): a feature extractor, a label
+//! Adversarial domain adaptation (Ganin et al. 2016, docs/spec.md §2.8): a feature extractor, a label
 //! classifier on its features, and (in the trainer) a domain discriminator on the same features.
 //! In the unified view the features play the generated `x`, the domain plays `y`.
 

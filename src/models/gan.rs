@@ -1,4 +1,4 @@
-//! GAN and IWGAN (SPEC §2.3, §2.4) and their conditional versions CGAN and IW-CGAN (§2.5):
+//! GAN and IWGAN (docs/spec.md §2.3, §2.4) and their conditional versions CGAN and IW-CGAN (§2.5):
 //! generator `p_theta(x | z, c)`, discriminator `D_phi(x, c) = q_phi(y = 1 | x, c) = sigmoid(l)`.
 //! The class `c` enters both networks as a one-hot vector concatenated onto their inputs;
 //! unconditional models have no `c`.

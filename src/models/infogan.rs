@@ -1,4 +1,4 @@
-//! InfoGAN (Chen et al. 2016, SPEC §2.8): the generator takes noise `z` and a code `c` (one of
+//! InfoGAN (Chen et al. 2016, docs/spec.md §2.8): the generator takes noise `z` and a code `c` (one of
 //! [`CATEGORIES`] values and [`CONTINUOUS`] numbers uniform on [-1, 1]); a head `Q(c|x)` that
 //! shares the discriminator's body infers the code of a generated image, and both maximise the
 //! information bound [`crate::objectives::mutual_information_bound`].

@@ -14,7 +14,7 @@ use crate::objectives::SampleWeights;
 pub use gan::{Discriminator, GanConfig, Generator};
 pub use vae::{Vae, VaeConfig};
 
-/// Which discriminator weights a VAE-family model's examples (SPEC §2.6).
+/// Which discriminator weights a VAE-family model's examples (docs/spec.md §2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adversary {
     /// The VAE's degenerate discriminator: weight 1 on every real example, 0 on every generated
@@ -132,7 +132,7 @@ impl ModelKind {
     }
 
     /// A VAE-family model's discriminator: the VAE's implicit perfect one, or a learned one
-    /// (SPEC §2.6). VAE and AAVAE are one code path.
+    /// (docs/spec.md §2.6). VAE and AAVAE are one code path.
     pub fn adversary(self) -> Adversary {
         match self {
             ModelKind::Aavae | ModelKind::Aacvae | ModelKind::Aasvae => Adversary::Learned,

@@ -1,4 +1,4 @@
-//! VAE and IWAE (SPEC §2.1, §2.2), CVAE (§2.5) and the semi-supervised M2 model SVAE (§2.7):
+//! VAE and IWAE (docs/spec.md §2.1, §2.2), CVAE (§2.5) and the semi-supervised M2 model SVAE (§2.7):
 //! encoder `q_eta(z|x, c)`, decoder `p_theta(x|z, c)`, prior N(0, I), and for SVAE a classifier
 //! `q(c|x)`.
 //!
@@ -272,12 +272,12 @@ impl Vae {
         -(self.classes as f64).ln()
     }
 
-    /// The labelled bound on `log p(x, c)`, `B(x, c) = bound(x | c) + log p(c)` (SPEC §2.7), `[B]`.
+    /// The labelled bound on `log p(x, c)`, `B(x, c) = bound(x | c) + log p(c)` (docs/spec.md §2.7), `[B]`.
     pub fn labelled_bound(&self, x: Tensor<2>, c: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Tensor<1> {
         self.terms(x, Some(c), eps).bound(bound).add_scalar(self.log_prior_c())
     }
 
-    /// The unlabelled bound on `log p(x)`, `sum_c q(c|x) B(x, c) + H(q(c|x))` (SPEC §2.7), with
+    /// The unlabelled bound on `log p(x)`, `sum_c q(c|x) B(x, c) + H(q(c|x))` (docs/spec.md §2.7), with
     /// every class tried for every example: `x: [B, D]`, `eps: [B * classes, k, d]` (row
     /// `i * classes + c` is example `i` with class `c`) `-> [B]`.
     pub fn unlabelled_bound(&self, x: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Tensor<1> {

@@ -1,4 +1,4 @@
-//! The shared pieces every objective is assembled from (SPEC §2). Each is written once:
+//! The shared pieces every objective is assembled from (docs/spec.md §2). Each is written once:
 //! models compose them, they never re-derive them.
 //!
 //! Shapes: `B` examples, `k` samples per example, `D` data dimensions, `d` latent dimensions.
@@ -94,7 +94,7 @@ pub fn iwae_bound(log_w: Tensor<2>) -> Tensor<1> {
 
 /// Normalised importance weights `w~ = softmax(stop_gradient(log w))` over the k samples
 /// (dimension 1). The weights carry no gradient: they only rescale the samples' own gradients.
-/// IWAE's gradient and IWGAN's generator update (SPEC §2.4) both use them.
+/// IWAE's gradient and IWGAN's generator update (docs/spec.md §2.4) both use them.
 pub fn importance_weights(log_w: Tensor<2>) -> Tensor<2> {
     softmax(log_w.detach(), 1)
 }
@@ -116,7 +116,7 @@ pub fn importance_weights_within_classes(l: Tensor<1>, classes: Tensor<2>) -> Te
     (e / total * share).reshape([b])
 }
 
-/// The M2 unlabelled bound from the labelled ones (SPEC §2.7): with the class unobserved, its
+/// The M2 unlabelled bound from the labelled ones (docs/spec.md §2.7): with the class unobserved, its
 /// bounds are averaged under `q(c|x)` and the entropy of `q(c|x)` is added,
 /// `sum_c q(c|x) B(x, c) + H(q(c|x)) = sum_c q(c|x) (B(x, c) - log q(c|x))`.
 /// `log_q: [B, C]` (log-probabilities), `b: [B, C]` -> `[B]`.
@@ -124,7 +124,7 @@ pub fn marginal_bound(log_q: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
     (log_q.clone().exp() * (b - log_q)).sum_dim(1).squeeze_dim(1)
 }
 
-/// The adversary's weights of examples (SPEC §2.6): `w(x) = stop_gradient(q^r(y=0|x)) =
+/// The adversary's weights of examples (docs/spec.md §2.6): `w(x) = stop_gradient(q^r(y=0|x)) =
 /// stop_gradient(D(x))` from the discriminator's logits, `[N] -> [N]`. A generated sample counts
 /// as far as it fools D; a real example the more clearly D finds it real.
 pub fn adversary_weights(logits: Tensor<1>) -> Tensor<1> {
@@ -165,7 +165,7 @@ pub fn y_nll(logits: Tensor<1>, y: bool) -> Tensor<1> {
 }
 
 /// The discriminator's loss: reconstruct `y = 1` on data and `y = 0` on generated samples,
-/// `E_data[-log D(x)] + E_g[-log(1 - D(x))]` (SPEC §2.3). `[B], [B'] -> []`.
+/// `E_data[-log D(x)] + E_g[-log(1 - D(x))]` (docs/spec.md §2.3). `[B], [B'] -> []`.
 pub fn discriminator_loss(l_real: Tensor<1>, l_fake: Tensor<1>) -> Tensor<1> {
     y_nll(l_real, true).mean() + y_nll(l_fake, false).mean()
 }
@@ -181,7 +181,7 @@ pub enum GeneratorForm {
     NonSaturating,
 }
 
-/// How the generator's samples are weighted in its update (SPEC §2.4): the transfer from VAEs
+/// How the generator's samples are weighted in its update (docs/spec.md §2.4): the transfer from VAEs
 /// to GANs is this one switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,4 +1,4 @@
-//! The adversarial autoencoder's step (Makhzani et al. 2016, SPEC §2.8): reconstruct `x` from a
+//! The adversarial autoencoder's step (Makhzani et al. 2016, docs/spec.md §2.8): reconstruct `x` from a
 //! code `z ~ q(z|x)`, and instead of the VAE's `KL(q(z|x) || p(z))` let a discriminator on `z`
 //! tell prior draws (`y = 1`) from posterior codes (`y = 0`) while the encoder, as a GAN's
 //! generator, makes its codes pass for prior draws.

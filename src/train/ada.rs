@@ -1,4 +1,4 @@
-//! Adversarial domain adaptation's step (Ganin et al. 2016, SPEC §2.8), written as the unified
+//! Adversarial domain adaptation's step (Ganin et al. 2016, docs/spec.md §2.8), written as the unified
 //! view reads it: a GAN on features.
 //! - the domain discriminator reconstructs `y` (1: source, 0: target) from detached features;
 //! - the feature extractor and classifier minimise the source examples' classification loss

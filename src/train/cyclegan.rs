@@ -1,4 +1,4 @@
-//! CycleGAN's step (Zhu et al. 2017, SPEC §2.8): two GANs between domains A (MNIST) and B (a
+//! CycleGAN's step (Zhu et al. 2017, docs/spec.md §2.8): two GANs between domains A (MNIST) and B (a
 //! shifted MNIST, `domain_shift`), whose generators are translators `G_AB`, `G_BA`, tied by the
 //! cycle-consistency loss `|G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|` and, as in Zhu et al.'s
 //! code, the identity loss `|G_BA(a) - a| + |G_AB(b) - b|`: without it the MLP translators close

@@ -1,4 +1,4 @@
-//! The GAN family's step (SPEC §2.3, §2.4): `d_steps` discriminator updates, then one generator
+//! The GAN family's step (docs/spec.md §2.3, §2.4): `d_steps` discriminator updates, then one generator
 //! update whose samples are weighted uniformly (GAN) or by importance (IWGAN).
 
 use burn::module::Module;

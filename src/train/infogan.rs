@@ -1,4 +1,4 @@
-//! InfoGAN's step (SPEC §2.8): the GAN's step with a code in the generator's input, and the
+//! InfoGAN's step (docs/spec.md §2.8): the GAN's step with a code in the generator's input, and the
 //! information bound added to both losses. D and Q (one body, two heads) learn on data and
 //! detached samples; the generator learns through the frozen D and Q.
 

@@ -231,7 +231,7 @@ pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
 }
 
 /// A training batch as the model sees it: binarised afresh for Bernoulli VAEs, pixels scaled to
-/// [-1, 1] for GANs (SPEC §3), points as they are.
+/// [-1, 1] for GANs (docs/spec.md §3), points as they are.
 fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
     match (spec.model.family(), spec.data.kind(), spec.config.likelihood) {
         (Family::Vae, _, Likelihood::Bernoulli) => data::binarize(&x, &mut stream(spec.seed, Purpose::Binarize, step)),

@@ -82,7 +82,7 @@ impl Trained {
     }
 }
 
-/// Pixels in [0, 1] as GAN-family models see them, in [-1, 1] (SPEC §3).
+/// Pixels in [0, 1] as GAN-family models see them, in [-1, 1] (docs/spec.md §3).
 pub fn to_gan_pixels(x: &[f32]) -> Vec<f32> {
     x.iter().map(|p| 2.0 * p - 1.0).collect()
 }

@@ -4,7 +4,7 @@
 //! One step serves all ten VAE-family models. Two switches make the differences:
 //! - the class: absent (VAE), observed (CVAE), or observed for the labelled part and summed over
 //!   under `q(c|x)` for the rest (SVAE, Kingma et al. 2014 M2);
-//! - the adversary (SPEC §2.6): the VAE's perfect discriminator weighs real examples 1 and
+//! - the adversary (docs/spec.md §2.6): the VAE's perfect discriminator weighs real examples 1 and
 //!   generated samples 0, so no samples are drawn; a learned one (AAVAE, AA-CVAE, AA-SVAE) weighs
 //!   every example `stop_gradient(D(x))`, and B generated samples join the B real examples.
 

@@ -1,4 +1,4 @@
-//! The wake-sleep algorithm (Hinton et al. 1995, SPEC §2.8) for a Helmholtz machine with a
+//! The wake-sleep algorithm (Hinton et al. 1995, docs/spec.md §2.8) for a Helmholtz machine with a
 //! Gaussian latent: the VAE's networks, trained without the reparameterisation trick.
 //! - wake: on data, `z ~ q_lambda(z|x)` (no gradient through the draw), the generative model
 //!   maximises `log p_theta(x|z)` (the prior is fixed);
