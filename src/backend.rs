@@ -53,3 +53,12 @@ mod tests {
         assert!(super::is_cpu(&burn::tensor::Device::flex().autodiff()));
     }
 }
+
+/// Runs `init` right after seeding the device, under a lock: the device's random generator, which
+/// draws initial weights, is shared by every thread using the device.
+pub fn seeded<T>(seed: u64, device: &burn::tensor::Device, init: impl FnOnce() -> T) -> T {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    init()
+}

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::models::ModelKind;
+pub use crate::data::DataKind;
+pub use crate::kind::{Family, ModelKind};
 use crate::objectives::GeneratorForm;
 
 /// How `p_theta(x | z)` scores an example.
@@ -40,15 +41,6 @@ pub enum Network {
     Mlp,
     /// DCGAN-style convolutions with batch norm (images only; `hidden` is not used).
     Dcgan,
-}
-
-/// Which family a model belongs to: it decides the networks and a few defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Encoder + decoder trained on a bound on log p(x) (VAE, IWAE).
-    Vae,
-    /// Generator + discriminator (GAN, IWGAN).
-    Gan,
 }
 
 /// All hyper-parameters of a training run (`unigen train --set key=value` sets any of them).
@@ -185,12 +177,6 @@ mod defaults {
     }
 }
 
-/// The kind of data decides the defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataKind {
-    Images,
-    Points2d,
-}
 
 impl TrainConfig {
     /// The defaults for a kind of data and a model. GANs follow DCGAN's Adam settings

@@ -34,3 +34,21 @@ pub fn one_hot(labels: &[u8], classes: usize, device: &Device) -> Tensor<2> {
     }
     tensor(v, [labels.len(), classes], device)
 }
+
+/// `log (1/k) sum exp(a_i)` in f64.
+pub fn log_mean_exp(a: &[f64]) -> f64 {
+    let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + (a.iter().map(|x| (x - m).exp()).sum::<f64>() / a.len() as f64).ln()
+}
+
+/// The index of the largest value of each row of `width` values (the first on ties): a
+/// classifier's predicted classes from its scores.
+pub fn argmax_rows(values: &[f32], width: usize) -> Vec<u8> {
+    values
+        .chunks_exact(width)
+        .map(|row| row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (c, &v)| if v > best.1 { (c, v) } else { best }).0 as u8)
+        .collect()
+}

@@ -6,20 +6,30 @@
 //! ([`objectives`]: the ELBO, importance weights, discriminator losses on `y`), so a technique
 //! from one family transfers to the other by flipping a switch.
 //!
-//! Module map:
+//! Module map, from the bottom layer up (no module imports one above it; `tests/layers.rs`
+//! checks that there is no cycle):
+//! - [`error`], [`rng`], [`host`], [`backend`], [`kernels`], [`atomic`]: errors, seeded random
+//!   streams, host-side numerics, the device, fused CPU kernels (docs/performance.md), files
+//!   replaced whole.
 //! - [`data`]: MNIST IDX files, the 2-D toy mixtures, subsets, binarisation, `data fetch`.
+//! - [`objectives`]: the shared terms every objective is assembled from, and the switches
+//!   (bound, adversary, sample weights) that make one code path serve several models.
+//! - [`kind`]: every model, its family, its switches and the settings it reads;
+//!   [`config`]: the settings with their defaults.
 //! - [`nets`]: networks (MLP, the DCGAN pair); networks are not models.
-//! - [`objectives`]: the shared terms every objective is assembled from.
-//! - [`models`]: networks + objective, one file per model family.
-//! - [`train`]: the training loop and atomic checkpoints; [`lock`]: one writer per run directory;
-//!   [`interrupt`]: Ctrl-C and SIGTERM stop training at a step boundary, checkpoint saved.
-//! - [`eval`]: test bounds, mode coverage, the reference classifier and the image metrics.
-//! - [`kernels`]: fused CPU kernels for the hot paths (docs/performance.md).
-//! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers.
-//! - [`bench`]: timing the real training steps against PyTorch.
-//! - [`runs`]: run directories read back; [`report`]: their self-contained HTML report.
-//! - [`config`]: hyper-parameters with their defaults; [`error`]: the error type.
+//! - [`models`]: networks + objective per model family; a trained model in inference mode.
+//! - [`run`]: the run directory: layout, `run.toml`, checkpoints, `metrics.jsonl`, one writer at
+//!   a time.
+//! - [`eval`]: test bounds, mode coverage, the KL directions, the reference classifier and the
+//!   image metrics.
+//! - [`train`]: the training loop; [`interrupt`]: Ctrl-C and SIGTERM stop it at a step boundary,
+//!   checkpoint saved.
+//! - [`runs`]: run directories read back; [`report`]: their self-contained HTML report;
+//!   [`plot`]: pictures.
+//! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers;
+//!   [`bench`]: timing the real training steps against PyTorch.
 
+pub mod atomic;
 pub mod backend;
 pub mod bench;
 pub mod config;
@@ -28,8 +38,8 @@ pub mod error;
 pub mod eval;
 pub mod host;
 pub mod interrupt;
+pub mod kind;
 pub mod kernels;
-pub mod lock;
 pub mod models;
 pub mod nets;
 pub mod objectives;
@@ -37,6 +47,7 @@ pub mod plot;
 pub mod report;
 pub mod reproduce;
 pub mod rng;
+pub mod run;
 pub mod runs;
 pub mod train;
 

@@ -99,7 +99,7 @@ pub fn save_png(img: &RgbImage, path: &Path) -> Result<()> {
     let mut bytes = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
         .map_err(|e| Error::Invalid(format!("{}: encoding PNG: {e}", path.display())))?;
-    crate::train::checkpoint::write_atomic(path, &bytes)
+    crate::atomic::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

@@ -21,10 +21,11 @@ use crate::eval::classifier::Reference;
 use crate::eval::mean_std;
 use crate::eval::{images, likelihood};
 use crate::interrupt::Interrupt;
-use crate::lock::DirLock;
+use crate::run::lock::DirLock;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
-use crate::train::{self, EVAL_SEED, RunSpec, TrainOptions, Trained, balanced_labels, checkpoint::write_atomic};
+use crate::atomic::write_atomic;
+use crate::train::{self, EVAL_SEED, RunSpec, TrainOptions, Trained, balanced_labels};
 
 /// Which of the paper's tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

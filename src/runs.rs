@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::train::{CHECKPOINT_FILE, EpochMetrics, METRICS_FILE, PICTURES_DIR, RUN_FILE, RunSpec, checkpoint};
+use crate::run::{CHECKPOINT_FILE, EpochMetrics, METRICS_FILE, PICTURES_DIR, RUN_FILE, RunSpec, checkpoint};
 
-/// The file `unigen eval` writes into a run directory.
-pub const EVAL_FILE: &str = "eval.json";
+pub use crate::run::EVAL_FILE;
+pub use crate::run::metrics::read_metrics;
 
 /// One run directory, as far as it got.
 #[derive(Debug, Clone)]
@@ -195,29 +195,6 @@ pub fn find(root: &Path) -> Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
-}
-
-/// The lines of `metrics.jsonl`; a missing file is a run with no finished epoch. Lines written
-/// before the named losses existed get their one loss, `train_loss`, under that name.
-pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    let complete = if text.ends_with('\n') { text.as_str() } else { text.rsplit_once('\n').map_or("", |(done, _)| done) };
-    complete
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut m: EpochMetrics = serde_json::from_str(line)
-                .map_err(|e| Error::Config { path: format!("{} line {}", path.display(), i + 1), problem: format!("not a metrics line: {e}") })?;
-            if m.losses.is_empty() {
-                m.losses.insert("train_loss".into(), m.train_loss);
-            }
-            Ok(m)
-        })
-        .collect()
 }
 
 /// `pictures/KIND_NNN.png` files, grouped by kind and ordered by epoch.

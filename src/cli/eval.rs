@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use unigen::atomic::write_atomic;
 use unigen::backend::Backend;
 use unigen::config::{DataKind, Likelihood};
 use unigen::data::{self, DataSource, Split, TEST_BINARIZE_SEED, samples};
@@ -17,7 +18,7 @@ use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::runs::EVAL_FILE;
 use unigen::train::{
-    EVAL_SEED, RUN_FILE, Trained, balanced_labels, checkpoint::write_atomic, code_accuracy, code_scores, coverage_samples, cycle_errors,
+    EVAL_SEED, RUN_FILE, Trained, balanced_labels, code_accuracy, code_scores, coverage_samples, cycle_errors,
     domain_accuracies, from_gan_pixels, load_trained, test_set, to_gan_pixels,
 };
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use unigen::runs::Run;
-use unigen::train::checkpoint::write_atomic;
+use unigen::atomic::write_atomic;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -8,7 +8,8 @@ use unigen::backend::Backend;
 use unigen::config::DataKind;
 use unigen::data::{idx::SIDE, samples::npy_bytes};
 use unigen::rng::{Purpose, stream};
-use unigen::train::{balanced_labels, checkpoint::write_atomic, load_trained, sample_picture};
+use unigen::atomic::write_atomic;
+use unigen::train::{balanced_labels, load_trained, sample_picture};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::mnist;
+use crate::atomic::sync_dir;
 use crate::error::{Error, Result};
 
 /// Public mirrors of the original MNIST files, tried in order.
@@ -140,13 +141,6 @@ fn download(url: &str, tmp: &Path) -> Result<()> {
     }
     file.sync_all().map_err(|e| Error::io(tmp, e))?;
     Ok(())
-}
-
-/// Makes a rename durable. Best effort: not every platform can fsync a directory.
-pub fn sync_dir(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]

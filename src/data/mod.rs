@@ -14,7 +14,6 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::config::DataKind;
 use crate::error::{Error, Result};
 use crate::rng::{Purpose, stream};
 pub use mnist::Split;
@@ -26,6 +25,13 @@ pub const TEST_BINARIZE_SEED: u64 = 0;
 pub const TOY_TEST_SEED: u64 = 0;
 /// Size of the toy test set.
 pub const TOY_TEST_SIZE: usize = 10_000;
+
+/// The kind of data: it decides the networks' input and the settings' defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    Images,
+    Points2d,
+}
 
 /// Where a run's data comes from; stored in the run directory so `eval` finds it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

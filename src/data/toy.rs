@@ -63,7 +63,7 @@ impl Toy {
                     .iter()
                     .map(|c| -((p[0] as f64 - c[0] as f64).powi(2) + (p[1] as f64 - c[1] as f64).powi(2)) / (2.0 * var))
                     .collect();
-                log_norm + crate::eval::likelihood::log_mean_exp(&e)
+                log_norm + crate::host::log_mean_exp(&e)
             })
             .collect()
     }

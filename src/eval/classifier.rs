@@ -23,7 +23,7 @@ use crate::host::{host, one_hot, tensor};
 use crate::nets::conv::conv2d;
 use crate::nets::linear::{Act, linear};
 use crate::rng::{Purpose, stream};
-use crate::train::checkpoint::{self, Part};
+use crate::run::checkpoint::{self, Part};
 
 pub const CLASSES: usize = 10;
 /// Width of the penultimate layer: the feature space of the Fréchet distance and precision/recall.
@@ -109,7 +109,7 @@ pub fn train(train: &Dataset, s: &TrainSettings, device: &Device, mut progress: 
         )));
     }
     let device = device.clone().autodiff();
-    let mut model = crate::train::seeded(s.seed, &device, || Classifier::new(&device));
+    let mut model = crate::backend::seeded(s.seed, &device, || Classifier::new(&device));
     let mut optim = AdamConfig::new().init();
     let steps = train.len() / s.batch_size;
     for epoch in 0..s.epochs {
@@ -124,7 +124,7 @@ pub fn train(train: &Dataset, s: &TrainSettings, device: &Device, mut progress: 
             let labels: Vec<u8> = batch.iter().map(|&i| train.labels[i]).collect();
             let log_p = log_softmax(model.logits(model.features(x)), 1);
             let loss = -(log_p * one_hot(&labels, CLASSES, &device)).sum_dim(1).mean();
-            let value = crate::train::finite(&loss, "classifier cross-entropy")
+            let value = crate::objectives::finite(&loss, "classifier cross-entropy")
                 .map_err(|t| Error::NonFinite { step, epoch: epoch + 1, term: t.term.into(), value: t.value })?;
             sum += value;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -166,7 +166,7 @@ pub struct Outputs {
 impl Outputs {
     /// The most probable class of each image.
     pub fn predictions(&self) -> Vec<u8> {
-        super::argmax_rows(&self.log_probs, CLASSES)
+        crate::host::argmax_rows(&self.log_probs, CLASSES)
     }
 
     /// Fraction of images whose most probable class is `labels`'.
@@ -263,7 +263,7 @@ mod tests {
     fn shapes_and_a_fingerprint_that_round_trips() {
         let dev = crate::testing::device();
         // Seeded under the device lock: other tests reseed the shared device generator.
-        let m = crate::train::seeded(1, &dev, || Classifier::new(&dev));
+        let m = crate::backend::seeded(1, &dev, || Classifier::new(&dev));
         let f = m.features(Tensor::zeros([3, SIDE * SIDE], &dev));
         assert_eq!(f.dims(), [3, FEATURES]);
         assert_eq!(m.logits(f).dims(), [3, CLASSES]);
@@ -272,7 +272,7 @@ mod tests {
         let fp = save(&m, &path, &BTreeMap::new()).unwrap();
         let r = load(&path, &dev).unwrap();
         assert_eq!(r.fingerprint, fp);
-        let other = crate::train::seeded(2, &dev, || Classifier::new(&dev));
+        let other = crate::backend::seeded(2, &dev, || Classifier::new(&dev));
         let fp2 = save(&other, &dir.path().join("d.safetensors"), &BTreeMap::new()).unwrap();
         assert_ne!(fp, fp2, "different weights, different fingerprints");
     }

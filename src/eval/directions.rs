@@ -26,7 +26,9 @@ use super::{likelihood, mean_se};
 use crate::data::{DataSource, Split};
 use crate::error::Result;
 use crate::rng::{Purpose, stream};
-use crate::train::{EVAL_SEED, RunSpec, Trained, test_set};
+use super::EVAL_SEED;
+use crate::run::{RunSpec, test_set};
+use crate::models::trained::Trained;
 
 /// How a measurement is made (`unigen diverge`'s options).
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -13,7 +13,7 @@ use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::models::Vae;
 use crate::rng::{Purpose, stream};
-use crate::host::{host, normals, one_hot, tensor};
+use crate::host::{argmax_rows, host, log_mean_exp, normals, one_hot, tensor};
 
 /// Decoder rows (examples x samples) per forward pass.
 pub const ROWS: usize = 16_384;
@@ -29,15 +29,6 @@ pub struct Estimate {
     pub iwae_se: f64,
     pub k: usize,
     pub n: usize,
-}
-
-/// `log (1/k) sum exp(a_i)` in f64.
-pub fn log_mean_exp(a: &[f64]) -> f64 {
-    let m = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + (a.iter().map(|x| (x - m).exp()).sum::<f64>() / a.len() as f64).ln()
 }
 
 /// Scores `data` with `k` importance samples per example; the noise is drawn from `seed`.
@@ -138,7 +129,7 @@ pub fn condition(model: &Vae, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> 
 
 /// The most probable class under `q(c|x)` for each example.
 fn predictions(model: &Vae, x: Tensor<2>) -> Vec<u8> {
-    super::argmax_rows(&host(model.class_log_probs(x)), model.classes())
+    argmax_rows(&host(model.class_log_probs(x)), model.classes())
 }
 
 /// The fraction of `data` that an SVAE's classifier `q(c|x)` labels correctly.

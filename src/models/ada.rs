@@ -48,6 +48,6 @@ impl Ada {
         let n = x.len() / dim;
         let logits = self.class_logits(self.features(tensor(x.to_vec(), [n, dim], device)));
         let classes = logits.dims()[1];
-        crate::eval::argmax_rows(&host(logits), classes)
+        crate::host::argmax_rows(&host(logits), classes)
     }
 }

@@ -16,19 +16,11 @@ use super::with_condition;
 use crate::config::{Likelihood, Network, TrainConfig};
 use crate::host::{host, normals, one_hot, tensor};
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
+pub use crate::objectives::Bound;
 use crate::objectives::{
     bernoulli_log_likelihood, elbo, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
     kl_standard_normal, marginal_bound,
 };
-
-/// Which bound on `log p(x)` training maximises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bound {
-    /// `E_q[log p(x|z)] - KL(q || p)`, KL in closed form, the expectation averaged over k samples.
-    Elbo,
-    /// `L_k = log (1/k) sum_i w_i`.
-    Iwae,
-}
 
 /// How the decoder's output is read (`#[module(skip)]`: configuration, not parameters).
 #[derive(Debug, Clone, Copy, PartialEq)]

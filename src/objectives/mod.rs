@@ -193,6 +193,38 @@ pub enum SampleWeights {
     Importance,
 }
 
+/// The term of the objective that became NaN or infinite, and its value.
+#[derive(Debug, Clone)]
+pub struct NonFiniteTerm {
+    pub term: &'static str,
+    pub value: f64,
+}
+
+/// A loss's value on the host, or the term that is not finite.
+pub fn finite(loss: &Tensor<1>, term: &'static str) -> std::result::Result<f64, NonFiniteTerm> {
+    let value = loss.clone().into_scalar::<f32>() as f64;
+    if value.is_finite() { Ok(value) } else { Err(NonFiniteTerm { term, value }) }
+}
+
+/// Which bound on `log p(x)` training maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `E_q[log p(x|z)] - KL(q || p)`, KL in closed form, the expectation averaged over k samples.
+    Elbo,
+    /// `L_k = log (1/k) sum_i w_i`.
+    Iwae,
+}
+
+/// Which discriminator weights a VAE-family model's examples (docs/spec.md §2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adversary {
+    /// The VAE's degenerate discriminator: weight 1 on every real example, 0 on every generated
+    /// sample, so generated samples never train the model (and need not be drawn).
+    Perfect,
+    /// A discriminator `D_phi` trained as in a GAN; examples weigh `stop_gradient(D(x))`.
+    Learned,
+}
+
 /// The generator's loss on the logits of its B samples: `sum_i w_i loss_i`, `[B] -> []`.
 /// `classes` (`[B, C]` one-hot) for a conditional generator: importance weights are then
 /// normalised within each class.

@@ -16,15 +16,9 @@ use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimi
 use crate::config::DataKind;
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::models::{Discriminator, GanConfig, Generator};
+pub use crate::models::cyclegan::Translators;
+use crate::models::{Discriminator, GanConfig};
 use crate::objectives::{GeneratorForm, SampleWeights, cycle_loss, discriminator_loss, generator_loss};
-
-/// The two translators, one module (one optimiser: their parameters are disjoint).
-#[derive(Module, Debug)]
-pub struct Translators {
-    pub a_to_b: Generator,
-    pub b_to_a: Generator,
-}
 
 /// The two discriminators, `D_A` on domain A and `D_B` on domain B.
 #[derive(Module, Debug)]
@@ -64,16 +58,6 @@ pub fn cycle_losses(a: Tensor<2>, b: Tensor<2>, a_to_b: impl Fn(Tensor<2>) -> Te
 /// The identity loss of `a` and `b` under any pair of maps: `|g_ba(a) - a| + |g_ab(b) - b|`.
 pub fn identity_losses(a: Tensor<2>, b: Tensor<2>, a_to_b: impl Fn(Tensor<2>) -> Tensor<2>, b_to_a: impl Fn(Tensor<2>) -> Tensor<2>) -> Tensor<1> {
     cycle_loss(a.clone(), b_to_a(a)) + cycle_loss(b.clone(), a_to_b(b))
-}
-
-impl Translators {
-    pub fn a_to_b(&self, a: Tensor<2>) -> Tensor<2> {
-        self.a_to_b.forward(a, None)
-    }
-
-    pub fn b_to_a(&self, b: Tensor<2>) -> Tensor<2> {
-        self.b_to_a.forward(b, None)
-    }
 }
 
 impl CycleGanTrainer {

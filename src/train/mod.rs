@@ -11,7 +11,6 @@
 mod aae;
 mod ada;
 mod adam;
-pub mod checkpoint;
 pub mod cyclegan;
 mod gan;
 mod infogan;
@@ -20,7 +19,6 @@ mod vae;
 mod wake_sleep;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -28,14 +26,20 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
-use crate::data::{self, DataSource, Dataset, Split};
+use crate::data::{self, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::interrupt::Interrupt;
-use crate::lock::DirLock;
+use crate::atomic::{remove_interrupted_writes, write_atomic};
+use crate::run::lock::DirLock;
+use crate::run::metrics::{append_metrics, keep_metrics_until};
+pub use crate::backend::seeded;
+pub use crate::eval::EVAL_SEED;
+pub use crate::objectives::{NonFiniteTerm, finite};
+pub use crate::run::{test_set, x_dim};
+pub use crate::run::{CHECKPOINT_FILE, DIVERGENCES_FILE, EpochMetrics, METRICS_FILE, PICTURES_DIR, RUN_FILE, RunSpec, checkpoint};
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 pub use aae::AaeTrainer;
@@ -76,47 +80,8 @@ macro_rules! with_trainer {
 }
 pub(crate) use with_trainer;
 
-/// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSpec {
-    pub model: ModelKind,
-    pub seed: u64,
-    pub data: DataSource,
-    pub config: TrainConfig,
-}
-
-impl RunSpec {
-    pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("spec serialises")
-    }
-
-    pub fn read(run_dir: &Path) -> Result<RunSpec> {
-        Ok(Self::read_with_text(run_dir)?.0)
-    }
-
-    /// The spec and `run.toml` as written (for showing it).
-    pub fn read_with_text(run_dir: &Path) -> Result<(RunSpec, String)> {
-        let path = run_dir.join(RUN_FILE);
-        if !path.is_file() {
-            return Err(Error::NotARun { dir: run_dir.to_path_buf() });
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let spec = toml::from_str(&text).map_err(|e| Error::Config { path: path.display().to_string(), problem: e.message().into() })?;
-        Ok((spec, text))
-    }
-}
-
-pub const RUN_FILE: &str = "run.toml";
-pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
-pub const METRICS_FILE: &str = "metrics.jsonl";
-/// A 2-D run's divergence curves (`forward_kl`, `reverse_kl`, `jsd` by step), redrawn each epoch.
-pub const DIVERGENCES_FILE: &str = "divergences.svg";
-/// The epoch-end pictures, `KIND_NNN.png`, in the run directory.
-pub const PICTURES_DIR: &str = "pictures";
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
 pub const PICTURE_STEPS: u64 = 500;
-/// Seed of the noise used to score the test set, fixed so scores of different runs compare.
-pub const EVAL_SEED: u64 = 0;
 /// The settings `--resume` may change, to extend a run; every other one is the run's own.
 pub const EXTENDABLE: [&str; 2] = ["epochs", "max_steps"];
 
@@ -131,30 +96,6 @@ pub struct TrainOptions {
     /// Once raised, the loop stops at the next step boundary, saves its checkpoint and returns
     /// [`Error::Interrupted`] (the CLI raises it on Ctrl-C and SIGTERM).
     pub interrupt: Interrupt,
-}
-
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    pub epoch: usize,
-    pub step: u64,
-    /// Mean over the epoch of the model's first loss (a VAE's negative bound in nats per
-    /// example; a GAN's discriminator loss).
-    pub train_loss: f64,
-    /// Mean over the epoch of every loss the model reports (`loss`; `d_loss`, `g_loss`).
-    /// Absent from runs written before it existed, which still list and report.
-    #[serde(default)]
-    pub losses: BTreeMap<String, f64>,
-    pub examples_per_s: f64,
-    pub wall_s: f64,
-    /// The line of an epoch that `max_steps` ended before its last step. If the run is later
-    /// extended, the epoch's own line follows at its end; this one is kept.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub partial: bool,
-    /// End-of-epoch scores: `test_elbo` (VAEs, on `epoch_eval_size` test examples);
-    /// `modes_captured`, `high_quality`, `mode_kl` (2-D data).
-    #[serde(flatten)]
-    pub scores: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,19 +113,6 @@ pub struct TrainOutcome {
 
 /// The named losses of one step; the first is the one reported as `train_loss`.
 pub type StepLosses = Vec<(&'static str, f64)>;
-
-/// The term of the objective that became NaN or infinite, and its value.
-#[derive(Debug, Clone)]
-pub struct NonFiniteTerm {
-    pub term: &'static str,
-    pub value: f64,
-}
-
-/// A loss's value on the host, or the term that is not finite.
-pub fn finite(loss: &Tensor<1>, term: &'static str) -> std::result::Result<f64, NonFiniteTerm> {
-    let value = loss.clone().into_scalar::<f32>() as f64;
-    if value.is_finite() { Ok(value) } else { Err(NonFiniteTerm { term, value }) }
-}
 
 /// A model family as the training loop sees it: its networks, their optimisers, and one step.
 pub trait Trainer: Sized {
@@ -221,15 +149,6 @@ pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<vae::Labelled>)>
     Ok((subset.select(&rest), Some(vae::Labelled { data: subset.select(&labelled), class_weight })))
 }
 
-/// The test set as scored: binarised once, with a fixed seed, for Bernoulli models.
-pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
-    let test = data::load(&spec.data, Split::Test, spec.config.toy_train_size, spec.config.subset_seed)?;
-    Ok(match (spec.model.family(), spec.config.likelihood) {
-        (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&test),
-        _ => test,
-    })
-}
-
 /// A training batch as the model sees it: binarised afresh for Bernoulli VAEs, pixels scaled to
 /// [-1, 1] for GANs (docs/spec.md §3), points as they are.
 fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
@@ -240,16 +159,8 @@ fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
     }
 }
 
-/// The width of one example of `spec`'s data.
-pub fn x_dim(spec: &RunSpec) -> usize {
-    match spec.data.kind() {
-        DataKind::Images => data::idx::SIDE * data::idx::SIDE,
-        DataKind::Points2d => 2,
-    }
-}
-
 /// Adam with the run's settings; each network has its own.
-fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
+pub(crate) fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
     ModuleOptimizer::from(adam::Adam::new(c.beta1 as f32, c.beta2 as f32, c.adam_eps as f32))
 }
 
@@ -314,15 +225,6 @@ pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
     with_trainer!(spec, device, |t| t.trained())
 }
 
-/// Runs `init` right after seeding the device, under a lock: the device's random generator, which
-/// draws initial weights, is shared by every thread using the device.
-pub(crate) fn seeded<T>(seed: u64, device: &Device, init: impl FnOnce() -> T) -> T {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    device.seed(seed);
-    init()
-}
-
 fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
@@ -341,7 +243,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
     // One writer at a time, held until the loop returns; then clean up after a killed one.
     let _lock = DirLock::acquire(run_dir)?;
-    checkpoint::remove_interrupted_writes(run_dir);
+    remove_interrupted_writes(run_dir);
     if !opts.resume && ckpt_path.exists() {
         return Err(Error::Invalid(format!(
             "{} already holds a run; pass --resume to continue it, or choose another --out",
@@ -393,7 +295,7 @@ fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, ru
     } else {
         let _ = std::fs::remove_file(run_dir.join(METRICS_FILE));
     }
-    checkpoint::write_atomic(&run_dir.join(RUN_FILE), spec.to_toml().as_bytes())?;
+    write_atomic(&run_dir.join(RUN_FILE), spec.to_toml().as_bytes())?;
 
     let epochs_planned = total_steps.div_ceil(steps_per_epoch);
     tracing::info!(model = spec.model.name(), examples = train_set.len(), steps_per_epoch, total_steps, run_dir = %run_dir.display(), "training");
@@ -536,16 +438,10 @@ fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {
     bar
 }
 
-fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
-    let line = serde_json::to_string(m).expect("metrics serialise");
-    writeln!(f, "{line}").map_err(|e| Error::io(path, e))
-}
-
 /// A 2-D run's divergence curves so far (every epoch in `metrics.jsonl`, from before a resume
 /// too) as `divergences.svg` in the run directory: the training dynamics of the KL directions.
 fn draw_divergences(run_dir: &Path) -> Result<()> {
-    let epochs = crate::runs::read_metrics(&run_dir.join(METRICS_FILE))?;
+    let epochs = crate::run::metrics::read_metrics(&run_dir.join(METRICS_FILE))?;
     let curve = |key: &str| epochs.iter().filter_map(|m| Some((m.step as f64, *m.scores.get(key)?))).collect();
     let mut charts = vec![("divergences (nats)", vec![("forward KL", curve("forward_kl")), ("reverse KL", curve("reverse_kl")), ("JSD", curve("jsd"))])];
     // The mixtures' reverse KL with their exact density reaches hundreds of nats where a model
@@ -555,32 +451,7 @@ fn draw_divergences(run_dir: &Path) -> Result<()> {
         charts.push(("reverse KL, exact data density (nats)", vec![("reverse KL", exact)]));
     }
     let svg = crate::report::chart_file(&charts);
-    checkpoint::write_atomic(&run_dir.join(DIVERGENCES_FILE), svg.as_bytes())
-}
-
-/// Keeps the metric lines written up to the checkpoint's `step`, the state a resumed run starts
-/// from: lines written after it (a kill between the line and the checkpoint) are written again,
-/// every earlier one is kept as it is. Nothing is rewritten when nothing is dropped.
-fn keep_metrics_until(path: &Path, step: u64) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
-    let kept: String = text
-        .lines()
-        .filter(|l| serde_json::from_str::<EpochMetrics>(l).is_ok_and(|m| m.step <= step))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    if kept == text {
-        return Ok(());
-    }
-    checkpoint::write_atomic(path, kept.as_bytes())
-}
-
-impl EpochMetrics {
-    /// Every named loss and score, for a line of text: `d_loss 1.234  g_loss 0.876  jsd 0.012`.
-    pub fn summary(&self) -> String {
-        let losses = self.losses.iter().map(|(k, v)| format!("{k} {v:.3}"));
-        let scores = self.scores.iter().map(|(k, v)| format!("{k} {v:.3}"));
-        losses.chain(scores).collect::<Vec<_>>().join("  ")
-    }
+    write_atomic(&run_dir.join(DIVERGENCES_FILE), svg.as_bytes())
 }
 
 

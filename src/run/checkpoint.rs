@@ -8,7 +8,6 @@
 //! The random state needs no field: every draw is a function of `(seed, purpose, step)`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
@@ -20,7 +19,7 @@ use burn::tensor::{Bytes, DType, Tensor, TensorData};
 use safetensors::tensor::{Dtype, TensorView};
 use sha2::{Digest, Sha256};
 
-use crate::data::fetch::sync_dir;
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
 
 const FORMAT: &str = "unigen-checkpoint/1";
@@ -125,42 +124,6 @@ fn sorted_header(file: &[u8]) -> Vec<u8> {
     out.extend(text);
     out.extend(&file[8 + n..]);
     out
-}
-
-/// The marker in the name of [`write_atomic`]'s temporary files: `.NAME.tmp-PID`.
-const TEMPORARY: &str = ".tmp-";
-
-/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}{TEMPORARY}{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    sync_dir(dir);
-    Ok(())
-}
-
-/// Deletes, in `dir` and its subdirectories, the temporary files of [`write_atomic`] calls a kill
-/// interrupted; the files they were to replace are intact.
-pub fn remove_interrupted_writes(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            remove_interrupted_writes(&entry.path());
-        } else if name.starts_with('.') && name.contains(TEMPORARY) {
-            tracing::info!(file = %entry.path().display(), "removing the temporary file of an interrupted write");
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// The step recorded in a checkpoint's metadata (see [`peek_meta`]).

@@ -1,0 +1,192 @@
+//! Which model: every model `unigen train` knows, its family, the switches that make one code
+//! path serve several models (the bound, the adversary, the sample weights), and the settings it
+//! reads. A leaf of the crate: configuration, networks and models all depend on it, and it on none
+//! of them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::objectives::{Adversary, Bound, SampleWeights};
+
+/// Which family a model belongs to: it decides the networks and a few defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Encoder + decoder trained on a bound on log p(x) (VAE, IWAE).
+    Vae,
+    /// Generator + discriminator (GAN, IWGAN).
+    Gan,
+}
+
+/// Every model `unigen train MODEL` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Variational autoencoder (Kingma & Welling 2014): maximises the ELBO.
+    Vae,
+    /// Importance-weighted autoencoder (Burda et al. 2016): maximises L_k with `k` samples.
+    Iwae,
+    /// Generative adversarial network (Goodfellow et al. 2014).
+    Gan,
+    /// Importance-weighted GAN (Hu et al. 2018): the GAN's generator update with the samples
+    /// weighted by softmax(D logits), the importance weights of the VAE side.
+    Iwgan,
+    /// Conditional GAN (Mirza & Osindero 2014): both networks see the class.
+    Cgan,
+    /// Importance-weighted conditional GAN: IWGAN's generator update with the class given.
+    Iwcgan,
+    /// Adversary-activated VAE (Hu et al. 2018): the VAE with its perfect discriminator replaced
+    /// by a learned one, so generated samples that fool it train the model too.
+    Aavae,
+    /// Conditional VAE: encoder q(z|x,c) and decoder p(x|z,c) see the class.
+    Cvae,
+    /// Adversary-activated CVAE.
+    Aacvae,
+    /// Semi-supervised VAE (Kingma et al. 2014, M2): classifier q(c|x); the class is observed for
+    /// a `label_fraction` of the training set and summed over for the rest.
+    Svae,
+    /// Adversary-activated SVAE.
+    Aasvae,
+    /// InfoGAN (Chen et al. 2016): a GAN whose generator also takes a code (10-way categorical,
+    /// 2 continuous) that a head Q on the discriminator must recover.
+    Infogan,
+    /// Adversarial autoencoder (Makhzani et al. 2016): an autoencoder whose codes a discriminator
+    /// on z pushes towards the prior, in place of the VAE's KL term.
+    Aae,
+    /// Helmholtz machine trained by wake-sleep (Hinton et al. 1995): the wake phase fits the
+    /// generative model on data, the sleep phase the recognition model on dreams.
+    #[value(name = "wake_sleep")]
+    WakeSleep,
+    /// Adversarial domain adaptation (Ganin et al. 2016): a digit classifier on features that a
+    /// domain discriminator cannot tell apart between MNIST and a shifted MNIST (`domain_shift`).
+    Ada,
+    /// CycleGAN (Zhu et al. 2017): unpaired translation between MNIST and a shifted MNIST
+    /// (`domain_shift`), two GANs tied by cycle consistency.
+    Cyclegan,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Vae => "vae",
+            ModelKind::Iwae => "iwae",
+            ModelKind::Gan => "gan",
+            ModelKind::Iwgan => "iwgan",
+            ModelKind::Cgan => "cgan",
+            ModelKind::Iwcgan => "iwcgan",
+            ModelKind::Aavae => "aavae",
+            ModelKind::Cvae => "cvae",
+            ModelKind::Aacvae => "aacvae",
+            ModelKind::Svae => "svae",
+            ModelKind::Aasvae => "aasvae",
+            ModelKind::Infogan => "infogan",
+            ModelKind::Aae => "aae",
+            ModelKind::WakeSleep => "wake_sleep",
+            ModelKind::Ada => "ada",
+            ModelKind::Cyclegan => "cyclegan",
+        }
+    }
+
+    /// Every model, in the order `unigen models` lists them.
+    pub fn all() -> &'static [ModelKind] {
+        <ModelKind as clap::ValueEnum>::value_variants()
+    }
+
+    /// Whether the model draws new examples from a prior (ADA classifies; CycleGAN translates).
+    pub fn generates(self) -> bool {
+        !matches!(self, ModelKind::Ada | ModelKind::Cyclegan)
+    }
+
+    pub fn family(self) -> Family {
+        match self {
+            ModelKind::Gan | ModelKind::Iwgan | ModelKind::Cgan | ModelKind::Iwcgan => Family::Gan,
+            // Adversarial on images, so pixels in [-1, 1] and DCGAN's Adam settings.
+            ModelKind::Infogan | ModelKind::Ada | ModelKind::Cyclegan => Family::Gan,
+            _ => Family::Vae,
+        }
+    }
+
+    /// The bound a VAE-family model maximises: VAE and IWAE are one network and one code path.
+    pub fn bound(self) -> Bound {
+        match self {
+            ModelKind::Iwae => Bound::Iwae,
+            _ => Bound::Elbo,
+        }
+    }
+
+    /// Whether the networks are given a class (observed, or for SVAE inferred where unlabelled):
+    /// conditional and unconditional models are one code path.
+    pub fn conditional(self) -> bool {
+        matches!(self, ModelKind::Cgan | ModelKind::Iwcgan | ModelKind::Cvae | ModelKind::Aacvae) || self.semi_supervised()
+    }
+
+    /// Whether the class is observed for a `label_fraction` of the data only (SVAE, M2).
+    pub fn semi_supervised(self) -> bool {
+        matches!(self, ModelKind::Svae | ModelKind::Aasvae)
+    }
+
+    /// A VAE-family model's discriminator: the VAE's implicit perfect one, or a learned one
+    /// (docs/spec.md §2.6). VAE and AAVAE are one code path.
+    pub fn adversary(self) -> Adversary {
+        match self {
+            ModelKind::Aavae | ModelKind::Aacvae | ModelKind::Aasvae => Adversary::Learned,
+            _ => Adversary::Perfect,
+        }
+    }
+
+    /// The baseline a transferred model is compared with: AAVAE's VAE, IWGAN's GAN, and so on.
+    pub fn baseline(self) -> Option<ModelKind> {
+        Some(match self {
+            ModelKind::Aavae => ModelKind::Vae,
+            ModelKind::Aacvae => ModelKind::Cvae,
+            ModelKind::Aasvae => ModelKind::Svae,
+            ModelKind::Iwgan => ModelKind::Gan,
+            ModelKind::Iwcgan => ModelKind::Cgan,
+            _ => return None,
+        })
+    }
+
+    /// How a GAN-family generator weights its samples: GAN and IWGAN are one code path.
+    pub fn sample_weights(self) -> SampleWeights {
+        match self {
+            ModelKind::Iwgan | ModelKind::Iwcgan => SampleWeights::Importance,
+            _ => SampleWeights::Uniform,
+        }
+    }
+}
+
+/// The settings of the training loop, read by every model: epochs and steps, the batch, Adam, the
+/// training subset, checkpoints and the epoch-end scores.
+const LOOP: [&str; 12] = [
+    "epochs", "batch_size", "lr", "beta1", "beta2", "adam_eps", "train_fraction", "subset_seed", "toy_train_size", "epoch_eval_size",
+    "checkpoint_every", "max_steps",
+];
+/// An encoder and decoder (`models::vae`): the VAE family, the AAE and wake-sleep.
+const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "likelihood", "learn_variance", "gaussian_std"];
+/// A generator and discriminator (`models::gan`).
+const GAN_NETS: [&str; 5] = ["latent_dim", "hidden", "activation", "d_activation", "network"];
+
+impl ModelKind {
+    /// Every setting this model reads; `unigen train` refuses any other (`config::TrainConfig`),
+    /// so a setting never silently does nothing.
+    pub fn settings(self) -> Vec<&'static str> {
+        use ModelKind as M;
+        let own: &[&[&str]] = match self {
+            // `k` samples per example: averaged (ELBO) or combined (L_k).
+            M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &["k"]],
+            M::Svae => &[&VAE_NETS, &["k", "label_fraction", "class_weight"]],
+            // The learned adversary: a GAN discriminator that weighs examples.
+            M::Aavae | M::Aacvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation"]],
+            M::Aasvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation", "label_fraction", "class_weight"]],
+            M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
+            // The non-saturating generator loss, one D update per step.
+            M::Infogan => &[&GAN_NETS, &["info_weight"]],
+            // A code discriminator (an MLP whatever `network` says).
+            M::Aae => &[&VAE_NETS, &["d_steps", "d_activation"]],
+            M::WakeSleep => &[&["latent_dim", "hidden", "activation", "likelihood", "learn_variance", "gaussian_std"]],
+            M::Ada => &[&["latent_dim", "hidden", "activation", "d_activation", "domain_shift", "domain_weight"]],
+            // A translator's input is an image, so no latent_dim.
+            M::Cyclegan => &[&["hidden", "activation", "d_activation", "domain_shift", "cycle_weight", "identity_weight"]],
+        };
+        LOOP.iter().chain(own.iter().flat_map(|k| k.iter())).copied().collect()
+    }
+}
+

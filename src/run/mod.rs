@@ -1,0 +1,78 @@
+//! The run directory: what lives in it and what defines it. One process writes it at a time
+//! ([`lock`]); every file in it is replaced whole ([`crate::atomic`]), so readers need no lock.
+//!
+//! `run.toml` ([`RunSpec`]) holds every setting; `checkpoint.safetensors` ([`checkpoint`]) the
+//! networks, optimiser state and step; `metrics.jsonl` ([`metrics`]) a line per epoch;
+//! `pictures/KIND_NNN.png` the epoch-end pictures; `divergences.svg` (2-D data) the KL directions
+//! by step; `eval.json` the last `unigen eval`; `.unigen.lock` the writer's lock.
+
+pub mod checkpoint;
+pub mod lock;
+pub mod metrics;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{DataKind, Family, Likelihood, TrainConfig};
+use crate::data::{self, DataSource, Dataset, Split};
+use crate::error::{Error, Result};
+use crate::kind::ModelKind;
+pub use metrics::EpochMetrics;
+
+/// Everything that defines a run; stored as `run.toml` in the run directory and in every checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub model: ModelKind,
+    pub seed: u64,
+    pub data: DataSource,
+    pub config: TrainConfig,
+}
+
+impl RunSpec {
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("spec serialises")
+    }
+
+    pub fn read(run_dir: &Path) -> Result<RunSpec> {
+        Ok(Self::read_with_text(run_dir)?.0)
+    }
+
+    /// The spec and `run.toml` as written (for showing it).
+    pub fn read_with_text(run_dir: &Path) -> Result<(RunSpec, String)> {
+        let path = run_dir.join(RUN_FILE);
+        if !path.is_file() {
+            return Err(Error::NotARun { dir: run_dir.to_path_buf() });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let spec = toml::from_str(&text).map_err(|e| Error::Config { path: path.display().to_string(), problem: e.message().into() })?;
+        Ok((spec, text))
+    }
+}
+
+pub const RUN_FILE: &str = "run.toml";
+pub const CHECKPOINT_FILE: &str = "checkpoint.safetensors";
+pub const METRICS_FILE: &str = "metrics.jsonl";
+/// A 2-D run's divergence curves (`forward_kl`, `reverse_kl`, `jsd` by step), redrawn each epoch.
+pub const DIVERGENCES_FILE: &str = "divergences.svg";
+/// The epoch-end pictures, `KIND_NNN.png`, in the run directory.
+pub const PICTURES_DIR: &str = "pictures";
+/// The file `unigen eval` writes into a run directory.
+pub const EVAL_FILE: &str = "eval.json";
+
+/// The test set as scored: binarised once, with a fixed seed, for Bernoulli models.
+pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
+    let test = data::load(&spec.data, Split::Test, spec.config.toy_train_size, spec.config.subset_seed)?;
+    Ok(match (spec.model.family(), spec.config.likelihood) {
+        (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&test),
+        _ => test,
+    })
+}
+
+/// The width of one example of `spec`'s data.
+pub fn x_dim(spec: &RunSpec) -> usize {
+    match spec.data.kind() {
+        DataKind::Images => data::idx::SIDE * data::idx::SIDE,
+        DataKind::Points2d => 2,
+    }
+}
