@@ -8,7 +8,7 @@ mod scratch;
 
 fuzz_target!(|bytes: &[u8]| {
     let p = scratch::file("in.safetensors", bytes);
-    match unigen::train::checkpoint::read(&p) {
+    match unigen::run::checkpoint::read(&p) {
         Ok(loaded) => {
             let _ = loaded.state_sha256();
         }

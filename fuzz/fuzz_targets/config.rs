@@ -13,12 +13,12 @@ fuzz_target!(|bytes: &[u8]| {
     let model = models[bytes.first().copied().unwrap_or(0) as usize % models.len()];
     let base = TrainConfig::default_for(DataKind::Images, model);
     let p = scratch::file("in.toml", bytes);
-    match base.overridden(Some(&p), &[]) {
+    match base.overridden(model, DataKind::Images, Some(&p), &[]) {
         Ok(c) => assert!(c.validate().is_ok()),
         Err(e) => scratch::names(e, "in.toml"),
     }
     let set = String::from_utf8_lossy(bytes).into_owned();
-    match base.overridden(None, &[set]) {
+    match base.overridden(model, DataKind::Images, None, &[set]) {
         Ok(c) => assert!(c.validate().is_ok()),
         Err(e) => scratch::names(e, "--set"),
     }
