@@ -223,6 +223,18 @@ impl TrainConfig {
     }
 
     /// Defaults for `kind` and `model`, then the TOML file (if any), then each `key=value` override.
+    ///
+    /// ```
+    /// use unigen::config::{DataKind, TrainConfig};
+    /// use unigen::models::ModelKind;
+    ///
+    /// let c = TrainConfig::resolve(DataKind::Images, ModelKind::Iwae, None, &["k=5".into()])?;
+    /// assert_eq!((c.k, c.hidden.clone()), (5, vec![500, 500]));
+    /// // A setting the model does not read is refused, naming the models that do.
+    /// let e = TrainConfig::resolve(DataKind::Images, ModelKind::Gan, None, &["k=5".into()]).unwrap_err();
+    /// assert!(e.to_string().contains("`k` is not read by gan"));
+    /// # Ok::<(), unigen::Error>(())
+    /// ```
     pub fn resolve(kind: DataKind, model: ModelKind, file: Option<&Path>, sets: &[String]) -> Result<Self> {
         Self::default_for(kind, model).overridden(model, kind, file, sets)
     }

@@ -23,7 +23,7 @@ pub enum Error {
     #[error("{dir} is not a run directory (it has no run.toml): give a directory written by `unigen train`")]
     NotARun { dir: PathBuf },
 
-    /// Another process writes into the directory (see [`crate::lock`]).
+    /// Another process writes into the directory (see [`crate::run::lock`]).
     #[error("{dir} is in use by another unigen process ({holder}); wait for it to end, or choose another directory")]
     Locked { dir: PathBuf, holder: String },
 

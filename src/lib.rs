@@ -27,7 +27,7 @@
 //! - [`runs`]: run directories read back; [`report`]: their self-contained HTML report;
 //!   [`plot`]: pictures.
 //! - [`reproduce`]: the paper's MNIST tables, run and written up beside its numbers;
-//!   [`bench`]: timing the real training steps against PyTorch.
+//!   [`bench`](mod@bench): timing the real training steps against PyTorch.
 
 pub mod atomic;
 pub mod backend;

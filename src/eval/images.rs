@@ -31,6 +31,19 @@ pub struct ImageScores {
 
 /// Scores `fake` (`[n, 784]`, pixels in [0, 1]) against `real` test images. `intended`: the class
 /// each sample was generated for, if the model is conditional.
+///
+/// ```no_run
+/// use unigen::data::{self, DataSource, Split, samples};
+/// use unigen::eval::{classifier, images};
+///
+/// let device = unigen::backend::Backend::Flex.device()?;
+/// let reference = classifier::load(&classifier::default_path()?, &device)?; // `unigen classifier train` made it
+/// let real = data::load(&DataSource::Mnist { dir: "mnist".into() }, Split::Test, 0, 0)?;
+/// let fake = samples::read_images("my-samples.npy".as_ref())?; // [n, 28, 28] in [0, 1]
+/// let s = images::score(&reference, &real.x, &fake, None, &device);
+/// println!("IS {:.2}, FD {:.1}, classifier {}", s.inception_score, s.frechet_distance, reference.short());
+/// # Ok::<(), unigen::Error>(())
+/// ```
 pub fn score(reference: &Reference, real: &[f32], fake: &[f32], intended: Option<&[u8]>, device: &Device) -> ImageScores {
     let r = reference.classify(real, device);
     let f = reference.classify(fake, device);

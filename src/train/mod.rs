@@ -166,6 +166,25 @@ pub(crate) fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 
 /// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.
 /// Safe to call from several threads at once (see [`seeded`]).
+///
+/// ```
+/// use unigen::config::TrainConfig;
+/// use unigen::data::{DataKind, DataSource};
+/// use unigen::models::ModelKind;
+/// use unigen::train::{RunSpec, TrainOptions, train};
+///
+/// // A small VAE on the built-in ring of 8 Gaussians: one epoch of 8 steps.
+/// let sets = ["hidden=[16]", "toy_train_size=512", "batch_size=64", "epochs=1"].map(String::from);
+/// let config = TrainConfig::resolve(DataKind::Points2d, ModelKind::Vae, None, &sets)?;
+/// let spec = RunSpec { model: ModelKind::Vae, seed: 0, data: DataSource::Ring8, config };
+/// let dir = std::env::temp_dir().join(format!("unigen-doc-train-{}", std::process::id()));
+/// let device = unigen::backend::Backend::Flex.device()?.autodiff();
+/// let outcome = train(&spec, &dir, &device, &TrainOptions::default())?;
+/// assert_eq!(outcome.steps, 8);
+/// assert!(outcome.last_epoch.unwrap().scores["test_elbo"].is_finite());
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), unigen::Error>(())
+/// ```
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
     let (train_set, labelled) = training_data(spec)?;
