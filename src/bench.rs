@@ -17,7 +17,7 @@ use crate::host::tensor;
 use crate::models::ModelKind;
 use crate::rng::{Purpose, stream};
 use crate::error::{Error, Result};
-use crate::train::{GanTrainer, NonFiniteTerm, RunSpec, Trainer, VaeTrainer};
+use crate::train::{RunSpec, Trainer, trainer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -111,20 +111,16 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
         _ => {
             let spec = w.spec().expect("a training workload");
             let ad = device.clone().autodiff();
-            let mut trainer: Option<Box<dyn DynTrainer>> = Some(if gan {
-                Box::new(crate::train::seeded(0, &ad, || GanTrainer::new(&spec, &ad)))
-            } else {
-                Box::new(crate::train::seeded(0, &ad, || VaeTrainer::new(&spec, &ad)))
-            });
+            let mut trainer: Option<Box<dyn Trainer>> = Some(trainer(&spec, &ad, None));
             Box::new(move |i| {
                 let x = tensor(pool[i % 8].clone(), [b, SIDE * SIDE], &ad);
                 let (t, loss) = trainer
                     .take()
                     .expect("trainer present")
-                    .step(x, &mut stream(0, Purpose::Eps, i as u64))
+                    .step(x, &[], &mut stream(0, Purpose::Eps, i as u64))
                     .map_err(|e| Error::NonFinite { step: i as u64, epoch: 0, term: e.term.into(), value: e.value })?;
                 trainer = Some(t);
-                Ok(loss)
+                Ok(loss[0].1)
             })
         }
     };
@@ -144,18 +140,6 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     Ok(Timing { workload: w, batch: b, steps_per_s, median_steps_per_s: median, median_examples_per_s: median * b as f64, last_loss })
-}
-
-/// A trainer behind a box, stepping on an unlabelled batch and returning its first loss.
-trait DynTrainer {
-    fn step(self: Box<Self>, x: burn::tensor::Tensor<2>, noise: &mut rand_chacha::ChaCha8Rng) -> std::result::Result<(Box<dyn DynTrainer>, f64), NonFiniteTerm>;
-}
-
-impl<T: Trainer + 'static> DynTrainer for T {
-    fn step(self: Box<Self>, x: burn::tensor::Tensor<2>, noise: &mut rand_chacha::ChaCha8Rng) -> std::result::Result<(Box<dyn DynTrainer>, f64), NonFiniteTerm> {
-        let (t, losses) = Trainer::step(*self, x, &[], noise)?;
-        Ok((Box::new(t), losses[0].1))
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use unigen::train::Trained;
 use unigen::data::DataSource;
 use unigen::data::Dataset;
 use unigen::eval::likelihood::{Estimate, estimate};
-use unigen::models::Vae;
 use unigen::models::ModelKind;
 use unigen::train::{self, CHECKPOINT_FILE, RunSpec, TrainOptions, checkpoint};
 
@@ -140,18 +139,18 @@ struct Scored {
     before: Estimate,
     after: Estimate,
     outcome: train::TrainOutcome,
-    trained: Vae,
+    trained: Trained,
     test: Dataset,
 }
 
 fn train_scored(s: &RunSpec, run: &Path, k: usize) -> Scored {
     let test = train::test_set(s).unwrap().head(200);
     let plain = Device::flex();
-    let Trained::Vae(initial) = train::initial(s, &plain) else { unreachable!() };
-    let before = estimate(&initial, &test, k, 0, &plain, |_| {}).unwrap();
+    let initial = train::initial(s, &plain);
+    let before = estimate(initial.vae().expect("a VAE-family model"), &test, k, 0, &plain, |_| {}).unwrap();
     let outcome = train::train(s, run, &device(), &TrainOptions::default()).unwrap();
-    let (_, Trained::Vae(trained), _) = train::load_trained(run, &plain).unwrap() else { unreachable!() };
-    let after = estimate(&trained, &test, k, 0, &plain, |_| {}).unwrap();
+    let (_, trained, _) = train::load_trained(run, &plain).unwrap();
+    let after = estimate(trained.vae().expect("a VAE-family model"), &test, k, 0, &plain, |_| {}).unwrap();
     Scored { before, after, outcome, trained, test }
 }
 
@@ -234,7 +233,7 @@ fn a_short_gan_and_iwgan_cover_more_than_one_mode() {
 
 #[test]
 fn a_vae_on_ring8_lowers_its_forward_kl_and_has_a_likelihood_side() {
-    use unigen::eval::directions::{Protocol, measure};
+    use unigen::eval::directions::Protocol;
     let dir = tempfile::tempdir().unwrap();
     // 10 epochs of 78 steps, about 5 s here. Measured (seed 1): forward KL 7.4 -> 3.6 nats and JSD
     // 0.69 -> 0.57, while the reverse KL stays near 5: the mode-covering direction moves first.
@@ -247,7 +246,7 @@ fn a_vae_on_ring8_lowers_its_forward_kl_and_has_a_likelihood_side() {
     assert!(last < first - 0.05, "JSD {first} -> {last}");
     let (spec, model, _) = train::load_trained(&run, &device().inner()).unwrap();
     let protocol = Protocol { samples: 2000, redraws: 3, iwae_k: 20, ..Protocol::default() };
-    let m = measure(&spec, &model, &protocol, &device().inner()).unwrap();
+    let m = train::directions_of(&spec, &model, &protocol, &device().inner()).unwrap();
     assert_eq!(m.rounds.len(), 3);
     // A VAE blurs between the thin modes: deep in the data's tails, which only the exact density sees.
     assert!(m.reverse_kl_exact.unwrap().mean > 3.0 * m.reverse_kl.mean, "{m:?}");
@@ -335,7 +334,7 @@ fn cvae_and_svae_learn_and_the_svae_classifies() {
         assert!(after.elbo > before.elbo + 200.0, "{model:?}: test ELBO {} -> {}", before.elbo, after.elbo);
         if model == ModelKind::Svae {
             // 200 of the 1,000 training digits labelled; chance is 0.1.
-            let acc = unigen::eval::likelihood::accuracy(&trained, &test, &Device::flex());
+            let acc = unigen::eval::likelihood::accuracy(trained.vae().unwrap(), &test, &Device::flex());
             assert!(acc > 0.5, "SVAE test accuracy {acc}");
             assert!(out.last_epoch.unwrap().scores.contains_key("test_accuracy"));
         }

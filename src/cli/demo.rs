@@ -14,7 +14,7 @@ use unigen::eval::directions::{self, Measured, Protocol};
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::models::ModelKind;
 use unigen::plot;
-use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, Trained, coverage_samples, load_trained, test_set, train};
+use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  unigen demo                    # about 3.5 minutes on 2 cores; unigen-demo/demo.png\n  \
@@ -78,7 +78,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         let (_, trained, _) = load_trained(dir, &device)?;
         let x = coverage_samples(spec, &trained, &device);
         let name = spec.model.name().to_uppercase();
-        let d = directions::measure(spec, &trained, &protocol, &device)?;
+        let d = unigen::train::directions_of(spec, &trained, &protocol, &device)?;
         let exact = d.reverse_kl_exact.expect("ring8's density is known");
         let caption = vec![
             name.clone(),
@@ -89,7 +89,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         panels.push(plot::with_caption(&plot::scatter(&[(&x, [200, 30, 30])], extent, 300), &caption));
         rows.push((name, modes::coverage(toy, &x), Some(d)));
         if spec.model == ModelKind::Vae
-            && let Trained::Vae(m) = &trained
+            && let Some(m) = trained.vae()
         {
             elbo = Some(estimate(m, &test_set(spec)?, 100, EVAL_SEED, &device, |_| {})?);
         }

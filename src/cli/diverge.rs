@@ -82,7 +82,7 @@ fn measure(target: &Path, a: &Args, protocol: &Protocol, device: &burn::tensor::
             spec.model.name(),
             spec.data.label()
         );
-        let measured = directions::measure(&spec, &trained, protocol, device)?;
+        let measured = unigen::train::directions_of(&spec, &trained, protocol, device)?;
         return Ok(Row { name, model: spec.model.name().into(), data: spec.data.name(), seed: Some(spec.seed), measured });
     }
     let Some(data) = &a.data else {

@@ -13,14 +13,11 @@ use unigen::eval::classifier::{self, Reference};
 use unigen::eval::images::{self, ImageScores};
 use unigen::eval::inception::SPLITS;
 use unigen::eval::precision_recall::K;
-use unigen::eval::directions::{self, Protocol};
+use unigen::eval::directions::Protocol;
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::runs::EVAL_FILE;
-use unigen::train::{
-    EVAL_SEED, RUN_FILE, Trained, balanced_labels, code_accuracy, code_scores, coverage_samples, cycle_errors,
-    domain_accuracies, from_gan_pixels, load_trained, test_set, to_gan_pixels,
-};
+use unigen::train::{EVAL_SEED, RUN_FILE, balanced_labels, coverage_samples, load_trained, test_set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -127,7 +124,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     let mut lines = vec![format!("{} on {}", spec.model.name(), spec.data.label())];
 
     // ---- test bounds: models with an encoder ----
-    if let Trained::Vae(model) = &trained {
+    if let Some(model) = trained.vae() {
         let test = test_set(&spec)?;
         let test = test.head(a.n_test.unwrap_or(test.len()));
         let bar = if !super::ui().chatty() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new(test.len() as u64) };
@@ -168,82 +165,42 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         lines.push(format!("  test L_k, k={:<5} {:>10.3} ± {:.3} nats", est.k, est.iwae, est.iwae_se));
     }
 
-    // ---- each model's own scores ----
-    let full_test = || -> anyhow::Result<data::Dataset> {
-        let t = test_set(&spec)?;
-        Ok(t.head(a.n_test.unwrap_or(t.len())))
+    // ---- each model's own scores (its `Model::own_scores`), on the same test examples ----
+    let test = test_set(&spec)?;
+    let test = test.head(a.n_test.unwrap_or(test.len()));
+    let image_model = spec.data.kind() == DataKind::Images;
+    // The reference classifier, where the model's own scores or the image metrics read it.
+    let reference = if image_model && (spec.model.generates() || spec.model == unigen::models::ModelKind::Cyclegan) {
+        Some(load_classifier(a, &device))
+    } else {
+        None
     };
-    let shift = spec.config.domain_shift;
-    match &trained {
-        Trained::Vae(m) => {
-            let test = full_test()?;
-            result["n_test"] = json!(test.len());
-            match code_scores(m, &test, &device) {
-                Some((reconstruction, mmd2)) => {
-                    let prior_vs_prior = unigen::eval::mmd::mmd2(
-                        &unigen::host::normals(&mut stream(EVAL_SEED, Purpose::Eval, 1), test.len() * m.latent_dim()),
-                        &unigen::host::normals(&mut stream(EVAL_SEED, Purpose::Eval, 2), test.len() * m.latent_dim()),
-                        m.latent_dim(),
-                    );
-                    result["test_reconstruction"] = json!(reconstruction);
-                    result["latent_mmd"] = json!(mmd2);
-                    result["latent_mmd_prior_vs_prior"] = json!(prior_vs_prior);
-                    protocol.insert("latent_mmd".into(), json!("unbiased MMD^2, Gaussian kernel of bandwidth sqrt(latent_dim), one z ~ q(z|x) per test example vs as many prior draws"));
-                    lines.push(format!("  reconstruction -log p(x|mu(x)) {reconstruction:.3} nats"));
-                    lines.push(format!("  MMD^2(aggregated posterior, prior) {mmd2:.5}  (two prior samples of the same size: {prior_vs_prior:.5})"));
-                }
-                None => lines.push("  (reconstruction and MMD^2 skipped: they need at least 2 test examples)".into()),
-            }
-        }
-        Trained::InfoGan { discriminator, .. } => {
-            let test = full_test()?;
-            result["n_test"] = json!(test.len());
-            let acc = code_accuracy(discriminator, &to_gan_pixels(&test.x), &test.labels, &device);
-            result["code_accuracy"] = json!(acc);
-            protocol.insert("code_accuracy".into(), json!("Q's most likely category on each test digit, categories matched one-to-one to digits (Hungarian)"));
-            lines.push(format!("  categorical code as a digit label: accuracy {acc:.4} on {} test digits (best matching)", test.len()));
-        }
-        Trained::Ada(m) => {
-            let test = full_test()?;
-            result["n_test"] = json!(test.len());
-            let (on_target, on_source) = domain_accuracies(m, &test, shift, &device);
-            result["target_accuracy"] = json!(on_target);
-            result["source_accuracy"] = json!(on_source);
-            protocol.insert("target_domain".into(), json!(format!("MNIST test digits, {shift:?} (domain_shift)")));
-            lines.push(format!("  target ({shift:?}) accuracy {on_target:.4}, source accuracy {on_source:.4} on {} test digits", test.len()));
-        }
-        Trained::CycleGan(t) => {
-            let test = full_test()?;
-            result["n_test"] = json!(test.len());
-            let b = shift.apply(&test);
-            let (cycle_a, cycle_b) = cycle_errors(t, &test, shift, &device);
-            let b_t = unigen::host::tensor(to_gan_pixels(&b.x), [b.len(), b.dim], &device);
-            let b_to_a = from_gan_pixels(unigen::host::host(t.b_to_a(b_t)));
-            result["cycle_error_a"] = json!(cycle_a);
-            result["cycle_error_b"] = json!(cycle_b);
-            lines.push(format!("  cycle error per pixel: A->B->A {cycle_a:.4}, B->A->B {cycle_b:.4} (pixels in [0, 1])"));
-            match load_classifier(a, &device) {
-                Ok(reference) => {
-                    let translated = reference.classify(&b_to_a, &device).accuracy(&test.labels);
-                    let untranslated = reference.classify(&b.x, &device).accuracy(&test.labels);
-                    result["translated_accuracy"] = json!(translated);
-                    result["untranslated_accuracy"] = json!(untranslated);
-                    protocol.insert("translated_accuracy".into(), json!(format!("reference classifier on G_BA(b), b the test digits {shift:?}, against their labels")));
-                    protocol.insert("classifier_fingerprint".into(), json!(reference.fingerprint));
-                    lines.push(format!(
-                        "  classifier accuracy on B->A translations {translated:.4} (on B untranslated: {untranslated:.4}); classifier {}",
-                        reference.short()
-                    ));
-                }
-                Err(e) => lines.push(format!("  (translated accuracy skipped: {e})")),
-            }
-        }
-        _ => {}
+    let own = trained.own_scores(&spec, &test, reference.as_ref().and_then(|r| r.as_ref().ok()), &device);
+    result["n_test"] = json!(test.len());
+    for (k, v) in &own.eval {
+        result[*k] = json!(v);
+    }
+    for (k, v) in &own.protocol {
+        protocol.insert(k.to_string(), json!(v));
+    }
+    lines.extend(own.lines);
+    // An autoencoder's MMD beside that of two prior samples of the same size: the floor it is read against.
+    if let Some(m) = trained.vae()
+        && result.get("latent_mmd").is_some()
+    {
+        let n = test.len() * m.latent_dim();
+        let prior_vs_prior = unigen::eval::mmd::mmd2(
+            &unigen::host::normals(&mut stream(EVAL_SEED, Purpose::Eval, 1), n),
+            &unigen::host::normals(&mut stream(EVAL_SEED, Purpose::Eval, 2), n),
+            m.latent_dim(),
+        );
+        result["latent_mmd_prior_vs_prior"] = json!(prior_vs_prior);
+        lines.push(format!("  (MMD^2 of two prior samples of the same size: {prior_vs_prior:.5})"));
     }
 
     // ---- image metrics: any generative model on MNIST, read off the reference classifier ----
-    if spec.data.kind() == DataKind::Images && spec.model.generates() {
-        match load_classifier(a, &device) {
+    if image_model && spec.model.generates() {
+        match reference.expect("loaded above for generating models on images") {
             Ok(reference) => {
                 let real = data::load(&spec.data, Split::Test, 0, 0)?;
                 let fake = trained.sample(&spec, a.samples, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
@@ -256,7 +213,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
                 image_report(&s, &reference, "MNIST test set", &mut result, &mut protocol, &mut lines);
             }
             // A VAE still has its bounds; a GAN has nothing to report without the classifier.
-            Err(e) if matches!(trained, Trained::Vae(_)) => lines.push(format!("  (image metrics skipped: {e})")),
+            Err(e) if trained.vae().is_some() => lines.push(format!("  (image metrics skipped: {e})")),
             Err(e) => return Err(e),
         }
     }
@@ -282,7 +239,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     }
     // ---- the KL directions: any generating model on 2-D data ----
     if spec.data.kind() == DataKind::Points2d && spec.model.generates() {
-        let d = directions::measure(&spec, &trained, &Protocol::default(), &device)?;
+        let d = unigen::train::directions_of(&spec, &trained, &Protocol::default(), &device)?;
         lines.push(format!(
             "  KL(data||model) {:.3} ± {:.3}, KL(model||data) {:.3} ± {:.3}, JSD {:.4} ± {:.4} (k-NN; `unigen diverge` for more)",
             d.forward_kl.mean, d.forward_kl.se, d.reverse_kl.mean, d.reverse_kl.se, d.jsd.mean, d.jsd.se

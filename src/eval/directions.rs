@@ -22,13 +22,13 @@ use rand::seq::index::sample;
 use serde::Serialize;
 
 use super::divergence::{self, Divergences};
-use super::{likelihood, mean_se};
+use super::likelihood::{self, LatentModel};
+use super::mean_se;
 use crate::data::{DataSource, Split};
 use crate::error::Result;
 use crate::rng::{Purpose, stream};
 use super::EVAL_SEED;
 use crate::run::{RunSpec, test_set};
-use crate::models::trained::Trained;
 
 /// How a measurement is made (`unigen diverge`'s options).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -140,14 +140,20 @@ pub fn measure_samples(source: &DataSource, protocol: &Protocol, mut model_sampl
     })
 }
 
-/// The divergences of a trained model of `spec` (2-D data), and for a model with an encoder the
-/// likelihood side. Conditional models are sampled over their classes in turn; their bound is on
-/// `log p(x | c)`, not `log p(x)`, so they have no likelihood side.
-pub fn measure(spec: &RunSpec, trained: &Trained, protocol: &Protocol, device: &Device) -> Result<Measured> {
-    let mut measured = measure_samples(&spec.data, protocol, |r| {
-        Ok(trained.sample(spec, protocol.samples, &mut stream(EVAL_SEED, Purpose::Diverge, 2 * r as u64), device))
-    })?;
-    if let Trained::Vae(m) = trained
+/// The divergences of a trained model of `spec` (2-D data) that draws `n` points with
+/// `sample(n, rng)`, and for a model with an encoder (`latent`) the likelihood side. Conditional
+/// models are sampled over their classes in turn; their bound is on `log p(x | c)`, not `log p(x)`,
+/// so they have no likelihood side.
+pub fn measure(
+    spec: &RunSpec,
+    sample: impl Fn(usize, &mut rand_chacha::ChaCha8Rng) -> Vec<f32>,
+    latent: Option<&dyn LatentModel>,
+    protocol: &Protocol,
+    device: &Device,
+) -> Result<Measured> {
+    let mut measured =
+        measure_samples(&spec.data, protocol, |r| Ok(sample(protocol.samples, &mut stream(EVAL_SEED, Purpose::Diverge, 2 * r as u64))))?;
+    if let Some(m) = latent
         && (m.classes() == 0 || m.has_classifier())
     {
         let test = test_set(spec)?;
@@ -189,7 +195,7 @@ mod tests {
             if !model.generates() || check(&spec).is_err() {
                 continue;
             }
-            let m = measure(&spec, &initial(&spec, &device), &protocol, &device).unwrap();
+            let m = crate::train::directions_of(&spec, &initial(&spec, &device), &protocol, &device).unwrap();
             assert_eq!(m.rounds.len(), 2, "{model:?}");
             assert!(m.forward_kl.mean.is_finite() && m.jsd.mean.is_finite() && m.reverse_kl_exact.is_some_and(|e| e.mean.is_finite()), "{model:?}: {m:?}");
             let with_bound = matches!(

@@ -11,9 +11,34 @@ use serde::Serialize;
 use super::mean_se;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::models::Vae;
 use crate::rng::{Purpose, stream};
 use crate::host::{argmax_rows, host, log_mean_exp, normals, one_hot, tensor};
+
+/// What the estimators ask of a model with an encoder (the VAE family, the AAE, the Helmholtz
+/// machine; `models::Vae` implements it): its bound's terms for given noise, and for models
+/// with a class, how the class enters.
+pub trait LatentModel {
+    /// The dimension of `z`.
+    fn latent_dim(&self) -> usize;
+    /// Classes the networks are given (0: none).
+    fn classes(&self) -> usize;
+    /// Whether the model infers the class itself (SVAE's `q(c|x)`).
+    fn has_classifier(&self) -> bool;
+    /// `log q(c|x)`, `[B, classes]` (models with a classifier).
+    fn class_log_probs(&self, x: Tensor<2>) -> Tensor<2>;
+    /// `log p(c)` of the uniform class prior.
+    fn log_prior_c(&self) -> f64;
+    /// With `z_j = mu(x) + sigma(x) eps_j` for `eps: [B, k, D]`: `log p(x | z_j)` and the log
+    /// importance weights `log p(x, z_j) - log q(z_j | x)`, both `[B, k]`, and `KL(q(z|x) || p(z))`, `[B]`.
+    fn bound_terms(&self, x: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<3>) -> BoundTerms;
+}
+
+/// The terms of the bounds of `B` examples with `k` samples each (see [`LatentModel::bound_terms`]).
+pub struct BoundTerms {
+    pub log_px_z: Tensor<2>,
+    pub log_w: Tensor<2>,
+    pub kl: Tensor<1>,
+}
 
 /// Decoder rows (examples x samples) per forward pass.
 pub const ROWS: usize = 16_384;
@@ -38,7 +63,7 @@ pub struct Estimate {
 /// conditional ones (CVAE), and on `log p(x)` with the label summed over for SVAE: the ELBO as the
 /// M2 unlabelled bound `sum_c q(c|x) (ELBO(x|c) + log p(c) - log q(c|x))`, and `L_k` as
 /// `log sum_c p(c) exp L_k(x|c)`, every class enumerated.
-pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, progress: impl FnMut(usize)) -> Result<Estimate> {
+pub fn estimate(model: &dyn LatentModel, data: &Dataset, k: usize, seed: u64, device: &Device, progress: impl FnMut(usize)) -> Result<Estimate> {
     let (elbos, iwaes) = per_example(model, data, k, seed, device, progress)?;
     let (elbo, elbo_se) = mean_se(&elbos);
     let (iwae, iwae_se) = mean_se(&iwaes);
@@ -46,7 +71,7 @@ pub fn estimate(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Devic
 }
 
 /// The ELBO and `L_k` of each example of `data`, as [`estimate`] averages them.
-pub fn per_example(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &Device, mut progress: impl FnMut(usize)) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn per_example(model: &dyn LatentModel, data: &Dataset, k: usize, seed: u64, device: &Device, mut progress: impl FnMut(usize)) -> Result<(Vec<f64>, Vec<f64>)> {
     if k == 0 || data.is_empty() {
         return Err(Error::Invalid(format!("cannot score {} examples with k = {k}", data.len())));
     }
@@ -86,7 +111,7 @@ pub fn per_example(model: &Vae, data: &Dataset, k: usize, seed: u64, device: &De
 }
 
 /// The ELBO and `L_k` of each example of `x` given `c`, with the k samples drawn `chunk` at a time.
-fn bounds_given(model: &Vae, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk: usize, seed: u64, counter: &mut u64) -> (Vec<f64>, Vec<f64>) {
+fn bounds_given(model: &dyn LatentModel, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk: usize, seed: u64, counter: &mut u64) -> (Vec<f64>, Vec<f64>) {
     let (b, d, device) = (x.dims()[0], model.latent_dim(), x.device());
     let mut log_w = vec![Vec::with_capacity(k); b];
     let mut rec = vec![0f64; b];
@@ -96,8 +121,8 @@ fn bounds_given(model: &Vae, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk
         let kc = chunk.min(k - done);
         let eps = tensor(normals(&mut stream(seed, Purpose::Eval, *counter), b * kc * d), [b, kc, d], &device);
         *counter += 1;
-        let t = model.terms(x.clone(), c.clone(), eps);
-        let lw = host(t.log_w());
+        let t = model.bound_terms(x.clone(), c.clone(), eps);
+        let lw = host(t.log_w);
         let lp = host(t.log_px_z);
         let klv = host(t.kl);
         for i in 0..b {
@@ -114,7 +139,7 @@ fn bounds_given(model: &Vae, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk
 
 /// The class `c` a model is given for the examples `x` with labels `labels`: none (unconditional),
 /// the label (CVAE), or the classifier's guess (SVAE, which is never told).
-pub fn condition(model: &Vae, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> {
+pub fn condition(model: &dyn LatentModel, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> {
     let classes = model.classes();
     if classes == 0 {
         return None;
@@ -128,12 +153,12 @@ pub fn condition(model: &Vae, x: Tensor<2>, labels: &[u8]) -> Option<Tensor<2>> 
 }
 
 /// The most probable class under `q(c|x)` for each example.
-fn predictions(model: &Vae, x: Tensor<2>) -> Vec<u8> {
+fn predictions(model: &dyn LatentModel, x: Tensor<2>) -> Vec<u8> {
     argmax_rows(&host(model.class_log_probs(x)), model.classes())
 }
 
 /// The fraction of `data` that an SVAE's classifier `q(c|x)` labels correctly.
-pub fn accuracy(model: &Vae, data: &Dataset, device: &Device) -> f64 {
+pub fn accuracy(model: &dyn LatentModel, data: &Dataset, device: &Device) -> f64 {
     let mut correct = 0usize;
     for start in (0..data.len()).step_by(1000) {
         let idx: Vec<usize> = (start..(start + 1000).min(data.len())).collect();

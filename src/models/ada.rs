@@ -6,7 +6,12 @@ use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use super::trained::{Model, OwnScores, to_gan_pixels};
 use crate::config::TrainConfig;
+use crate::data::Dataset;
+use crate::data::shift::Shift;
+use crate::eval::accuracy;
+use crate::run::RunSpec;
 use crate::host::{host, tensor};
 use crate::nets::{Mlp, MlpConfig};
 
@@ -49,5 +54,29 @@ impl Ada {
         let logits = self.class_logits(self.features(tensor(x.to_vec(), [n, dim], device)));
         let classes = logits.dims()[1];
         crate::host::argmax_rows(&host(logits), classes)
+    }
+}
+
+/// ADA's accuracy on `test` shifted to the target domain, and on `test` itself (the source).
+pub fn domain_accuracies(m: &Ada, test: &Dataset, shift: Shift, device: &Device) -> (f64, f64) {
+    let on = |d: &Dataset| accuracy(&m.predict(&to_gan_pixels(&d.x), d.dim, device), &d.labels);
+    (on(&shift.apply(test)), on(test))
+}
+
+/// A trained ADA classifier: scored on the target domain and the source.
+impl Model for Ada {
+    fn own_scores(&self, spec: &RunSpec, test: &Dataset, _reference: Option<&crate::eval::classifier::Reference>, device: &Device) -> OwnScores {
+        if test.is_empty() {
+            return OwnScores::default();
+        }
+        let shift = spec.config.domain_shift;
+        let (target, source) = domain_accuracies(self, test, shift, device);
+        let scores = vec![("target_accuracy", target), ("source_accuracy", source)];
+        OwnScores {
+            epoch: scores.clone(),
+            eval: scores,
+            protocol: vec![("target_domain", format!("MNIST test digits, {shift:?} (domain_shift)"))],
+            lines: vec![format!("  target ({shift:?}) accuracy {target:.4}, source accuracy {source:.4} on {} test digits", test.len())],
+        }
     }
 }

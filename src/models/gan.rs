@@ -9,7 +9,11 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use super::trained::{Model, from_gan_pixels, prior_draws};
 use super::with_condition;
+use crate::data::DataKind;
+use crate::host::host;
+use crate::run::RunSpec;
 use crate::config::{Network, TrainConfig};
 use crate::nets::activation::tanh;
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
@@ -149,5 +153,24 @@ impl Discriminator {
             DiscriminatorNet::Mlp(m) => m.forward(with_condition(x, c)),
             DiscriminatorNet::Conv(m) => m.forward(x, c),
         }
+    }
+}
+
+/// A trained GAN-family model (GAN, IWGAN, CGAN, IW-CGAN).
+pub struct Gan {
+    pub generator: Generator,
+    pub discriminator: Discriminator,
+}
+
+impl Model for Gan {
+    fn classes(&self) -> usize {
+        self.generator.classes()
+    }
+
+    /// Images: the generator's pixels mapped back to [0, 1]; points as generated.
+    fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut rand_chacha::ChaCha8Rng, device: &Device) -> Vec<f32> {
+        let (z, c) = prior_draws(self.generator.latent_dim(), self.classes(), n, labels, rng, device);
+        let x = host(self.generator.forward(z, c));
+        if spec.data.kind() == DataKind::Images { from_gan_pixels(x) } else { x }
     }
 }

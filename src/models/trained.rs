@@ -1,77 +1,92 @@
-//! A trained model in inference mode: what every model can do once trained, whatever its family
-//! (its classes, its samples), and the pixel conventions of the GAN family. Loading one from a run
-//! and its scores are the training side's (`train/trained.rs`).
+//! A trained model in inference mode, whatever its family: the [`Model`] trait that evaluation,
+//! pictures and the commands ask of it, and the pixel conventions of the GAN family. Each model
+//! implements it beside its networks (`vae.rs`, `gan.rs`, `infogan.rs`, `ada.rs`,
+//! `cyclegan.rs`); loading one from a run is the training side's (`train::load_trained`).
 
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::ada::Ada;
-use super::cyclegan::Translators;
-use super::infogan::{self, CATEGORIES, Code};
-use super::{Discriminator, Generator, Vae};
-use crate::data::DataKind;
-use crate::host::{host, normals, one_hot, tensor};
-use crate::run::{RunSpec, x_dim};
+use super::Vae;
+use crate::data::Dataset;
+use crate::eval::classifier::Reference;
+use crate::host::{normals, one_hot, tensor};
+use crate::run::RunSpec;
 
-/// A model ready to sample and score (no autodiff).
-pub enum Trained {
-    /// The VAE family, and the adversarial autoencoder and Helmholtz machine (the same networks).
-    Vae(Vae),
-    Gan { generator: Generator, discriminator: Discriminator },
-    /// The generator reads `[z, c]`; the discriminator's extra outputs are Q's.
-    InfoGan { generator: Generator, discriminator: Discriminator },
-    Ada(Ada),
-    CycleGan(Translators),
+/// A trained model, boxed: what `train::load_trained` returns.
+pub type Trained = Box<dyn Model>;
+
+/// A model's scores of its own on test examples, for the epoch lines and `unigen eval`.
+#[derive(Debug, Default)]
+pub struct OwnScores {
+    /// Written with each epoch (`metrics.jsonl`).
+    pub epoch: Vec<(&'static str, f64)>,
+    /// Reported by `unigen eval` (`eval.json`).
+    pub eval: Vec<(&'static str, f64)>,
+    /// How they were measured, for `eval.json`'s protocol.
+    pub protocol: Vec<(&'static str, String)>,
+    /// `unigen eval`'s lines.
+    pub lines: Vec<String>,
 }
 
-impl Trained {
+/// What every trained model can be asked, whatever its family. Each capability has a default, so
+/// a model says only what it has.
+pub trait Model {
     /// Classes the model is conditioned on (0: unconditional; InfoGAN's categories are not
     /// classes until matched to them).
-    pub fn classes(&self) -> usize {
-        match self {
-            Trained::Vae(m) => m.classes(),
-            Trained::Gan { generator, .. } => generator.classes(),
-            _ => 0,
-        }
+    fn classes(&self) -> usize {
+        0
     }
 
-    /// `n` samples in data space, flattened `[n, D]`: pixels in [0, 1] for images (a VAE's decoder
-    /// mean, a GAN's output mapped back from [-1, 1]), points as drawn for 2-D data.
-    /// A conditional model generates the classes in turn (`i % classes`), so the classes are balanced.
+    /// `n` samples in data space, flattened `[n, D]`, for the given classes (read by conditional
+    /// models only): pixels in [0, 1] for images, points for 2-D data. Only models that generate
+    /// ([`crate::models::ModelKind::generates`]) are asked.
+    fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
+        let _ = (spec, n, labels, rng, device);
+        unreachable!("{}: only models that generate are sampled (ModelKind::generates)", spec.model.name())
+    }
+
+    /// A picture of about `n` samples drawn the model's own way (InfoGAN: a row per category), or
+    /// `None` for the usual grid of [`Model::sample_classes`].
+    fn sample_grid(&self, spec: &RunSpec, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Option<image::RgbImage> {
+        let _ = (spec, n, rng, device);
+        None
+    }
+
+    /// The encoder and decoder of a model that has them (the VAE family, the AAE, wake-sleep):
+    /// test bounds, reconstructions, the codes' scores.
+    fn vae(&self) -> Option<&Vae> {
+        None
+    }
+
+    /// Scores of the model's own on `test` (InfoGAN's code accuracy, ADA's domain accuracies,
+    /// CycleGAN's cycle error, an autoencoder's reconstruction and codes); `reference`, the
+    /// reference classifier, where `unigen eval` has one.
+    fn own_scores(&self, spec: &RunSpec, test: &Dataset, reference: Option<&Reference>, device: &Device) -> OwnScores {
+        let _ = (spec, test, reference, device);
+        OwnScores::default()
+    }
+
+    /// Pictures of the model's own at an epoch's end, besides samples and reconstructions:
+    /// `(kind, picture)`, saved as `pictures/KIND_NNN.png`.
+    fn own_pictures(&self, spec: &RunSpec, test: &Dataset, device: &Device) -> Vec<(String, image::RgbImage)> {
+        let _ = (spec, test, device);
+        Vec::new()
+    }
+}
+
+impl dyn Model {
+    /// `n` samples, a conditional model generating the classes in turn (`i % classes`).
     pub fn sample(&self, spec: &RunSpec, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
         let labels = balanced_labels(n, self.classes());
         self.sample_classes(spec, n, &labels, rng, device)
     }
+}
 
-    /// [`Trained::sample`] with the class of each sample given (read by conditional models only).
-    /// InfoGAN's categories take turns too; its continuous codes are drawn uniformly.
-    /// Models that do not generate (ADA, CycleGAN: see [`crate::models::ModelKind::generates`]) have no samples.
-    pub fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> Vec<f32> {
-        let images = spec.data.kind() == DataKind::Images;
-        if let Trained::InfoGan { generator, .. } = self {
-            let code = Code::draw(balanced_labels(n, CATEGORIES), rng, device);
-            return from_gan_pixels(host(infogan::generate(generator, &code, rng, device)));
-        }
-        let d = match self {
-            Trained::Vae(m) => m.latent_dim(),
-            Trained::Gan { generator, .. } => generator.latent_dim(),
-            _ => unreachable!("only generative models are sampled (ModelKind::generates)"),
-        };
-        let z = tensor(normals(rng, n * d), [n, d], device);
-        let c = (self.classes() > 0).then(|| one_hot(labels, self.classes(), device));
-        match self {
-            Trained::Vae(m) if images => host(m.decode_mean(z, c)),
-            Trained::Vae(m) => {
-                let w = x_dim(spec);
-                host(m.decode_sample(z, c, tensor(normals(rng, n * w), [n, w], device)))
-            }
-            Trained::Gan { generator, .. } => {
-                let x = host(generator.forward(z, c));
-                if images { from_gan_pixels(x) } else { x }
-            }
-            _ => unreachable!(),
-        }
-    }
+/// `n` latent draws and, for a conditional model, the one-hot classes: what a decoder or
+/// generator is given to sample.
+pub fn prior_draws(latent_dim: usize, classes: usize, n: usize, labels: &[u8], rng: &mut ChaCha8Rng, device: &Device) -> (Tensor<2>, Option<Tensor<2>>) {
+    let z = tensor(normals(rng, n * latent_dim), [n, latent_dim], device);
+    (z, (classes > 0).then(|| one_hot(labels, classes, device)))
 }
 
 /// Pixels in [0, 1] as GAN-family models see them, in [-1, 1] (docs/spec.md §3).

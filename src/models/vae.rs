@@ -14,7 +14,14 @@ use rand::Rng;
 
 use super::with_condition;
 use crate::config::{Likelihood, Network, TrainConfig};
+use super::trained::{Model, OwnScores, prior_draws};
+use crate::data::{DataKind, Dataset};
+use crate::eval::{likelihood, mmd};
 use crate::host::{host, normals, one_hot, tensor};
+use crate::eval::EVAL_SEED;
+use crate::rng::{Purpose, stream};
+use crate::{data, plot};
+use crate::run::{RunSpec, x_dim};
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
 pub use crate::objectives::Bound;
 use crate::objectives::{
@@ -300,6 +307,98 @@ impl Vae {
             loss: terms.bound(bound).mean().neg(),
             reconstruction: terms.log_px_z.clone().mean().neg(),
             kl: terms.kl.mean(),
+        }
+    }
+}
+
+impl crate::eval::likelihood::LatentModel for Vae {
+    fn latent_dim(&self) -> usize {
+        Vae::latent_dim(self)
+    }
+    fn classes(&self) -> usize {
+        Vae::classes(self)
+    }
+    fn has_classifier(&self) -> bool {
+        Vae::has_classifier(self)
+    }
+    fn class_log_probs(&self, x: Tensor<2>) -> Tensor<2> {
+        Vae::class_log_probs(self, x)
+    }
+    fn log_prior_c(&self) -> f64 {
+        Vae::log_prior_c(self)
+    }
+    fn bound_terms(&self, x: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<3>) -> crate::eval::likelihood::BoundTerms {
+        let t = self.terms(x, c, eps);
+        crate::eval::likelihood::BoundTerms { log_w: t.log_w(), log_px_z: t.log_px_z, kl: t.kl }
+    }
+}
+
+/// An autoencoder's codes on `test`: the reconstruction error `-log p(x | z = mu(x))` in nats per
+/// example, and MMD^2 between the aggregated posterior (one `z ~ q(z|x)` per example) and as
+/// many prior draws ([`mmd::mmd2`]). Any model of the VAE family: the VAE's KL term and the
+/// AAE's discriminator on `z` are two ways to make the second number small. `None` for fewer
+/// than two examples, where MMD is undefined.
+pub fn code_scores(m: &Vae, test: &Dataset, device: &Device) -> Option<(f64, f64)> {
+    let (n, d) = (test.len(), m.latent_dim());
+    if n < 2 {
+        return None;
+    }
+    let x = tensor(test.x.clone(), [n, test.dim], device);
+    let c = likelihood::condition(m, x.clone(), &test.labels);
+    let (mu, log_var) = m.encode(x.clone(), c.clone());
+    let reconstruction = -(m.log_px_z(x, mu.clone(), c).mean().into_scalar::<f32>() as f64);
+    let rng = &mut stream(EVAL_SEED, Purpose::Eval, 0);
+    let z = host(mu + log_var.mul_scalar(0.5).exp() * tensor(normals(rng, n * d), [n, d], device));
+    Some((reconstruction, mmd::mmd2(&z, &normals(rng, n * d), d)))
+}
+
+/// Test images (odd rows) above their reconstructions from the posterior mean (even rows).
+pub fn reconstruction_picture(model: &Vae, test: &Dataset, device: &Device) -> image::RgbImage {
+    let n = test.len().min(32);
+    let x = test.head(n);
+    let xt = tensor(x.x.clone(), [n, x.dim], device);
+    let c = likelihood::condition(model, xt.clone(), &x.labels);
+    let (mu, _) = model.encode(xt, c.clone());
+    let rec = host(model.decode_mean(mu, c));
+    let mut rows = Vec::with_capacity(2 * x.x.len());
+    for r in 0..n.div_ceil(8) {
+        let span = r * 8 * x.dim..((r + 1) * 8).min(n) * x.dim;
+        rows.extend_from_slice(&x.x[span.clone()]);
+        rows.extend_from_slice(&rec[span]);
+    }
+    plot::image_grid(&rows, data::idx::SIDE, 8)
+}
+
+/// A trained VAE-family model (and the AAE's and the Helmholtz machine's networks, the same ones).
+impl Model for Vae {
+    fn classes(&self) -> usize {
+        Vae::classes(self)
+    }
+
+    /// Images: the decoder's mean; points: a draw from the decoder's Gaussian.
+    fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut rand_chacha::ChaCha8Rng, device: &Device) -> Vec<f32> {
+        let (z, c) = prior_draws(self.latent_dim(), Vae::classes(self), n, labels, rng, device);
+        if spec.data.kind() == DataKind::Images {
+            return host(self.decode_mean(z, c));
+        }
+        let w = x_dim(spec);
+        host(self.decode_sample(z, c, tensor(normals(rng, n * w), [n, w], device)))
+    }
+
+    fn vae(&self) -> Option<&Vae> {
+        Some(self)
+    }
+
+    fn own_scores(&self, _spec: &RunSpec, test: &Dataset, _reference: Option<&crate::eval::classifier::Reference>, device: &Device) -> OwnScores {
+        let Some((reconstruction, mmd2)) = code_scores(self, test, device) else {
+            return OwnScores { lines: vec!["  (reconstruction and MMD^2 skipped: they need at least 2 test examples)".into()], ..OwnScores::default() };
+        };
+        let scores = vec![("test_reconstruction", reconstruction), ("latent_mmd", mmd2)];
+        OwnScores {
+            epoch: scores.clone(),
+            eval: scores,
+            protocol: vec![("latent_mmd", "unbiased MMD^2, Gaussian kernel of bandwidth sqrt(latent_dim), one z ~ q(z|x) per test example vs as many prior draws".into())],
+            lines: vec![format!("  reconstruction -log p(x|mu(x)) {reconstruction:.3} nats"), format!("  MMD^2(aggregated posterior, prior) {mmd2:.5}")],
         }
     }
 }

@@ -16,7 +16,7 @@ use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, vae};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, vae};
 use crate::config::Network;
 use crate::error::Result;
 use crate::host::{normals, tensor};
@@ -71,7 +71,7 @@ impl AaeTrainer {
     }
 }
 
-impl Trainer for AaeTrainer {
+impl Step for AaeTrainer {
     fn step(mut self, x: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         let d = self.model.latent_dim();
@@ -120,7 +120,7 @@ impl Trainer for AaeTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::Vae(self.model.valid())
+        Box::new(self.model.valid())
     }
 }
 

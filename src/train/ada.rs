@@ -15,7 +15,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::host::{one_hot, tensor};
@@ -75,7 +75,7 @@ pub(super) fn random_batch(data: &Dataset, b: usize, noise: &mut ChaCha8Rng, dev
     tensor(data.gather(&idx), [b, data.dim], device)
 }
 
-impl Trainer for AdaTrainer {
+impl Step for AdaTrainer {
     fn step(mut self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         let x_t = random_batch(self.target.as_ref().expect("ADA trains with its target domain"), b, noise, &device);
@@ -114,7 +114,7 @@ impl Trainer for AdaTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::Ada(self.model.valid())
+        Box::new(self.model.valid())
     }
 }
 

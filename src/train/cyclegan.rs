@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::ada::random_batch;
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
 use crate::config::DataKind;
 use crate::data::Dataset;
 use crate::error::Result;
@@ -82,7 +82,7 @@ impl CycleGanTrainer {
     }
 }
 
-impl Trainer for CycleGanTrainer {
+impl Step for CycleGanTrainer {
     fn step(mut self, a: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (n, device) = (a.dims()[0], a.device());
         let b = random_batch(self.target.as_ref().expect("CycleGAN trains with its domain B"), n, noise, &device);
@@ -126,7 +126,7 @@ impl Trainer for CycleGanTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::CycleGan(self.translators.valid())
+        Box::new(self.translators.valid())
     }
 }
 

@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
 use crate::config::DataKind;
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -64,7 +64,7 @@ impl GanTrainer {
     }
 }
 
-impl Trainer for GanTrainer {
+impl Step for GanTrainer {
     fn step(mut self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let b = x.dims()[0];
         let device = x.device();
@@ -105,7 +105,7 @@ impl Trainer for GanTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() }
+        Box::new(crate::models::gan::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() })
     }
 }
 

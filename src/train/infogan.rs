@@ -9,7 +9,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
 use crate::config::DataKind;
 use crate::error::Result;
 use crate::models::infogan::{self, CATEGORIES, CODE, CONTINUOUS, Code};
@@ -54,7 +54,7 @@ fn codes(b: usize, noise: &mut ChaCha8Rng, device: &Device) -> Code {
     Code::draw(categories, noise, device)
 }
 
-impl Trainer for InfoGanTrainer {
+impl Step for InfoGanTrainer {
     fn step(mut self, x: burn::tensor::Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         // ---- D and Q: y = 1 on data, y = 0 on samples; Q recovers the samples' codes ----
@@ -95,6 +95,6 @@ impl Trainer for InfoGanTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::InfoGan { generator: self.generator.valid(), discriminator: self.discriminator.valid() }
+        Box::new(crate::models::infogan::InfoGan { generator: self.generator.valid(), discriminator: self.discriminator.valid() })
     }
 }

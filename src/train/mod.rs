@@ -47,38 +47,11 @@ pub use ada::AdaTrainer;
 pub use cyclegan::CycleGanTrainer;
 pub use gan::GanTrainer;
 pub use infogan::InfoGanTrainer;
-pub use trained::{
-    Trained, balanced_labels, code_accuracy, code_scores, coverage_samples, cycle_errors, domain_accuracies, epoch_scores, from_gan_pixels,
-    load_trained, reconstruction_picture, sample_picture, to_gan_pixels,
-};
+pub use crate::models::trained::{Model, Trained, balanced_labels, from_gan_pixels, to_gan_pixels};
+pub use trained::{coverage_samples, directions_of, epoch_scores, load_trained, sample_picture};
 pub use vae::VaeTrainer;
 pub use wake_sleep::WakeSleepTrainer;
 
-/// `$body` with `$t` bound to a fresh trainer of `$spec`'s model on `$device` (seeded with the
-/// run's seed): the one place that maps a model to its step.
-macro_rules! with_trainer {
-    ($spec:expr, $device:expr, |$t:ident| $body:expr) => {{
-        use $crate::models::ModelKind as M;
-        #[allow(unused_imports)]
-        use $crate::train::Trainer as _;
-        let (spec, device) = ($spec, $device);
-        macro_rules! seeded {
-            ($e:expr) => {
-                $crate::train::seeded(spec.seed, device, || $e)
-            };
-        }
-        match spec.model {
-            M::Infogan => { let $t = seeded!($crate::train::InfoGanTrainer::new(spec, device)); $body }
-            M::Aae => { let $t = seeded!($crate::train::AaeTrainer::new(spec, device)); $body }
-            M::WakeSleep => { let $t = seeded!($crate::train::WakeSleepTrainer::new(spec, device)); $body }
-            M::Ada => { let $t = seeded!($crate::train::AdaTrainer::new(spec, device)); $body }
-            M::Cyclegan => { let $t = seeded!($crate::train::CycleGanTrainer::new(spec, device)); $body }
-            m if m.family() == $crate::config::Family::Gan => { let $t = seeded!($crate::train::GanTrainer::new(spec, device)); $body }
-            _ => { let $t = seeded!($crate::train::VaeTrainer::new(spec, device)); $body }
-        }
-    }};
-}
-pub(crate) use with_trainer;
 
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
 pub const PICTURE_STEPS: u64 = 500;
@@ -114,8 +87,10 @@ pub struct TrainOutcome {
 /// The named losses of one step; the first is the one reported as `train_loss`.
 pub type StepLosses = Vec<(&'static str, f64)>;
 
-/// A model family as the training loop sees it: its networks, their optimisers, and one step.
-pub trait Trainer: Sized {
+/// One model's update, written as burn's optimisers want it: by value (an optimiser step consumes
+/// the network and returns the updated one). Each model implements this; the loop sees it as a
+/// [`Trainer`].
+pub trait Step: Sized + 'static {
     /// One optimisation step on the prepared batch `x: [B, D]` with its classes `labels` (read by
     /// conditional models only), drawing its noise from `noise`,
     /// the step's own stream. Returns the updated trainer and the step's losses, or the term that
@@ -128,6 +103,79 @@ pub trait Trainer: Sized {
     fn load(self, loaded: &checkpoint::Loaded) -> Result<Self>;
     /// The model in inference mode.
     fn trained(&self) -> Trained;
+}
+
+/// Any model as the training loop sees it: its networks, their optimisers, and one step. Made by
+/// [`trainer`], the one place that maps a model kind to its code.
+pub trait Trainer {
+    /// [`Step::step`], behind a box.
+    fn step(self: Box<Self>, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Box<dyn Trainer>, StepLosses), NonFiniteTerm>;
+    /// [`Step::parts`].
+    fn parts(&self) -> Vec<checkpoint::Part<'_>>;
+    /// [`Step::load`], behind a box.
+    fn load(self: Box<Self>, loaded: &checkpoint::Loaded) -> Result<Box<dyn Trainer>>;
+    /// [`Step::trained`].
+    fn trained(&self) -> Trained;
+}
+
+impl<T: Step> Trainer for T {
+    fn step(self: Box<Self>, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Box<dyn Trainer>, StepLosses), NonFiniteTerm> {
+        let (next, losses) = Step::step(*self, x, labels, noise)?;
+        Ok((Box::new(next), losses))
+    }
+    fn parts(&self) -> Vec<checkpoint::Part<'_>> {
+        Step::parts(self)
+    }
+    fn load(self: Box<Self>, loaded: &checkpoint::Loaded) -> Result<Box<dyn Trainer>> {
+        Ok(Box::new(Step::load(*self, loaded)?))
+    }
+    fn trained(&self) -> Trained {
+        Step::trained(self)
+    }
+}
+
+/// What some models train on besides the batches: ADA's target domain and CycleGAN's domain B
+/// (the training images shifted, drawn apart from the batches, pixels in [-1, 1]), and a
+/// semi-supervised model's labelled examples.
+pub struct Extra {
+    pub shifted: Option<Dataset>,
+    pub labelled: Option<vae::Labelled>,
+}
+
+/// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed: the one
+/// place that maps a model kind to its code. Without `extra` (inference: loading a checkpoint,
+/// the initial model), models that train on more than the batches are built without it.
+pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn Trainer> {
+    use ModelKind as M;
+    let Extra { shifted, labelled } = extra.unwrap_or(Extra { shifted: None, labelled: None });
+    let fresh = |f: &dyn Fn() -> Box<dyn Trainer>| seeded(spec.seed, device, f);
+    match spec.model {
+        M::Infogan => fresh(&|| Box::new(InfoGanTrainer::new(spec, device))),
+        M::Aae => fresh(&|| Box::new(AaeTrainer::new(spec, device))),
+        M::WakeSleep => fresh(&|| Box::new(WakeSleepTrainer::new(spec, device))),
+        M::Ada => {
+            let t = seeded(spec.seed, device, || AdaTrainer::new(spec, device));
+            Box::new(match shifted {
+                Some(target) => t.with_target(target),
+                None => t,
+            })
+        }
+        M::Cyclegan => {
+            let t = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device));
+            Box::new(match shifted {
+                Some(target) => t.with_target(target),
+                None => t,
+            })
+        }
+        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => fresh(&|| Box::new(GanTrainer::new(spec, device))),
+        M::Vae | M::Iwae | M::Cvae | M::Aavae | M::Aacvae | M::Svae | M::Aasvae => {
+            let t = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
+            Box::new(match labelled {
+                Some(l) => t.with_labelled(l),
+                None => t,
+            })
+        }
+    }
 }
 
 /// The training data as the model sees it: the `train_fraction` subset, ready for batching. For
@@ -188,27 +236,12 @@ pub(crate) fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
     let (train_set, labelled) = training_data(spec)?;
-    // ADA's target domain and CycleGAN's domain B: the training images shifted, drawn apart
-    // from the batches (unpaired), pixels in [-1, 1] like the batches'.
-    let shifted = || {
+    let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
         let b = spec.config.domain_shift.apply(&train_set);
         Dataset { x: to_gan_pixels(&b.x), ..b }
-    };
-    match spec.model {
-        ModelKind::Ada => {
-            let trainer = seeded(spec.seed, device, || AdaTrainer::new(spec, device)).with_target(shifted());
-            train_with(trainer, train_set, spec, run_dir, device, opts)
-        }
-        ModelKind::Cyclegan => {
-            let trainer = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device)).with_target(shifted());
-            train_with(trainer, train_set, spec, run_dir, device, opts)
-        }
-        _ if labelled.is_some() => {
-            let trainer = seeded(spec.seed, device, || VaeTrainer::new(spec, device)).with_labelled(labelled.expect("checked"));
-            train_with(trainer, train_set, spec, run_dir, device, opts)
-        }
-        _ => with_trainer!(spec, device, |t| train_with(t, train_set, spec, run_dir, device, opts)),
-    }
+    });
+    let trainer = trainer(spec, device, Some(Extra { shifted, labelled }));
+    train_with(trainer, train_set, spec, run_dir, device, opts)
 }
 
 /// Settings that are valid alone but not together with the model or data.
@@ -241,10 +274,10 @@ pub fn check(spec: &RunSpec) -> Result<()> {
 
 /// The model of `spec` as a run initialises it, before any training, in inference mode.
 pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
-    with_trainer!(spec, device, |t| t.trained())
+    trainer(spec, device, None).trained()
 }
 
-fn train_with<T: Trainer>(mut trainer: T, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
     let eval_set = test_set(spec)?.head(c.epoch_eval_size);

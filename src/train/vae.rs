@@ -15,7 +15,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, x_dim};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
 use crate::config::{DataKind, Likelihood};
 use crate::data::{self, Dataset};
 use crate::error::Result;
@@ -123,7 +123,7 @@ impl VaeTrainer {
     }
 }
 
-impl Trainer for VaeTrainer {
+impl Step for VaeTrainer {
     fn step(mut self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         let n_classes = self.model.classes();
@@ -209,7 +209,7 @@ impl Trainer for VaeTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::Vae(self.model.valid())
+        Box::new(self.model.valid())
     }
 }
 

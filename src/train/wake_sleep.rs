@@ -14,7 +14,7 @@ use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Trainer, finite, optimizer, vae};
+use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, vae};
 use crate::error::Result;
 use crate::host::{normals, tensor};
 use crate::models::Vae;
@@ -48,7 +48,7 @@ impl WakeSleepTrainer {
     }
 }
 
-impl Trainer for WakeSleepTrainer {
+impl Step for WakeSleepTrainer {
     fn step(mut self, x: Tensor<2>, _labels: &[u8], noise: &mut ChaCha8Rng) -> Result<(Self, StepLosses), NonFiniteTerm> {
         let (b, device) = (x.dims()[0], x.device());
         let d = self.model.latent_dim();
@@ -70,7 +70,7 @@ impl Trainer for WakeSleepTrainer {
     }
 
     fn trained(&self) -> Trained {
-        Trained::Vae(self.model.valid())
+        Box::new(self.model.valid())
     }
 }
 
