@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 
+pub mod adam;
 pub mod conv;
 pub mod linear;
 mod matmul;

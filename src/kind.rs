@@ -190,3 +190,32 @@ impl ModelKind {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The folder that holds a model's code, whose header names the settings it reads.
+    fn folder(m: ModelKind) -> &'static str {
+        use ModelKind as M;
+        match m {
+            M::Vae | M::Iwae | M::Cvae | M::Svae | M::Aavae | M::Aacvae | M::Aasvae => include_str!("models/vae/mod.rs"),
+            M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => include_str!("models/gan/mod.rs"),
+            M::Infogan => include_str!("models/infogan/mod.rs"),
+            M::Aae => include_str!("models/aae/mod.rs"),
+            M::WakeSleep => include_str!("models/wake_sleep/mod.rs"),
+            M::Ada => include_str!("models/ada/mod.rs"),
+            M::Cyclegan => include_str!("models/cyclegan/mod.rs"),
+        }
+    }
+
+    #[test]
+    fn each_model_folder_names_the_settings_its_model_reads() {
+        for &m in ModelKind::all() {
+            let header: String = folder(m).lines().take_while(|l| l.starts_with("//!")).collect::<Vec<_>>().join(" ");
+            let (_, named) = header.split_once("Settings read").unwrap_or_else(|| panic!("{}: no settings line", m.name()));
+            for key in m.settings().into_iter().filter(|k| !LOOP.contains(k)) {
+                assert!(named.contains(&format!("`{key}`")), "{}: its folder does not name `{key}`", m.name());
+            }
+        }
+    }
+}

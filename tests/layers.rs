@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The top-level module a file under src/ belongs to (`src/train/vae.rs` -> `train`).
+/// The top-level module a file under src/ belongs to (`src/models/vae/step.rs` -> `models`).
 fn module_of(path: &Path, src: &Path) -> String {
     let rel = path.strip_prefix(src).unwrap();
     let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
@@ -82,5 +82,5 @@ fn the_library_has_no_import_cycle_between_its_modules() {
     }
     assert!(graph.len() > 10, "read {} modules: the walk found the source", graph.len());
     // What depends on what, for the record: the run directory sits below evaluation and training.
-    assert!(!graph["run"].contains("train") && !graph["eval"].contains("train") && !graph["config"].contains("models"), "{graph:?}");
+    assert!(!graph["run"].contains("train") && !graph["eval"].contains("train") && !graph["eval"].contains("models") && !graph["config"].contains("models"), "{graph:?}");
 }

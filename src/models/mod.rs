@@ -1,12 +1,16 @@
 //! Models: networks plus an objective assembled from [`crate::objectives`].
 
+pub mod aae;
 pub mod ada;
 pub mod cyclegan;
+pub mod dispatch;
 pub mod gan;
 pub mod infogan;
+pub mod step;
 pub mod trained;
 pub mod unified;
 pub mod vae;
+pub mod wake_sleep;
 
 use burn::tensor::Tensor;
 

@@ -8,26 +8,16 @@
 //! (epoch order, binarisation, `eps`) is a function of `(seed, purpose, step)` (see [`crate::rng`]),
 //! so a run resumed from a checkpoint continues bit-for-bit like the uninterrupted one.
 
-mod aae;
-mod ada;
-mod adam;
-pub mod cyclegan;
-mod gan;
-mod infogan;
 mod trained;
-mod vae;
-mod wake_sleep;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::optim::ModuleOptimizer;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 
-use crate::config::{DataKind, Family, Likelihood, Network, TrainConfig};
+use crate::config::{DataKind, Family, Likelihood, Network};
 use crate::data::{self, Dataset, Split};
 use crate::error::{Error, Result};
 use crate::host::tensor;
@@ -41,16 +31,19 @@ pub use crate::objectives::{NonFiniteTerm, finite};
 pub use crate::run::{test_set, x_dim};
 pub use crate::run::{CHECKPOINT_FILE, DIVERGENCES_FILE, EpochMetrics, METRICS_FILE, PICTURES_DIR, RUN_FILE, RunSpec, checkpoint};
 use crate::models::ModelKind;
+use crate::models::vae::step::Labelled;
 use crate::rng::{Purpose, stream};
-pub use aae::AaeTrainer;
-pub use ada::AdaTrainer;
-pub use cyclegan::CycleGanTrainer;
-pub use gan::GanTrainer;
-pub use infogan::InfoGanTrainer;
+pub use crate::models::aae::AaeTrainer;
+pub use crate::models::ada::AdaTrainer;
+pub use crate::models::cyclegan::CycleGanTrainer;
+pub use crate::models::gan::GanTrainer;
+pub use crate::models::infogan::InfoGanTrainer;
+pub use crate::models::dispatch::{Extra, trainer};
+pub use crate::models::step::{Step, StepLosses, Trainer};
+pub use crate::models::vae::VaeTrainer;
+pub use crate::models::wake_sleep::WakeSleepTrainer;
 pub use crate::models::trained::{Model, Trained, balanced_labels, from_gan_pixels, to_gan_pixels};
 pub use trained::{coverage_samples, directions_of, epoch_scores, load_trained, sample_picture};
-pub use vae::VaeTrainer;
-pub use wake_sleep::WakeSleepTrainer;
 
 
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
@@ -84,105 +77,11 @@ pub struct TrainOutcome {
     pub already_complete: bool,
 }
 
-/// The named losses of one step; the first is the one reported as `train_loss`.
-pub type StepLosses = Vec<(&'static str, f64)>;
-
-/// One model's update, written as burn's optimisers want it: by value (an optimiser step consumes
-/// the network and returns the updated one). Each model implements this; the loop sees it as a
-/// [`Trainer`].
-pub trait Step: Sized + 'static {
-    /// One optimisation step on the prepared batch `x: [B, D]` with its classes `labels` (read by
-    /// conditional models only), drawing its noise from `noise`,
-    /// the step's own stream. Returns the updated trainer and the step's losses, or the term that
-    /// went non-finite; each loss is checked before its own update, and on an error the trainer is
-    /// dropped, so the last checkpoint is the state that survives.
-    fn step(self, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Self, StepLosses), NonFiniteTerm>;
-    /// The networks and their optimisers, for a checkpoint.
-    fn parts(&self) -> Vec<checkpoint::Part<'_>>;
-    /// The networks and optimisers of a checkpoint.
-    fn load(self, loaded: &checkpoint::Loaded) -> Result<Self>;
-    /// The model in inference mode.
-    fn trained(&self) -> Trained;
-}
-
-/// Any model as the training loop sees it: its networks, their optimisers, and one step. Made by
-/// [`trainer`], the one place that maps a model kind to its code.
-pub trait Trainer {
-    /// [`Step::step`], behind a box.
-    fn step(self: Box<Self>, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Box<dyn Trainer>, StepLosses), NonFiniteTerm>;
-    /// [`Step::parts`].
-    fn parts(&self) -> Vec<checkpoint::Part<'_>>;
-    /// [`Step::load`], behind a box.
-    fn load(self: Box<Self>, loaded: &checkpoint::Loaded) -> Result<Box<dyn Trainer>>;
-    /// [`Step::trained`].
-    fn trained(&self) -> Trained;
-}
-
-impl<T: Step> Trainer for T {
-    fn step(self: Box<Self>, x: Tensor<2>, labels: &[u8], noise: &mut ChaCha8Rng) -> std::result::Result<(Box<dyn Trainer>, StepLosses), NonFiniteTerm> {
-        let (next, losses) = Step::step(*self, x, labels, noise)?;
-        Ok((Box::new(next), losses))
-    }
-    fn parts(&self) -> Vec<checkpoint::Part<'_>> {
-        Step::parts(self)
-    }
-    fn load(self: Box<Self>, loaded: &checkpoint::Loaded) -> Result<Box<dyn Trainer>> {
-        Ok(Box::new(Step::load(*self, loaded)?))
-    }
-    fn trained(&self) -> Trained {
-        Step::trained(self)
-    }
-}
-
-/// What some models train on besides the batches: ADA's target domain and CycleGAN's domain B
-/// (the training images shifted, drawn apart from the batches, pixels in [-1, 1]), and a
-/// semi-supervised model's labelled examples.
-pub struct Extra {
-    pub shifted: Option<Dataset>,
-    pub labelled: Option<vae::Labelled>,
-}
-
-/// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed: the one
-/// place that maps a model kind to its code. Without `extra` (inference: loading a checkpoint,
-/// the initial model), models that train on more than the batches are built without it.
-pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn Trainer> {
-    use ModelKind as M;
-    let Extra { shifted, labelled } = extra.unwrap_or(Extra { shifted: None, labelled: None });
-    let fresh = |f: &dyn Fn() -> Box<dyn Trainer>| seeded(spec.seed, device, f);
-    match spec.model {
-        M::Infogan => fresh(&|| Box::new(InfoGanTrainer::new(spec, device))),
-        M::Aae => fresh(&|| Box::new(AaeTrainer::new(spec, device))),
-        M::WakeSleep => fresh(&|| Box::new(WakeSleepTrainer::new(spec, device))),
-        M::Ada => {
-            let t = seeded(spec.seed, device, || AdaTrainer::new(spec, device));
-            Box::new(match shifted {
-                Some(target) => t.with_target(target),
-                None => t,
-            })
-        }
-        M::Cyclegan => {
-            let t = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device));
-            Box::new(match shifted {
-                Some(target) => t.with_target(target),
-                None => t,
-            })
-        }
-        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => fresh(&|| Box::new(GanTrainer::new(spec, device))),
-        M::Vae | M::Iwae | M::Cvae | M::Aavae | M::Aacvae | M::Svae | M::Aasvae => {
-            let t = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
-            Box::new(match labelled {
-                Some(l) => t.with_labelled(l),
-                None => t,
-            })
-        }
-    }
-}
-
 /// The training data as the model sees it: the `train_fraction` subset, ready for batching. For
 /// semi-supervised models the batches are its unlabelled part, and its labelled examples (a
 /// class-balanced `label_fraction`, seeded by `subset_seed`) come apart, with the weight of their
 /// classification term.
-pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<vae::Labelled>)> {
+pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<Labelled>)> {
     let c = &spec.config;
     let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
     let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
@@ -194,7 +93,7 @@ pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<vae::Labelled>)>
     labelled.iter().for_each(|&i| is_labelled[i] = true);
     let rest: Vec<usize> = (0..subset.len()).filter(|&i| !is_labelled[i]).collect();
     let class_weight = c.class_weight * subset.len() as f64 / labelled.len() as f64;
-    Ok((subset.select(&rest), Some(vae::Labelled { data: subset.select(&labelled), class_weight })))
+    Ok((subset.select(&rest), Some(Labelled { data: subset.select(&labelled), class_weight })))
 }
 
 /// A training batch as the model sees it: binarised afresh for Bernoulli VAEs, pixels scaled to
@@ -205,11 +104,6 @@ fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
         (Family::Gan, DataKind::Images, _) => to_gan_pixels(&x),
         _ => x,
     }
-}
-
-/// Adam with the run's settings; each network has its own.
-pub(crate) fn optimizer(c: &TrainConfig) -> ModuleOptimizer {
-    ModuleOptimizer::from(adam::Adam::new(c.beta1 as f32, c.beta2 as f32, c.adam_eps as f32))
 }
 
 /// Trains `spec` in `run_dir`, from scratch or (with `resume`) from its checkpoint.

@@ -1,6 +1,12 @@
 //! CycleGAN's networks (Zhu et al. 2017, docs/spec.md §2.8): two translators between domain A
-//! (MNIST) and domain B (a shifted MNIST), each a GAN generator whose input is an image. Their
-//! step is in `train/cyclegan.rs`.
+//! (MNIST) and domain B (a shifted MNIST), each a GAN generator whose input is an image; their
+//! step is `step.rs`, their scores and pictures the [`Model`] impl below.
+//!
+//! Settings read (`unigen train cyclegan`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `hidden`, `activation`, `d_activation`, `domain_shift`, `cycle_weight`, `identity_weight`.
+
+pub mod step;
+pub use step::CycleGanTrainer;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};

@@ -1,6 +1,12 @@
 //! Adversarial domain adaptation (Ganin et al. 2016, docs/spec.md §2.8): a feature extractor, a label
 //! classifier on its features, and (in the trainer) a domain discriminator on the same features.
 //! In the unified view the features play the generated `x`, the domain plays `y`.
+//!
+//! Settings read (`unigen train ada`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `domain_shift`, `domain_weight`.
+
+pub mod step;
+pub use step::AdaTrainer;
 
 use burn::module::Module;
 use burn::tensor::activation::relu;

@@ -7,14 +7,21 @@
 //!
 //! Each phase's loss reaches only its own networks, so one Adam over both (per-parameter
 //! moments) is two Adams, one per phase.
+//!
+//! Settings read (`unigen train wake_sleep`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `likelihood`, `learn_variance`, `gaussian_std`.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, vae};
+use crate::run::checkpoint::{self, Part};
+use crate::models::step::{Step, StepLosses, optimizer};
+use crate::models::trained::Trained;
+use crate::models::vae::step as vae;
+use crate::objectives::{NonFiniteTerm, finite};
+use crate::run::RunSpec;
 use crate::error::Result;
 use crate::host::{normals, tensor};
 use crate::models::Vae;
@@ -86,7 +93,7 @@ mod tests {
     fn each_phase_trains_only_its_own_networks() {
         let dev = crate::testing::device().autodiff();
         let spec = crate::testing::small_spec(ModelKind::WakeSleep, 2, 3, vec![16]);
-        let model = super::super::seeded(2, &dev, || vae::init(&spec, &dev));
+        let model = crate::backend::seeded(2, &dev, || vae::init(&spec, &dev));
         let rng = &mut crate::rng::stream(2, crate::rng::Purpose::Eps, 0);
         let x = tensor(normals(rng, 8 * 784).into_iter().map(|v| (v > 0.0) as u8 as f32).collect(), [8, 784], &dev);
         let z = tensor(normals(rng, 8 * 3), [8, 3], &dev);

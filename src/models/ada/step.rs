@@ -14,8 +14,11 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
+use crate::run::checkpoint::{self, Part};
+use crate::models::step::{Step, StepLosses, optimizer};
+use crate::models::trained::Trained;
+use crate::objectives::{NonFiniteTerm, finite};
+use crate::run::{RunSpec, x_dim};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::host::{one_hot, tensor};
@@ -70,7 +73,7 @@ impl AdaTrainer {
 }
 
 /// `b` examples of `data` drawn at random (unpaired with the batch), as a tensor.
-pub(super) fn random_batch(data: &Dataset, b: usize, noise: &mut ChaCha8Rng, device: &Device) -> Tensor<2> {
+pub(crate) fn random_batch(data: &Dataset, b: usize, noise: &mut ChaCha8Rng, device: &Device) -> Tensor<2> {
     let idx: Vec<usize> = (0..b).map(|_| noise.random_range(0..data.len())).collect();
     tensor(data.gather(&idx), [b, data.dim], device)
 }
@@ -131,7 +134,7 @@ mod tests {
     fn the_confusion_loss_pulls_the_domains_together() {
         let dev = crate::testing::device().autodiff();
         let spec = crate::testing::small_spec(ModelKind::Ada, 4, 2, vec![8, 4]);
-        let (_, mut d) = super::super::seeded(4, &dev, || init(&spec, &dev));
+        let (_, mut d) = crate::backend::seeded(4, &dev, || init(&spec, &dev));
         let rng = &mut crate::rng::stream(4, crate::rng::Purpose::Eps, 0);
         let around = |centre: f32, rng: &mut ChaCha8Rng| normals(rng, 32 * 4).into_iter().map(|v| centre + 0.2 * v).collect::<Vec<_>>();
         let (source, target) = (around(1.0, rng), around(-1.0, rng));

@@ -6,6 +6,12 @@
 //! observed), or given where labelled and summed over under `q(c|x)` where not (SVAE). VAE and
 //! IWAE differ only in how the k log weights
 //! `log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)` become a bound ([`Bound`]).
+//!
+//! Settings read (`unigen train vae`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `k`; SVAE and AA-SVAE also `label_fraction`, `class_weight`; the adversary-activated models also `alpha`, `weigh_real`, `d_activation`.
+
+pub mod step;
+pub use step::VaeTrainer;
 
 use burn::module::Module;
 use burn::tensor::activation::{log_softmax, sigmoid};

@@ -14,8 +14,11 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
+use crate::run::checkpoint::{self, Part};
+use crate::models::step::{Step, StepLosses, optimizer};
+use crate::models::trained::Trained;
+use crate::objectives::{NonFiniteTerm, finite};
+use crate::run::{RunSpec, x_dim};
 use crate::config::{DataKind, Likelihood};
 use crate::data::{self, Dataset};
 use crate::error::Result;

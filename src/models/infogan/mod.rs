@@ -5,6 +5,12 @@
 //!
 //! The networks are the GAN's: a generator whose input is `[z, c]` (so `latent_dim + CODE` wide)
 //! and a discriminator with `CATEGORIES + CONTINUOUS` outputs beside its logit.
+//!
+//! Settings read (`unigen train infogan`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `network`, `info_weight`.
+
+pub mod step;
+pub use step::InfoGanTrainer;
 
 use burn::tensor::{Device, Tensor};
 use rand::Rng;

@@ -10,13 +10,16 @@ use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::ada::random_batch;
-use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, x_dim};
+use crate::models::ada::step::random_batch;
+use crate::run::checkpoint::{self, Part};
+use crate::models::step::{Step, StepLosses, optimizer};
+use crate::models::trained::Trained;
+use crate::objectives::{NonFiniteTerm, finite};
+use crate::run::{RunSpec, x_dim};
 use crate::config::DataKind;
 use crate::data::Dataset;
 use crate::error::Result;
-pub use crate::models::cyclegan::Translators;
+use super::Translators;
 use crate::models::{Discriminator, GanConfig};
 use crate::objectives::{GeneratorForm, SampleWeights, cycle_loss, discriminator_loss, generator_loss};
 

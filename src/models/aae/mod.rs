@@ -9,14 +9,21 @@
 //! reconstruction's hundreds of nats; with an Adam of its own it takes steps of its own size.
 //! The discriminator takes `d_steps` updates per step (5 by default for the AAE): with one it
 //! trails the encoder, and the codes drift away from the prior as fast as it follows them.
+//!
+//! Settings read (`unigen train aae`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `d_steps`, `d_activation`.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
 
-use super::checkpoint::{self, Part};
-use super::{NonFiniteTerm, RunSpec, StepLosses, Trained, Step, finite, optimizer, vae};
+use crate::run::checkpoint::{self, Part};
+use crate::models::step::{Step, StepLosses, optimizer};
+use crate::models::trained::Trained;
+use crate::models::vae::step as vae;
+use crate::objectives::{NonFiniteTerm, finite};
+use crate::run::RunSpec;
 use crate::config::Network;
 use crate::error::Result;
 use crate::host::{normals, tensor};
@@ -136,7 +143,7 @@ mod tests {
     fn the_code_discriminator_calls_prior_draws_real_and_posterior_codes_generated() {
         let dev = crate::testing::device().autodiff();
         let spec = crate::testing::small_spec(ModelKind::Aae, 1, 2, vec![16]);
-        let mut t = super::super::seeded(1, &dev, || AaeTrainer::new(&spec, &dev));
+        let mut t = crate::backend::seeded(1, &dev, || AaeTrainer::new(&spec, &dev));
         let rng = &mut crate::rng::stream(1, crate::rng::Purpose::Eps, 0);
         let codes_at = |centre: f32, rng: &mut ChaCha8Rng| tensor(normals(rng, 64 * 2).into_iter().map(|v| v * 0.3 + centre).collect(), [64, 2], &dev);
         for _ in 0..100 {

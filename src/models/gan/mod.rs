@@ -5,6 +5,12 @@
 //!
 //! The objectives are [`crate::objectives::discriminator_loss`] and
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
+//!
+//! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `network`, `d_steps`, `generator_form`.
+
+pub mod step;
+pub use step::GanTrainer;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};

@@ -1,0 +1,60 @@
+//! The one place that maps a model kind to its code: a fresh [`Trainer`] for a run.
+
+use burn::tensor::Device;
+
+use super::aae::AaeTrainer;
+use super::ada::step::AdaTrainer;
+use super::cyclegan::step::CycleGanTrainer;
+use super::gan::step::GanTrainer;
+use super::infogan::step::InfoGanTrainer;
+use super::step::Trainer;
+use super::vae::step::{Labelled, VaeTrainer};
+use super::wake_sleep::WakeSleepTrainer;
+use crate::backend::seeded;
+use crate::data::Dataset;
+use crate::kind::ModelKind;
+use crate::run::RunSpec;
+
+/// What some models train on besides the batches: ADA's target domain and CycleGAN's domain B
+/// (the training images shifted, drawn apart from the batches, pixels in [-1, 1]), and a
+/// semi-supervised model's labelled examples.
+pub struct Extra {
+    pub shifted: Option<Dataset>,
+    pub labelled: Option<Labelled>,
+}
+
+/// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed: the one
+/// place that maps a model kind to its code. Without `extra` (inference: loading a checkpoint,
+/// the initial model), models that train on more than the batches are built without it.
+pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn Trainer> {
+    use ModelKind as M;
+    let Extra { shifted, labelled } = extra.unwrap_or(Extra { shifted: None, labelled: None });
+    let fresh = |f: &dyn Fn() -> Box<dyn Trainer>| seeded(spec.seed, device, f);
+    match spec.model {
+        M::Infogan => fresh(&|| Box::new(InfoGanTrainer::new(spec, device))),
+        M::Aae => fresh(&|| Box::new(AaeTrainer::new(spec, device))),
+        M::WakeSleep => fresh(&|| Box::new(WakeSleepTrainer::new(spec, device))),
+        M::Ada => {
+            let t = seeded(spec.seed, device, || AdaTrainer::new(spec, device));
+            Box::new(match shifted {
+                Some(target) => t.with_target(target),
+                None => t,
+            })
+        }
+        M::Cyclegan => {
+            let t = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device));
+            Box::new(match shifted {
+                Some(target) => t.with_target(target),
+                None => t,
+            })
+        }
+        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => fresh(&|| Box::new(GanTrainer::new(spec, device))),
+        M::Vae | M::Iwae | M::Cvae | M::Aavae | M::Aacvae | M::Svae | M::Aasvae => {
+            let t = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
+            Box::new(match labelled {
+                Some(l) => t.with_labelled(l),
+                None => t,
+            })
+        }
+    }
+}
