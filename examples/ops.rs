@@ -79,7 +79,7 @@ fn main() {
     t("convT 64->1 14->28 fwd", r, || { let _ = up2.forward(x2.clone()).into_data(); });
     t("convT 64->1 14->28 fwd+bwd", r, || { let _ = up2.forward(x2.clone()).sum().backward(); });
     // burn's convolutions against unigen's im2col kernels (src/nets/conv.rs), alternating.
-    use unigen::nets::conv::{conv2d, conv_transpose2d};
+    use unigen::kernels::{conv2d, conv_transpose2d};
     for _ in 0..2 {
         t("conv 1->64 28->14 fwd+bwd (burn)", r, || { let _ = down1.forward(x1.clone()).sum().backward(); });
         t("conv 1->64 28->14 fwd+bwd (unigen)", r, || { let _ = conv2d(&down1, x1.clone()).sum().backward(); });
@@ -94,13 +94,13 @@ fn main() {
     }
     t("bn128 7x7 (burn) fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
     t("bn64 14x14 (burn) fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
-    t("bn64 14x14 (unigen) fwd+bwd", r, || { let _ = unigen::nets::norm::batch_norm(&bn64, x2.clone()).sum().backward(); });
+    t("bn64 14x14 (unigen) fwd+bwd", r, || { let _ = unigen::kernels::batch_norm(&bn64, x2.clone()).sum().backward(); });
     t("leaky_relu (burn) 64x64x14x14 fwd+bwd", r, || { let _ = leaky_relu(x2.clone(), 0.2).sum().backward(); });
     t("max(x, 0.2x) 64x64x14x14 fwd+bwd", r, || { let _ = x2.clone().max_pair(x2.clone().mul_scalar(0.2)).sum().backward(); });
     t("relu 64x64x14x14 fwd+bwd", r, || { let _ = relu(x2.clone()).sum().backward(); });
     t("tanh (burn) 64x784 fwd+bwd", r, || { let _ = x1.clone().reshape([64, 784]).tanh().sum().backward(); });
-    t("tanh (unigen) 64x784 fwd+bwd", r, || { let _ = unigen::nets::activation::tanh(x1.clone().reshape([64, 784])).sum().backward(); });
-    t("leaky_relu (unigen) 64x64x14x14 fwd+bwd", r, || { let _ = unigen::nets::activation::leaky_relu(x2.clone(), 0.2).sum().backward(); });
+    t("tanh (unigen) 64x784 fwd+bwd", r, || { let _ = unigen::kernels::activation::tanh(x1.clone().reshape([64, 784])).sum().backward(); });
+    t("leaky_relu (unigen) 64x64x14x14 fwd+bwd", r, || { let _ = unigen::kernels::leaky_relu(x2.clone(), 0.2).sum().backward(); });
     let l: Tensor<2> = Tensor::random([128, 784], Distribution::Normal(0.0, 3.0), &dev).require_grad();
     let xb: Tensor<2> = Tensor::random([128, 784], Distribution::Bernoulli(0.5), &dev);
     t("bernoulli log-lik (plain) 128x784 fwd+bwd", r, || { let _ = unigen::objectives::bernoulli_log_likelihood_plain(l.clone(), xb.clone()).sum().backward(); });

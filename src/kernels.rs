@@ -8,15 +8,31 @@
 //! cores. Every element is computed independently, so the result does not depend on the
 //! split: runs stay bit-for-bit reproducible.
 //!
+//! The layers' glue (`linear_layer`, `conv_layer`, `norm_layer`, `activation`: burn backend
+//! extensions and the fused nonlinearities) and Adam's fused step (`adam`) live here too, so the
+//! networks in `nets/` call one front door and read as networks.
+//!
 //! Callers choose these kernels only on the CPU backend ([`crate::backend::is_cpu`]); on GPUs
 //! the plain tensor ops stay, and tests check both paths agree.
 
 use rayon::prelude::*;
 
-pub mod adam;
+pub mod activation;
+pub mod optimizer;
 pub mod conv;
+pub mod conv_layer;
+mod extension;
 pub mod linear;
+pub mod linear_layer;
 mod matmul;
+pub mod norm_layer;
+
+// The front door the networks call: burn layers run through these kernels (with backward passes
+// of their own, as burn backend extensions), bit-for-bit reproducible on the CPU.
+pub use activation::leaky_relu;
+pub use conv_layer::{conv_transpose2d, conv_transpose2d_channels_last, conv2d, conv2d_channels_last};
+pub use linear_layer::{Act, linear};
+pub use norm_layer::{batch_norm, batch_norm_channels_last};
 
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;

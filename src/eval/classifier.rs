@@ -20,8 +20,7 @@ use rand::seq::SliceRandom;
 use crate::data::{Dataset, idx::SIDE};
 use crate::error::{Error, Result};
 use crate::host::{host, one_hot, tensor};
-use crate::nets::conv::conv2d;
-use crate::nets::linear::{Act, linear};
+use crate::kernels::{Act, conv2d, linear};
 use crate::rng::{Purpose, stream};
 use crate::run::checkpoint::{self, Part};
 

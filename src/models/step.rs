@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::trained::Trained;
 use crate::config::TrainConfig;
 use crate::error::Result;
-use crate::kernels::adam;
+use crate::kernels::optimizer as adam;
 use crate::objectives::NonFiniteTerm;
 use crate::run::checkpoint;
 

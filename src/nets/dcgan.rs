@@ -15,10 +15,10 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use super::activation::leaky_relu;
-use super::conv::{conv2d_channels_last, conv_transpose2d_channels_last};
-use super::linear::{Act, linear};
-use super::norm::batch_norm_channels_last;
+use crate::kernels::leaky_relu;
+use crate::kernels::{conv_transpose2d_channels_last, conv2d_channels_last};
+use crate::kernels::{Act, linear};
+use crate::kernels::batch_norm_channels_last;
 
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
 pub const CHANNELS: usize = 64;

@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::linear::{Act, linear};
+use crate::kernels::{Act, linear};
 
 use crate::config::Activation;
 

@@ -1,12 +1,8 @@
-//! Networks. A network maps tensors to tensors; it is not a model (models own objectives).
+//! Networks. A network maps tensors to tensors; it is not a model (models own objectives). Its
+//! layers run through the fast paths behind [`crate::kernels`]' front door.
 
-pub mod activation;
-pub mod conv;
 pub mod dcgan;
-mod extension;
-pub mod linear;
 pub mod mlp;
-pub mod norm;
 
 pub use dcgan::{ConvDiscriminator, ConvGenerator, DcganConfig};
 pub use mlp::{Mlp, MlpConfig};

@@ -21,7 +21,7 @@ use crate::data::DataKind;
 use crate::host::host;
 use crate::run::RunSpec;
 use crate::config::{Network, TrainConfig};
-use crate::nets::activation::tanh;
+use crate::kernels::activation::tanh;
 use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
 
 #[derive(Debug, Clone)]

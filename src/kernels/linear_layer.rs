@@ -1,4 +1,4 @@
-//! Dense layers with their nonlinearity through unigen's kernel ([`crate::kernels::linear`]) on
+//! Dense layers with their nonlinearity through unigen's kernel ([`crate::kernels::linear`](mod@crate::kernels::linear)) on
 //! the CPU: `act(x · w + b)` as one operation with its own backward pass. The module stays
 //! burn's `Linear`, so parameters and checkpoints are unchanged; off the CPU, burn's `forward`
 //! and the activation run as separate ops.
