@@ -33,7 +33,8 @@ pub enum Activation {
     LeakyRelu,
 }
 
-/// The networks of a GAN-family model.
+/// The kind of networks: of a GAN-family model's generator and discriminator, and of a VAE-family
+/// model's decoder and encoder (the DCGAN generator's and discriminator's convolutions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Network {

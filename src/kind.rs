@@ -7,12 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::objectives::{Adversary, Bound, SampleWeights};
 
-/// Which family a model belongs to: it decides the networks and a few defaults.
+/// Which family a model belongs to, as the data and the defaults see it: how its batches are
+/// prepared and scored, and its Adam settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// Encoder + decoder trained on a bound on log p(x) (VAE, IWAE).
+    /// A likelihood model with an encoder, fed binarised images or raw points: the VAE family
+    /// (VAE, IWAE, CVAE, SVAE and their AA versions), the AAE and wake-sleep.
     Vae,
-    /// Generator + discriminator (GAN, IWGAN).
+    /// Adversarial models fed pixels in [-1, 1] with DCGAN's Adam settings: GAN, IWGAN, CGAN,
+    /// IW-CGAN, and InfoGAN, ADA and CycleGAN.
     Gan,
 }
 

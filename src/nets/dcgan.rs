@@ -32,9 +32,11 @@ pub struct DcganConfig {
     pub cond_dim: usize,
 }
 
+/// Up from a code to an image, the DCGAN generator's shape (a GAN's generator, a conv VAE's
+/// decoder):
 /// `[z, c] -> fc -> 2C x s/4 x s/4 -> BN, ReLU -> convT -> C x s/2 x s/2 -> BN, ReLU -> convT -> 1 x s x s`.
 #[derive(Module, Debug)]
-pub struct ConvGenerator {
+pub struct ConvUp {
     fc: Linear,
     bn0: BatchNorm,
     up1: ConvTranspose2d,
@@ -44,10 +46,12 @@ pub struct ConvGenerator {
     base: usize,
 }
 
+/// Down from an image to features, the DCGAN discriminator's shape (a GAN's discriminator, a conv
+/// VAE's encoder):
 /// `x -> conv s2 -> C x s/2 -> LReLU -> conv s2 -> 2C x s/4 -> BN, LReLU -> flatten h ->
 /// fc(h) (+ (E c)·h)`.
 #[derive(Module, Debug)]
-pub struct ConvDiscriminator {
+pub struct ConvDown {
     down1: Conv2d,
     down2: Conv2d,
     bn2: BatchNorm,
@@ -64,10 +68,10 @@ impl DcganConfig {
         DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim }
     }
 
-    pub fn generator(&self, device: &Device) -> ConvGenerator {
+    pub fn generator(&self, device: &Device) -> ConvUp {
         let base = self.side / 4;
         let up = |c: [usize; 2]| ConvTranspose2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).init(device);
-        ConvGenerator {
+        ConvUp {
             fc: LinearConfig::new(self.latent_dim + self.cond_dim, 2 * CHANNELS * base * base).init(device),
             bn0: BatchNormConfig::new(2 * CHANNELS).init(device),
             up1: up([2 * CHANNELS, CHANNELS]),
@@ -77,12 +81,12 @@ impl DcganConfig {
         }
     }
 
-    pub fn discriminator(&self, device: &Device) -> ConvDiscriminator {
+    pub fn discriminator(&self, device: &Device) -> ConvDown {
         let base = self.side / 4;
         let down = |c: [usize; 2]| {
             Conv2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
         };
-        ConvDiscriminator {
+        ConvDown {
             down1: down([1, CHANNELS]),
             down2: down([CHANNELS, 2 * CHANNELS]),
             bn2: BatchNormConfig::new(2 * CHANNELS).init(device),
@@ -95,14 +99,14 @@ impl DcganConfig {
     /// A VAE's encoder: the discriminator's convolutions with `d_out` outputs (mean and
     /// log-variance), the condition concatenated onto the features (not projected: the outputs
     /// are a code, not a match score).
-    pub fn encoder(&self, d_out: usize, device: &Device) -> ConvDiscriminator {
+    pub fn encoder(&self, d_out: usize, device: &Device) -> ConvDown {
         let features = 2 * CHANNELS * (self.side / 4) * (self.side / 4);
         let unconditional = DcganConfig { cond_dim: 0, ..self.clone() };
-        ConvDiscriminator { fc: LinearConfig::new(features + self.cond_dim, d_out).init(device), ..unconditional.discriminator(device) }
+        ConvDown { fc: LinearConfig::new(features + self.cond_dim, d_out).init(device), ..unconditional.discriminator(device) }
     }
 }
 
-impl ConvGenerator {
+impl ConvUp {
     /// `[N, latent + cond] -> [N, side * side]` (before any output squashing).
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
@@ -115,7 +119,7 @@ impl ConvGenerator {
     }
 }
 
-impl ConvDiscriminator {
+impl ConvDown {
     /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]` (an encoder's outputs
     /// `[N, d_out]`).
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {

@@ -22,7 +22,7 @@ use crate::host::host;
 use crate::run::RunSpec;
 use crate::config::{Network, TrainConfig};
 use crate::kernels::activation::tanh;
-use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
+use crate::nets::{ConvDown, ConvUp, DcganConfig, Mlp, MlpConfig};
 
 #[derive(Debug, Clone)]
 pub struct GanConfig {
@@ -95,13 +95,13 @@ impl GanConfig {
 #[derive(Module, Debug)]
 pub enum GeneratorNet {
     Mlp(Mlp),
-    Conv(ConvGenerator),
+    Conv(ConvUp),
 }
 
 #[derive(Module, Debug)]
 pub enum DiscriminatorNet {
     Mlp(Mlp),
-    Conv(ConvDiscriminator),
+    Conv(ConvDown),
 }
 
 #[derive(Module, Debug)]

@@ -28,7 +28,7 @@ use crate::eval::EVAL_SEED;
 use crate::rng::{Purpose, stream};
 use crate::{data, plot};
 use crate::run::{RunSpec, x_dim};
-use crate::nets::{ConvDiscriminator, ConvGenerator, DcganConfig, Mlp, MlpConfig};
+use crate::nets::{ConvDown, ConvUp, DcganConfig, Mlp, MlpConfig};
 pub use crate::objectives::Bound;
 use crate::objectives::{
     bernoulli_log_likelihood, elbo, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
@@ -109,8 +109,8 @@ impl VaeConfig {
 pub struct Vae {
     encoder: Option<Mlp>,
     decoder: Option<Mlp>,
-    conv_encoder: Option<ConvDiscriminator>,
-    conv_decoder: Option<ConvGenerator>,
+    conv_encoder: Option<ConvDown>,
+    conv_decoder: Option<ConvUp>,
     classifier: Option<Mlp>,
     #[module(skip)]
     output: Decoder,

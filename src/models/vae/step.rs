@@ -73,20 +73,20 @@ impl VaeTrainer {
     /// A fresh model for `spec` on the (already seeded) `device`. Semi-supervised models train
     /// only once given their labelled examples ([`VaeTrainer::with_labelled`]).
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        let c = &spec.config;
+        let cfg = &spec.config;
         let model = init(spec, device);
-        let adversary = (spec.model.adversary() == Adversary::Learned).then(|| (init_discriminator(spec, device), optimizer(c)));
+        let adversary = (spec.model.adversary() == Adversary::Learned).then(|| (init_discriminator(spec, device), optimizer(cfg)));
         VaeTrainer {
             model,
-            optim: optimizer(c),
+            optim: optimizer(cfg),
             adversary,
             labelled: None,
             bound: spec.model.bound(),
-            binarize: c.likelihood == Likelihood::Bernoulli,
-            k: c.k,
-            alpha: c.alpha,
-            weigh_real: c.weigh_real,
-            lr: c.lr,
+            binarize: cfg.likelihood == Likelihood::Bernoulli,
+            k: cfg.k,
+            alpha: cfg.alpha,
+            weigh_real: cfg.weigh_real,
+            lr: cfg.lr,
         }
     }
 
