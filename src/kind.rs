@@ -164,6 +164,8 @@ const LOOP: [&str; 12] = [
 ];
 /// An encoder and decoder (`models::vae`): the VAE family, the AAE and wake-sleep.
 const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "likelihood", "learn_variance", "gaussian_std"];
+/// Model selection on a validation bound: models with an encoder (`train::selection`).
+const SELECTION: [&str; 3] = ["validation", "eval_every", "patience"];
 /// A generator and discriminator (`models::gan`).
 const GAN_NETS: [&str; 5] = ["latent_dim", "hidden", "activation", "d_activation", "network"];
 
@@ -174,17 +176,17 @@ impl ModelKind {
         use ModelKind as M;
         let own: &[&[&str]] = match self {
             // `k` samples per example: averaged (ELBO) or combined (L_k).
-            M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &["k"]],
-            M::Svae => &[&VAE_NETS, &["k", "label_fraction", "class_weight"]],
+            M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &SELECTION, &["k"]],
+            M::Svae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"]],
             // The learned adversary: a GAN discriminator that weighs examples.
-            M::Aavae | M::Aacvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation"]],
-            M::Aasvae => &[&VAE_NETS, &["k", "alpha", "weigh_real", "d_activation", "label_fraction", "class_weight"]],
+            M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "d_activation"]],
+            M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "d_activation", "label_fraction", "class_weight"]],
             M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight"]],
             // A code discriminator (an MLP whatever `network` says).
-            M::Aae => &[&VAE_NETS, &["d_steps", "d_activation"]],
-            M::WakeSleep => &[&["latent_dim", "hidden", "activation", "likelihood", "learn_variance", "gaussian_std"]],
+            M::Aae => &[&VAE_NETS, &SELECTION, &["d_steps", "d_activation"]],
+            M::WakeSleep => &[&["latent_dim", "hidden", "activation", "likelihood", "learn_variance", "gaussian_std"], &SELECTION],
             M::Ada => &[&["latent_dim", "hidden", "activation", "d_activation", "domain_shift", "domain_weight"]],
             // A translator's input is an image, so no latent_dim.
             M::Cyclegan => &[&["hidden", "activation", "d_activation", "domain_shift", "cycle_weight", "identity_weight"]],

@@ -30,6 +30,8 @@ pub struct Run {
     /// (absent from checkpoints written before these keys existed).
     pub total_steps: Option<u64>,
     pub steps_per_epoch: Option<u64>,
+    /// Model selection stopped the run before its last step (`patience`).
+    pub stopped_early: bool,
     /// Epoch-end pictures by kind (`samples`, `reconstructions`, ...), each `(epoch, file)` in order.
     pub pictures: BTreeMap<String, Vec<(usize, PathBuf)>>,
 }
@@ -57,9 +59,10 @@ impl std::fmt::Display for Headline {
 
 /// Score names in the order a run's headline metric is chosen: first the stored evaluation's,
 /// then the last epoch's. Each model family has its own natural headline.
-const HEADLINES: [&str; 10] = [
+const HEADLINES: [&str; 11] = [
     "test_iwae",
     "test_elbo",
+    "val_elbo",
     "inception_score",
     "modes_captured",
     "target_accuracy",
@@ -90,6 +93,7 @@ impl Run {
             checkpoint_step: number("step"),
             total_steps: number("total_steps"),
             steps_per_epoch: number("steps_per_epoch"),
+            stopped_early: meta.contains_key("stopped_early"),
             pictures: pictures(&dir.join(PICTURES_DIR)),
             spec,
             spec_text,
@@ -121,6 +125,7 @@ impl Run {
     fn epoch_size(&self, metric: &str) -> Option<String> {
         match metric {
             "modes_captured" | "jsd" => Some(format!("{} samples", crate::eval::modes::SAMPLES)),
+            _ if self.spec.config.validation > 0 => Some(format!("up to {} validation examples", self.spec.config.epoch_eval_size)),
             _ => Some(format!("up to {} test examples", self.spec.config.epoch_eval_size)),
         }
     }
@@ -129,6 +134,9 @@ impl Run {
     /// Exact once a checkpoint records the steps per epoch; before, estimated from the first
     /// whole epoch's line.
     pub fn planned_epochs(&self) -> usize {
+        if self.stopped_early {
+            return self.epochs_done();
+        }
         let c = &self.spec.config;
         if let (Some(total), Some(per_epoch)) = (self.total_steps, self.steps_per_epoch) {
             return total.div_ceil(per_epoch.max(1)) as usize;

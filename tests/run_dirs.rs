@@ -351,3 +351,29 @@ fn runs_written_before_the_restructure_list_evaluate_and_resume_bit_identically(
         }
     }
 }
+
+#[test]
+fn eval_scores_the_best_validation_state_unless_told_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r").display().to_string();
+    let sets = ["--set", "validation=200", "--set", "epochs=3", "--set", "hidden=[16]", "--set", "latent_dim=4", "--set", "batch_size=50"];
+    ok(&unigen(&args(&["train", "vae", "--data-dir", &small(), "--out", &run, "-q"], &sets)));
+    let scored = |extra: &[&str]| {
+        let o = unigen(&args(&["eval", &run, "--k", "5", "--n-test", "50", "--json"], extra));
+        ok(&o);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let best = scored(&[]);
+    assert_eq!(best["checkpoint"]["file"], "best.safetensors", "{best}");
+    assert!(best["checkpoint"]["validation_elbo"].is_number(), "{best}");
+    let last = scored(&["--last"]);
+    assert_eq!(last["checkpoint"]["file"], "checkpoint.safetensors", "{last}");
+    assert_eq!(last["step"], 48, "800 training digits left, 16 steps an epoch");
+    // Selection needs a validation set, and a model with a bound to select on.
+    let o = unigen(&["train", "vae", "--data", "ring8", "--set", "patience=2", "--out", &dir.path().join("p").display().to_string()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("set `validation` too"), "{}", text(&o));
+    let o = unigen(&["train", "gan", "--data", "ring8", "--set", "validation=100", "--out", &dir.path().join("g").display().to_string()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("`validation` is not read by gan"), "{}", text(&o));
+}

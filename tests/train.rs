@@ -450,3 +450,92 @@ fn cyclegan_learns_to_come_back_and_resumes_bit_identically() {
     assert!(last < 0.8 * first, "cycle error {first} -> {last}");
     assert!(full.join("pictures/translations_004.png").is_file());
 }
+
+/// The rows of a data set, for telling examples apart by content.
+fn rows(d: &Dataset) -> Vec<&[f32]> {
+    d.x.chunks_exact(d.dim).collect()
+}
+
+#[test]
+fn the_validation_split_is_the_last_training_digits_apart_from_training_and_test() {
+    let s = spec(ModelKind::Vae, &["validation=200", "train_fraction=0.5"]);
+    let full = unigen::data::load(&s.data, unigen::data::Split::Train, 0, 0).unwrap();
+    let val = unigen::run::validation_set(&s).unwrap().expect("a validation set");
+    let pool = unigen::run::training_pool(&s).unwrap();
+    assert_eq!((val.len(), pool.len()), (200, 800));
+    // The last 200 of the 1,000 training digits, binarised once with the test set's fixed seed.
+    let last = unigen::data::binarize_test(&full.select(&(800..1000).collect::<Vec<_>>()));
+    assert_eq!(val, last);
+    assert_eq!(pool.x, full.x[..800 * full.dim]);
+    // The training subset is drawn from the rest, class-balanced: no validation digit in it.
+    let (train_set, _) = train::training_data(&s).unwrap();
+    assert!(train_set.len().abs_diff(400) <= 10, "{} examples: half of each class, rounded", train_set.len());
+    let held_out: std::collections::HashSet<Vec<u32>> = full.x[800 * full.dim..].chunks_exact(full.dim).map(|r| r.iter().map(|v| v.to_bits()).collect()).collect();
+    assert!(rows(&train_set).iter().all(|r| !held_out.contains(&r.iter().map(|v| v.to_bits()).collect::<Vec<_>>())));
+    let mut per_class = [0usize; 10];
+    train_set.labels.iter().for_each(|&l| per_class[l as usize] += 1);
+    let pool_counts = (0..10).map(|c| pool.labels.iter().filter(|&&l| l == c).count());
+    assert!(pool_counts.zip(per_class).all(|(p, t)| (p as f64 / 2.0 - t as f64).abs() <= 1.0), "{per_class:?}");
+    // Seed-stable: the same split every time; the test set is another file.
+    assert_eq!(unigen::run::validation_set(&s).unwrap().unwrap(), val);
+    let test = train::test_set(&s).unwrap();
+    assert!(rows(&test).iter().all(|t| !rows(&last).contains(t)) || test.len() == 0);
+    // A point file has no validation split; a toy set draws its own points.
+    let toy = ring8(ModelKind::Vae, &["validation=300"]);
+    let v = unigen::run::validation_set(&toy).unwrap().unwrap();
+    assert_eq!(v.len(), 300);
+    assert!(rows(&v).iter().all(|r| !rows(&unigen::run::training_pool(&toy).unwrap()).contains(r)));
+}
+
+#[test]
+fn model_selection_keeps_the_best_state_stops_on_patience_and_resumes_bit_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    // 16 steps an epoch; a validation score every 5 steps and at the end.
+    let s = ring8(ModelKind::Vae, &["hidden=[16]", "toy_train_size=1024", "batch_size=64", "epochs=3", "validation=1000", "eval_every=5", "epoch_eval_size=256"]);
+    let full = dir.path().join("full");
+    let out = train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
+    assert!(!out.stopped_early);
+    let lines = |run: &Path| std::fs::read_to_string(run.join(unigen::run::VALIDATION_FILE)).unwrap();
+    let scores: Vec<(u64, f64)> = lines(&full)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["step"].as_u64().unwrap(), v["validation_elbo"].as_f64().unwrap())
+        })
+        .collect();
+    assert_eq!(scores.iter().map(|s| s.0).collect::<Vec<_>>(), [5, 10, 15, 20, 25, 30, 35, 40, 45, 48]);
+    // best.safetensors holds the state of the highest validation score.
+    let (best_step, best_score) = scores.iter().copied().fold((0, f64::NEG_INFINITY), |b, s| if s.1 > b.1 { s } else { b });
+    let best = checkpoint::read(&full.join(unigen::run::BEST_FILE)).unwrap();
+    assert_eq!(best.meta["step"], best_step.to_string());
+    assert_eq!(best.meta["validation_elbo"].parse::<f64>().unwrap(), best_score);
+    // Epoch-end scores are taken on validation points, named so; the test set is left alone.
+    let metrics = std::fs::read_to_string(full.join(train::METRICS_FILE)).unwrap();
+    assert!(metrics.contains("\"val_elbo\"") && !metrics.contains("\"test_elbo\""), "{metrics}");
+
+    // Killed at step 23 (last checkpoint at 20) and resumed: the same scores, the same best state.
+    let cut = dir.path().join("cut");
+    train::train(&s, &cut, &device(), &TrainOptions { stop_after_steps: Some(23), ..Default::default() }).unwrap();
+    train::train(&s, &cut, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
+    assert_eq!(lines(&cut), lines(&full));
+    assert_eq!(checkpoint::read(&cut.join(unigen::run::BEST_FILE)).unwrap().state_sha256(), best.state_sha256());
+    assert_eq!(weights(&cut), weights(&full));
+
+    // Patience: 100 digits overfit within a few hundred steps; training stops exactly `patience`
+    // scores after the best one, and a resume then has nothing to do.
+    let p = spec(ModelKind::Vae, &["validation=200", "train_fraction=0.1", "batch_size=20", "epochs=200", "patience=3", "hidden=[200]", "latent_dim=10"]);
+    let early = dir.path().join("early");
+    let out = train::train(&p, &early, &device(), &TrainOptions::default()).unwrap();
+    let steps: Vec<(u64, u64)> = lines(&early)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["step"].as_u64().unwrap(), v["best_step"].as_u64().unwrap())
+        })
+        .collect();
+    let (last_step, best_step) = *steps.last().unwrap();
+    assert!(out.stopped_early && out.steps == last_step && out.steps < out.total_steps, "{out:?}");
+    assert_eq!(steps.iter().filter(|(s, _)| *s > best_step).count(), 3, "three scores after the best at {best_step}");
+    let again = train::train(&p, &early, &device(), &TrainOptions { resume: true, ..Default::default() }).unwrap();
+    assert!(again.already_complete && again.stopped_early && again.steps == last_step);
+}

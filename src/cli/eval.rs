@@ -17,7 +17,8 @@ use unigen::eval::directions::Protocol;
 use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::runs::EVAL_FILE;
-use unigen::train::{EVAL_SEED, RUN_FILE, balanced_labels, coverage_samples, load_trained, test_set};
+use unigen::run::BEST_FILE;
+use unigen::train::{EVAL_SEED, RUN_FILE, balanced_labels, coverage_samples, load_trained_from, test_set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -43,6 +44,10 @@ pub struct Args {
     /// conditional accuracy.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
+    /// A run trained with a validation set: score its last state rather than its best-validation
+    /// one (`best.safetensors`, the default where it exists).
+    #[arg(long)]
+    pub last: bool,
     /// Image files only: the MNIST directory whose test set is the real data (default: where
     /// `--data mnist` looks).
     #[arg(long, value_name = "DIR")]
@@ -114,14 +119,26 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         "--labels and --data-dir are for sample files; a run directory knows its model and data"
     );
     let device = backend.device()?;
-    let (spec, trained, meta) = load_trained(&a.target, &device).with_context(|| format!("loading {}", a.target.display()))?;
+    // The best-validation state where the run has one (model selection), unless --last.
+    let best = !a.last && a.target.join(BEST_FILE).is_file();
+    let file = if best { BEST_FILE } else { unigen::run::CHECKPOINT_FILE };
+    let (spec, trained, meta) = load_trained_from(&a.target, file, &device).with_context(|| format!("loading {}", a.target.display()))?;
     let mut result = json!({
         "model": spec.model.name(),
         "data": spec.data.label(),
         "step": meta.get("step").and_then(|s| s.parse::<u64>().ok()),
     });
     let mut protocol = serde_json::Map::new();
-    let mut lines = vec![format!("{} on {}", spec.model.name(), spec.data.label())];
+    let step = meta.get("step").cloned().unwrap_or_default();
+    let which = if best {
+        let score = meta.get("validation_elbo").and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        result["checkpoint"] = json!({ "file": BEST_FILE, "selected_by": "validation ELBO", "validation_elbo": score });
+        format!("the best-validation state ({BEST_FILE}, step {step}, validation ELBO {score:.3}; --last for the last)")
+    } else {
+        result["checkpoint"] = json!({ "file": file });
+        format!("the last state (step {step})")
+    };
+    let mut lines = vec![format!("{} on {}, {which}", spec.model.name(), spec.data.label())];
 
     // ---- test bounds: models with an encoder ----
     if let Some(model) = trained.vae() {

@@ -118,7 +118,8 @@ pub enum Command {
         Run directory: run.toml (the settings), checkpoint.safetensors (model + optimizer + step),\n\
         metrics.jsonl (one JSON line per epoch), pictures/samples_NNN.png and\n\
         pictures/reconstructions_NNN.png (each epoch; every 500 steps when epochs are shorter);\n\
-        on 2-D data divergences.svg (the KL directions by step; see `unigen diverge`).\n\
+        on 2-D data divergences.svg (the KL directions by step; see `unigen diverge`); with\n\
+        --set validation=N, validation.jsonl and best.safetensors (the state `unigen eval` scores).\n\
         Every setting and its default is listed in the README (\"Configuration\").")]
     Train(train::Args),
     /// Draw samples from a trained run into a PNG (conditional models: one row per class; InfoGAN:

@@ -40,7 +40,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 "run": name(d), "dir": d, "model": r.spec.model.name(), "data": r.spec.data.label(),
                 "seed": r.spec.seed, "epochs_done": r.epochs_done(), "epochs": r.planned_epochs(),
                 "step": r.checkpoint_step, "wall_s": r.wall_s(), "examples_per_s": r.examples_per_s(),
-                "total_steps": r.total_steps, "headline": r.headline(),
+                "total_steps": r.total_steps, "stopped_early": r.stopped_early, "headline": r.headline(),
                 "evaluated": r.eval.is_some(), "state_sha256": state,
             }),
             Err(e) => json!({ "run": name(d), "dir": d, "error": e.to_string() }),

@@ -90,10 +90,14 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     };
     super::emit(
         serde_json::json!({ "run_dir": out, "steps": outcome.steps, "total_steps": outcome.total_steps,
-                            "already_complete": outcome.already_complete, "last_epoch": outcome.last_epoch }),
+                            "already_complete": outcome.already_complete, "stopped_early": outcome.stopped_early,
+                            "last_epoch": outcome.last_epoch }),
         || {
+            let early = if outcome.stopped_early { " (stopped early: no better validation ELBO in `patience` scores)" } else { "" };
             if let Some(m) = &outcome.last_epoch {
-                say!("done: {} steps; last epoch {}; next: unigen eval {}", outcome.steps, m.summary(), out.display());
+                say!("done: {} steps{early}; last epoch {}; next: unigen eval {}", outcome.steps, m.summary(), out.display());
+            } else if outcome.stopped_early && !outcome.already_complete {
+                say!("done: {} steps{early}; next: unigen eval {} (scores the best-validation state)", outcome.steps, out.display());
             }
         },
     )

@@ -39,20 +39,27 @@ pub fn append_metrics(path: &Path, m: &EpochMetrics) -> Result<()> {
     writeln!(f, "{line}").map_err(|e| Error::io(path, e))
 }
 
-/// Keeps the metric lines written up to the checkpoint's `step`, the state a resumed run starts
-/// from: lines written after it (a kill between the line and the checkpoint) are written again,
-/// every earlier one is kept as it is. Nothing is rewritten when nothing is dropped.
+/// Keeps the lines of a JSON-lines file (`metrics.jsonl`, `validation.jsonl`) written up to the
+/// checkpoint's `step`, the state a resumed run starts from: lines written after it (a kill
+/// between the line and the checkpoint) are written again, every earlier one is kept as it is.
+/// Nothing is rewritten when nothing is dropped.
 pub fn keep_metrics_until(path: &Path, step: u64) -> Result<()> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
     let kept: String = text
         .lines()
-        .filter(|l| serde_json::from_str::<EpochMetrics>(l).is_ok_and(|m| m.step <= step))
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["step"].as_u64().is_some_and(|s| s <= step)))
         .map(|l| format!("{l}\n"))
         .collect();
     if kept == text {
         return Ok(());
     }
     write_atomic(path, kept.as_bytes())
+}
+
+/// Appends one JSON line to `path`.
+pub fn append_line(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io(path, e))?;
+    writeln!(f, "{value}").map_err(|e| Error::io(path, e))
 }
 
 impl EpochMetrics {

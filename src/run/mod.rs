@@ -4,7 +4,9 @@
 //! `run.toml` ([`RunSpec`]) holds every setting; `checkpoint.safetensors` ([`checkpoint`]) the
 //! networks, optimiser state and step; `metrics.jsonl` ([`metrics`]) a line per epoch;
 //! `pictures/KIND_NNN.png` the epoch-end pictures; `divergences.svg` (2-D data) the KL directions
-//! by step; `eval.json` the last `unigen eval`; `.unigen.lock` the writer's lock.
+//! by step; with a validation set, `validation.jsonl` (a line per validation score) and
+//! `best.safetensors` (the best-validation state); `eval.json` the last `unigen eval`;
+//! `.unigen.lock` the writer's lock.
 
 pub mod checkpoint;
 pub mod lock;
@@ -57,6 +59,10 @@ pub const METRICS_FILE: &str = "metrics.jsonl";
 pub const DIVERGENCES_FILE: &str = "divergences.svg";
 /// The epoch-end pictures, `KIND_NNN.png`, in the run directory.
 pub const PICTURES_DIR: &str = "pictures";
+/// The best-validation state of a run with a validation set: a checkpoint like the others.
+pub const BEST_FILE: &str = "best.safetensors";
+/// One JSON line per validation score: `step`, `validation_elbo`, `best_step`.
+pub const VALIDATION_FILE: &str = "validation.jsonl";
 /// The file `unigen eval` writes into a run directory.
 pub const EVAL_FILE: &str = "eval.json";
 
@@ -67,6 +73,50 @@ pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
         (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&test),
         _ => test,
     })
+}
+
+/// The examples training draws from: the training set without its validation part (the last
+/// `validation` examples on MNIST; ring8 and grid25 draw their validation points apart).
+pub fn training_pool(spec: &RunSpec) -> Result<Dataset> {
+    let c = &spec.config;
+    let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
+    if c.validation == 0 || spec.data.toy().is_some() {
+        return Ok(full);
+    }
+    if c.validation >= full.len() {
+        return Err(Error::Config {
+            path: "validation".into(),
+            problem: format!("{} examples held out would leave none of the {} training examples to train on", c.validation, full.len()),
+        });
+    }
+    Ok(full.head(full.len() - c.validation))
+}
+
+/// The validation examples of a run with `validation > 0`, as scored: MNIST's last `validation`
+/// training digits, or for ring8 and grid25 as many points drawn on their own; binarised once, with
+/// a fixed seed, for Bernoulli models, like the test set. Disjoint from the training pool and from
+/// the test set.
+pub fn validation_set(spec: &RunSpec) -> Result<Option<Dataset>> {
+    let c = &spec.config;
+    if c.validation == 0 {
+        return Ok(None);
+    }
+    let held_out = match spec.data.toy() {
+        // Split 2: apart from the training (0) and test (1) draws.
+        Some(toy) => {
+            let (x, labels) = toy.sample(c.validation, c.subset_seed, 2);
+            Dataset { x, dim: 2, labels, image_side: None }
+        }
+        None => {
+            let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
+            let from = full.len().saturating_sub(c.validation);
+            full.select(&(from..full.len()).collect::<Vec<_>>())
+        }
+    };
+    Ok(Some(match (spec.model.family(), c.likelihood) {
+        (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&held_out),
+        _ => held_out,
+    }))
 }
 
 /// The width of one example of `spec`'s data.

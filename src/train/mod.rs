@@ -8,6 +8,7 @@
 //! (epoch order, binarisation, `eps`) is a function of `(seed, purpose, step)` (see [`crate::rng`]),
 //! so a run resumed from a checkpoint continues bit-for-bit like the uninterrupted one.
 
+pub mod selection;
 mod trained;
 
 use std::collections::BTreeMap;
@@ -18,13 +19,15 @@ use burn::tensor::Device;
 use rand::seq::SliceRandom;
 
 use crate::config::{DataKind, Family, Likelihood, Network};
-use crate::data::{self, Dataset, Split};
+use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::interrupt::Interrupt;
 use crate::atomic::{remove_interrupted_writes, write_atomic};
 use crate::run::lock::DirLock;
-use crate::run::metrics::{append_metrics, keep_metrics_until};
+use crate::run::metrics::{append_line, append_metrics, keep_metrics_until};
+use crate::run::{BEST_FILE, VALIDATION_FILE};
+use selection::{Selection, Verdict};
 pub use crate::backend::seeded;
 pub use crate::eval::EVAL_SEED;
 pub use crate::objectives::{NonFiniteTerm, finite};
@@ -43,7 +46,7 @@ pub use crate::models::step::{Step, StepLosses, Trainer};
 pub use crate::models::vae::VaeTrainer;
 pub use crate::models::wake_sleep::WakeSleepTrainer;
 pub use crate::models::trained::{Model, Trained, balanced_labels, from_gan_pixels, to_gan_pixels};
-pub use trained::{coverage_samples, directions_of, epoch_scores, load_trained, sample_picture};
+pub use trained::{coverage_samples, directions_of, epoch_scores, load_trained, load_trained_from, sample_picture};
 
 
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.
@@ -75,6 +78,8 @@ pub struct TrainOutcome {
     pub last_epoch: Option<EpochMetrics>,
     /// A resumed run that had already made all its steps: nothing was trained or written.
     pub already_complete: bool,
+    /// Model selection ended training before its last step (`patience`).
+    pub stopped_early: bool,
 }
 
 /// The training data as the model sees it: the `train_fraction` subset, ready for batching. For
@@ -83,7 +88,8 @@ pub struct TrainOutcome {
 /// classification term.
 pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<Labelled>)> {
     let c = &spec.config;
-    let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
+    // Without its validation part, which only model selection reads.
+    let full = crate::run::training_pool(spec)?;
     let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
     if !spec.model.semi_supervised() {
         return Ok((subset, None));
@@ -152,6 +158,12 @@ pub fn check(spec: &RunSpec) -> Result<()> {
     if mlp_only && c.network != Network::Mlp {
         return Err(Error::Config { path: "network".into(), problem: format!("{} has MLP networks only", spec.model.name()) });
     }
+    if c.validation > 0 && matches!(spec.data, crate::data::DataSource::Points { .. }) {
+        return Err(Error::Config {
+            path: "validation".into(),
+            problem: "a point file holds out every fifth point for testing and has no validation split".into(),
+        });
+    }
     let conv_vae = spec.model.family() == Family::Vae && c.likelihood == Likelihood::Gaussian && c.learn_variance;
     if c.network == Network::Dcgan && (spec.data.kind() != DataKind::Images || conv_vae) {
         return Err(Error::Config {
@@ -174,7 +186,15 @@ pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
 fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
-    let eval_set = test_set(spec)?.head(c.epoch_eval_size);
+    // With a validation set the epoch-end scores are taken on it (as `val_*`): the test set is
+    // left to the final score.
+    let validation = crate::run::validation_set(spec)?;
+    let eval_set = match &validation {
+        Some(v) => v.head(c.epoch_eval_size),
+        None => test_set(spec)?.head(c.epoch_eval_size),
+    };
+    let mut selection = Selection::new(c.patience);
+    let mut stopped_early = false;
     if train_set.len() < c.batch_size {
         return Err(Error::Config {
             path: "batch_size".into(),
@@ -226,6 +246,13 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
         wall_before = num("wall_s");
         epoch_sums = serde_json::from_str(loaded.meta.get("epoch_loss_sums").map(String::as_str).unwrap_or("{}"))
             .map_err(|e| Error::Checkpoint { path: ckpt_path.clone(), problem: format!("epoch_loss_sums: {e}") })?;
+        selection = Selection::from_meta(c.patience, &loaded.meta);
+        if loaded.meta.contains_key("stopped_early") {
+            if opts.progress {
+                eprintln!("{} stopped early at step {step} (patience); nothing to do", run_dir.display());
+            }
+            return Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch: None, already_complete: true, stopped_early: true });
+        }
         if step >= total_steps {
             // Nothing to do, and nothing to touch: run.toml and metrics.jsonl stay as they are.
             if opts.progress {
@@ -234,12 +261,15 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
                     run_dir.display()
                 );
             }
-            return Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch: None, already_complete: true });
+            return Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch: None, already_complete: true, stopped_early: false });
         }
         keep_metrics_until(&run_dir.join(METRICS_FILE), step)?;
+        keep_metrics_until(&run_dir.join(VALIDATION_FILE), step)?;
         tracing::info!(step, checkpoint = %ckpt_path.display(), "resuming");
     } else {
-        let _ = std::fs::remove_file(run_dir.join(METRICS_FILE));
+        for file in [METRICS_FILE, VALIDATION_FILE, BEST_FILE] {
+            let _ = std::fs::remove_file(run_dir.join(file));
+        }
     }
     write_atomic(&run_dir.join(RUN_FILE), spec.to_toml().as_bytes())?;
 
@@ -317,7 +347,13 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
                 examples_per_s: (epoch_steps_timed * c.batch_size as u64) as f64 / secs.max(1e-9),
                 wall_s: wall_before + started.elapsed().as_secs_f64(),
                 partial,
-                scores: epoch_scores(spec, &trained, &eval_set, epoch as usize + 1, &device.clone().inner())?,
+                scores: epoch_scores(spec, &trained, &eval_set, epoch as usize + 1, &device.clone().inner())?
+                    .into_iter()
+                    .map(|(k, v)| match (&validation, k.strip_prefix("test_")) {
+                        (Some(_), Some(rest)) => (format!("val_{rest}"), v),
+                        _ => (k, v),
+                    })
+                    .collect(),
             };
             // Pictures at most every PICTURE_STEPS steps and at the end: a run on 1% of MNIST has
             // epochs of 5 steps, and a picture per epoch would fill the disk.
@@ -340,9 +376,31 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
             epoch_steps_timed = 0;
         }
 
-        // ---- checkpoint: at epoch ends, every `checkpoint_every` steps, and on an interrupt ----
+        // ---- model selection: the validation bound every `eval_every` steps (or epoch), the best
+        // state kept, a stop after `patience` scores without improvement ----
+        let validate = validation.is_some() && (if c.eval_every > 0 { step % c.eval_every == 0 } else { epoch_done } || step == total_steps);
+        if let (true, Some(val)) = (validate, &validation) {
+            let trained = trainer.trained();
+            let model = trained.vae().expect("selection is scoped to models with an encoder");
+            let score = crate::eval::likelihood::estimate(model, val, 1, EVAL_SEED, &device.clone().inner(), |_| {})?.elbo;
+            let verdict = selection.observe(step, score);
+            if verdict == Verdict::Improved {
+                let mut meta = BTreeMap::from([("step".into(), step.to_string()), ("spec".into(), spec.to_toml())]);
+                meta.insert("validation_elbo".into(), serde_json::to_string(&score).expect("a number"));
+                checkpoint::save(&run_dir.join(BEST_FILE), &trainer.parts(), &meta)?;
+            }
+            let best_step = selection.best.map(|(s, _)| s);
+            append_line(&run_dir.join(VALIDATION_FILE), &serde_json::json!({ "step": step, "validation_elbo": score, "best_step": best_step }))?;
+            if opts.progress {
+                bar.println(format!("step {step:>7}  validation ELBO {score:.3}{}", if verdict == Verdict::Improved { "  (best so far)" } else { "" }));
+            }
+            stopped_early = verdict == Verdict::Stop;
+        }
+
+        // ---- checkpoint: at epoch ends, every `checkpoint_every` steps, at validation scores, and
+        // on an interrupt ----
         let interrupted = opts.interrupt.raised().filter(|_| step < total_steps);
-        if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || interrupted.is_some() {
+        if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || validate || interrupted.is_some() {
             let mut meta = BTreeMap::new();
             meta.insert("step".into(), step.to_string());
             meta.insert("total_steps".into(), total_steps.to_string());
@@ -350,6 +408,12 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
             meta.insert("epoch_loss_sums".into(), serde_json::to_string(&epoch_sums).expect("sums serialise"));
             meta.insert("wall_s".into(), (wall_before + started.elapsed().as_secs_f64()).to_string());
             meta.insert("spec".into(), spec.to_toml());
+            if validation.is_some() {
+                selection.to_meta(&mut meta);
+            }
+            if stopped_early {
+                meta.insert("stopped_early".into(), step.to_string());
+            }
             checkpoint::save(&ckpt_path, &trainer.parts(), &meta).map_err(|e| match e {
                 // Say what survived: the rename never happened, so the previous checkpoint is whole.
                 Error::Io { path, cause } => Error::CheckpointWrite { path, step, cause },
@@ -364,12 +428,19 @@ fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec,
             bar.abandon();
             return Err(Error::Interrupted { signal, step, total: total_steps, dir: run_dir.to_path_buf() });
         }
+        if stopped_early {
+            if opts.progress {
+                let best = selection.best.map_or(String::new(), |(s, v)| format!("; the best, {v:.3} at step {s}, is in {BEST_FILE}"));
+                bar.println(format!("stopping early at step {step}: no better validation ELBO in {} scores{best}", c.patience));
+            }
+            break;
+        }
         if opts.stop_after_steps == Some(step) {
             break;
         }
     }
     bar.finish_and_clear();
-    Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch, already_complete: false })
+    Ok(TrainOutcome { run_dir: run_dir.to_path_buf(), steps: step, total_steps, last_epoch, already_complete: false, stopped_early })
 }
 
 fn progress_bar(show: bool, total: u64, pos: u64) -> indicatif::ProgressBar {

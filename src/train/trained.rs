@@ -25,8 +25,14 @@ pub fn coverage_samples(spec: &RunSpec, trained: &Trained, device: &Device) -> V
 
 /// The model of a run (its latest checkpoint), its spec and the checkpoint's metadata.
 pub fn load_trained(run_dir: &Path, device: &Device) -> Result<(RunSpec, Trained, BTreeMap<String, String>)> {
+    load_trained_from(run_dir, CHECKPOINT_FILE, device)
+}
+
+/// The model of a run from one of its checkpoint files: `checkpoint.safetensors` (the latest
+/// state) or `best.safetensors` (the best-validation state).
+pub fn load_trained_from(run_dir: &Path, file: &str, device: &Device) -> Result<(RunSpec, Trained, BTreeMap<String, String>)> {
     let spec = RunSpec::read(run_dir)?;
-    let loaded = checkpoint::read(&run_dir.join(CHECKPOINT_FILE))?;
+    let loaded = checkpoint::read(&run_dir.join(file))?;
     let trained = super::trainer(&spec, device, None).load(&loaded)?.trained();
     Ok((spec, trained, loaded.meta))
 }

@@ -11,7 +11,7 @@
 //! trails the encoder, and the codes drift away from the prior as fast as it follows them.
 //!
 //! Settings read (`unigen train aae`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `d_steps`, `d_activation`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `d_steps`, `d_activation`; model selection: `validation`, `eval_every`, `patience`.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};

@@ -9,7 +9,7 @@
 //! moments) is two Adams, one per phase.
 //!
 //! Settings read (`unigen train wake_sleep`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `likelihood`, `learn_variance`, `gaussian_std`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `likelihood`, `learn_variance`, `gaussian_std`; model selection: `validation`, `eval_every`, `patience`.
 
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
