@@ -46,6 +46,11 @@ pub enum Budget {
     /// Long runs with the DCGAN networks for the GAN rows (the paper states no budget; see
     /// [`Budget::steps`]).
     Paper,
+    /// Model selection for the VAE rows: the last 10,000 training digits held out, the validation
+    /// ELBO every 250 steps, the best state kept, a stop after 8 scores without improvement (at
+    /// most 100,000 steps); the best state scored on the whole test set with L_1000. GAN rows as
+    /// `paper`.
+    Converge,
 }
 
 impl Budget {
@@ -62,14 +67,25 @@ impl Budget {
             (Budget::Paper, true, _) => 20_000,
             (Budget::Paper, false, true) => 30_000,
             (Budget::Paper, false, false) => 60_000,
+            (Budget::Converge, true, _) => 20_000,
+            (Budget::Converge, false, _) => 100_000,
         }
+    }
+
+    /// Importance samples of the final test score `L_k` (none: the ELBO alone).
+    pub fn test_k(self) -> Option<usize> {
+        (self == Budget::Converge).then_some(1000)
     }
 
     /// Settings beyond the defaults.
     fn sets(self, model: ModelKind) -> Vec<String> {
         let mut sets = vec!["epoch_eval_size=200".to_string()];
-        if self == Budget::Paper && model.family() == Family::Gan {
+        let gan = model.family() == Family::Gan;
+        if self != Budget::Quick && gan {
             sets.extend(["network=dcgan", "latent_dim=100", "batch_size=64"].map(String::from));
+        }
+        if self == Budget::Converge && !gan {
+            sets.extend(["validation=10000", "eval_every=250", "patience=8"].map(String::from));
         }
         sets
     }
@@ -78,6 +94,7 @@ impl Budget {
         match self {
             Budget::Quick => "quick",
             Budget::Paper => "paper",
+            Budget::Converge => "converge",
         }
     }
 }
@@ -159,7 +176,17 @@ pub fn rows(table: Table) -> Vec<Row> {
     rows
 }
 
-/// What a finished run leaves in `result.json`.
+/// How a run was trained and scored: two results compare only when these agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Protocol {
+    pub budget: String,
+    /// Every setting that differs from the model's defaults (`key = value`), the row's included.
+    pub settings: BTreeMap<String, String>,
+    /// Importance samples of the final `L_k` (none: the ELBO alone).
+    pub test_k: Option<usize>,
+}
+
+/// What a finished run leaves in `result.json` and in the committed results directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub model: String,
@@ -173,6 +200,18 @@ pub struct RunResult {
     /// `test_elbo`, `test_accuracy`, `inception_score`, `conditional_accuracy`, ...
     pub scores: BTreeMap<String, f64>,
     pub classifier_fingerprint: Option<String>,
+    /// How it was trained and scored (absent from results written before it was recorded).
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+    /// The step of the state scored: the best validation score's with model selection.
+    #[serde(default)]
+    pub scored_step: Option<u64>,
+    /// The commit of the code that made it, where git could say.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// Where it ran (CPU model, cores).
+    #[serde(default)]
+    pub machine: Option<String>,
 }
 
 /// Everything `reproduce` needs besides the rows.
@@ -186,6 +225,59 @@ pub struct Plan<'a> {
     pub log: &'a dyn Fn(&str),
     /// Stops the run in progress at a step boundary, its checkpoint saved (Ctrl-C in the CLI).
     pub interrupt: Interrupt,
+    /// Where each finished run's result is also kept, to be committed (`docs/reproduction`):
+    /// a run whose result is there is not trained again, on any machine.
+    pub results: Option<PathBuf>,
+    /// The machine, recorded with each result.
+    pub machine: String,
+}
+
+/// The committed result file of one run: `RESULTS/BUDGET/MODEL-SETTING-sSEED.json`.
+fn committed_path(results: &Path, plan: &Plan, model: ModelKind, setting: &str, seed: u64) -> PathBuf {
+    let name = run_dir(plan, model, setting, seed).file_name().expect("a run directory name").to_string_lossy().into_owned();
+    results.join(plan.budget.name()).join(format!("{name}.json"))
+}
+
+/// The protocol of a run of `spec` under `budget`: its settings away from the defaults, and the
+/// final score's `k`.
+fn protocol_of(budget: Budget, spec: &RunSpec) -> Protocol {
+    let defaults = TrainConfig::default_for(spec.data.kind(), spec.model);
+    let table = toml::Table::try_from(&spec.config).expect("config serialises");
+    let settings = defaults.changed_keys(&spec.config).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
+    Protocol { budget: budget.name().into(), settings, test_k: budget.test_k() }
+}
+
+/// A stored result, if it was made under `protocol` (and, for scores read off the classifier, by
+/// `reference`); any other is refused, naming the file and what differs.
+fn read_result(path: &Path, protocol: &Protocol, reference: Option<&Reference>) -> Result<RunResult> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let result: RunResult = serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: not a reproduce result: {e}; delete it to rerun", path.display())))?;
+    match &result.protocol {
+        Some(p) if p == protocol => {}
+        other => {
+            let found = other.as_ref().map_or("none recorded".to_string(), |p| format!("{p:?}"));
+            return Err(Error::Invalid(format!(
+                "{}: made under another protocol ({found}; this run's is {protocol:?}): its scores do not compare; delete it to rerun",
+                path.display()
+            )));
+        }
+    }
+    if let (Some(found), Some(r)) = (&result.classifier_fingerprint, reference)
+        && *found != r.fingerprint
+    {
+        return Err(Error::Invalid(format!(
+            "{}: scored with classifier {found:.12}, this reproduction uses {:.12}: the scores do not compare; delete it to rerun",
+            path.display(),
+            r.fingerprint
+        )));
+    }
+    Ok(result)
+}
+
+/// The commit of the working tree, if git can say.
+fn commit() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// The run directory of one model, setting and seed.
@@ -211,24 +303,41 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
 /// Trains (or resumes, or skips) one run and scores it.
 fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device) -> Result<RunResult> {
     let dir = run_dir(plan, model, &row.setting, seed);
-    let result_path = dir.join("result.json");
-    if let Ok(text) = std::fs::read_to_string(&result_path) {
-        return serde_json::from_str(&text).map_err(|e| Error::Invalid(format!("{}: {e}; delete it to rerun", result_path.display())));
-    }
     let spec = run_spec(plan, model, &row.sets, seed)?;
+    let protocol = protocol_of(plan.budget, &spec);
+    let committed = plan.results.as_ref().map(|r| committed_path(r, plan, model, &row.setting, seed));
+    // Finished already: here, or on any machine whose result was committed.
+    if let Some(path) = committed.as_ref().filter(|p| p.exists()) {
+        return read_result(path, &protocol, plan.reference);
+    }
+    let result_path = dir.join("result.json");
+    if result_path.exists() {
+        let result = read_result(&result_path, &protocol, plan.reference)?;
+        if let Some(path) = &committed {
+            save_result(path, &result)?;
+        }
+        return Ok(result);
+    }
     (plan.log)(&format!("training {} ({}, seed {seed}, {} steps) in {}", model.name(), row.setting, spec.config.max_steps, dir.display()));
     let resume = dir.join(train::CHECKPOINT_FILE).exists();
     let opts = TrainOptions { resume, interrupt: plan.interrupt.clone(), ..Default::default() };
     let outcome = train::train(&spec, &dir, &device.clone().autodiff(), &opts)?;
     let started = Instant::now();
-    let (_, trained, _) = train::load_trained(&dir, device)?;
+    // With model selection, the best-validation state is the one scored.
+    let file = if dir.join(crate::run::BEST_FILE).is_file() { crate::run::BEST_FILE } else { train::CHECKPOINT_FILE };
+    let (_, trained, meta) = train::load_trained_from(&dir, file, device)?;
     let mut scores = BTreeMap::new();
     let mut fingerprint = None;
     // The paper's tables hold VAE-family rows (scored by their bounds) and GAN rows (by images).
     match trained.vae() {
         Some(m) => {
             let test = train::test_set(&spec)?;
-            scores.insert("test_elbo".into(), likelihood::estimate(m, &test, 1, EVAL_SEED, device, |_| {})?.elbo);
+            let k = plan.budget.test_k();
+            let estimate = likelihood::estimate(m, &test, k.unwrap_or(1), EVAL_SEED, device, |_| {})?;
+            scores.insert("test_elbo".into(), estimate.elbo);
+            if k.is_some() {
+                scores.insert("test_iwae".into(), estimate.iwae);
+            }
             if m.has_classifier() {
                 scores.insert("test_accuracy".into(), likelihood::accuracy(m, &test, device));
             }
@@ -262,9 +371,24 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
         eval_wall_s: started.elapsed().as_secs_f64(),
         scores,
         classifier_fingerprint: fingerprint,
+        protocol: Some(protocol),
+        scored_step: meta.get("step").and_then(|s| s.parse().ok()),
+        commit: commit(),
+        machine: Some(plan.machine.clone()),
     };
-    write_atomic(&result_path, serde_json::to_string_pretty(&result).expect("result serialises").as_bytes())?;
+    save_result(&result_path, &result)?;
+    if let Some(path) = &committed {
+        save_result(path, &result)?;
+    }
     Ok(result)
+}
+
+/// Writes a result atomically, its directory made if need be.
+fn save_result(path: &Path, result: &RunResult) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(path, serde_json::to_string_pretty(result).expect("result serialises").as_bytes())
 }
 
 /// The results of every row: for each row, the baseline's and the transferred model's results
@@ -394,4 +518,65 @@ mod tests {
         assert!(d.starts_with("20"), "{d}");
     }
 
+
+    /// A plan over a directory with no MNIST: any run it tried to train would fail.
+    fn plan<'a>(results: &Path, log: &'a dyn Fn(&str)) -> Plan<'a> {
+        Plan {
+            mnist: "/nonexistent-unigen-mnist".into(),
+            out: results.join("runs"),
+            seeds: 1,
+            budget: Budget::Converge,
+            reference: None,
+            log,
+            interrupt: Interrupt::new(),
+            results: Some(results.to_path_buf()),
+            machine: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_committed_result_is_reused_and_one_of_another_protocol_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = |_: &str| {};
+        let plan = plan(dir.path(), &log);
+        let row = &rows(Table::Table3)[0];
+        let spec = run_spec(&plan, row.base, &row.sets, 0).unwrap();
+        let protocol = protocol_of(plan.budget, &spec);
+        // The converge protocol: model selection on 10,000 held-out digits, scored with L_1000.
+        assert_eq!(protocol.settings["validation"], "10000");
+        assert_eq!(protocol.settings["train_fraction"], "0.01");
+        assert_eq!(protocol.test_k, Some(1000));
+        let result = RunResult {
+            model: row.base.name().into(),
+            seed: 0,
+            setting: row.setting.clone(),
+            steps: 1234,
+            epochs: 10,
+            train_wall_s: 1.0,
+            eval_wall_s: 1.0,
+            scores: BTreeMap::from([("test_elbo".to_string(), -100.0)]),
+            classifier_fingerprint: None,
+            protocol: Some(protocol.clone()),
+            scored_step: Some(1000),
+            commit: None,
+            machine: None,
+        };
+        let path = committed_path(dir.path(), &plan, row.base, &row.setting, 0);
+        assert!(path.starts_with(dir.path().join("converge")), "{}", path.display());
+        save_result(&path, &result).unwrap();
+        // Reused as it is: no training (there is no MNIST here to train on).
+        let back = run_one(&plan, row, row.base, 0, &crate::testing::device()).unwrap();
+        assert_eq!((back.steps, back.scores["test_elbo"]), (1234, -100.0));
+        // Made under another protocol: refused, naming the file.
+        let mut other = result.clone();
+        other.protocol.as_mut().unwrap().settings.insert("patience".into(), "3".into());
+        save_result(&path, &other).unwrap();
+        let e = run_one(&plan, row, row.base, 0, &crate::testing::device()).unwrap_err().to_string();
+        assert!(e.contains("another protocol") && e.contains(&path.display().to_string()), "{e}");
+        // A result from before protocols were recorded is refused too.
+        let mut old = result;
+        old.protocol = None;
+        save_result(&path, &old).unwrap();
+        assert!(run_one(&plan, row, row.base, 0, &crate::testing::device()).unwrap_err().to_string().contains("none recorded"));
+    }
 }

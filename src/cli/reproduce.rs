@@ -31,6 +31,10 @@ pub struct Args {
     /// The reference classifier for the GAN rows (default: $UNIGEN_CLASSIFIER, else the user cache).
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
+    /// Where each finished run's result is also written, to be committed; a run whose result is
+    /// there is skipped, and one made under another protocol or classifier is refused.
+    #[arg(long, value_name = "DIR", default_value = "docs/reproduction")]
+    pub results: PathBuf,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
@@ -61,6 +65,8 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         reference: reference.as_ref(),
         log: &log,
         interrupt: unigen::interrupt::Interrupt::on_signals()?,
+        results: Some(a.results.clone()),
+        machine: machine(),
     };
     let started = std::time::Instant::now();
     let results = match reproduce::run(&plan, &rows, &device) {
