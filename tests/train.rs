@@ -496,13 +496,11 @@ fn model_selection_keeps_the_best_state_stops_on_patience_and_resumes_bit_identi
     let out = train::train(&s, &full, &device(), &TrainOptions::default()).unwrap();
     assert!(!out.stopped_early);
     let lines = |run: &Path| std::fs::read_to_string(run.join(unigen::run::VALIDATION_FILE)).unwrap();
-    let scores: Vec<(u64, f64)> = lines(&full)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["step"].as_u64().unwrap(), v["validation_elbo"].as_f64().unwrap())
-        })
-        .collect();
+    // Two fields of every validation line.
+    let fields = |run: &Path, a: &str, b: &str| -> Vec<(u64, serde_json::Value)> {
+        lines(run).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).map(|v| (v[a].as_u64().unwrap(), v[b].clone())).collect()
+    };
+    let scores: Vec<(u64, f64)> = fields(&full, "step", "validation_elbo").into_iter().map(|(s, v)| (s, v.as_f64().unwrap())).collect();
     assert_eq!(scores.iter().map(|s| s.0).collect::<Vec<_>>(), [5, 10, 15, 20, 25, 30, 35, 40, 45, 48]);
     // best.safetensors holds the state of the highest validation score.
     let (best_step, best_score) = scores.iter().copied().fold((0, f64::NEG_INFINITY), |b, s| if s.1 > b.1 { s } else { b });
@@ -526,13 +524,7 @@ fn model_selection_keeps_the_best_state_stops_on_patience_and_resumes_bit_identi
     let p = spec(ModelKind::Vae, &["validation=200", "train_fraction=0.1", "batch_size=20", "epochs=200", "patience=3", "hidden=[200]", "latent_dim=10"]);
     let early = dir.path().join("early");
     let out = train::train(&p, &early, &device(), &TrainOptions::default()).unwrap();
-    let steps: Vec<(u64, u64)> = lines(&early)
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["step"].as_u64().unwrap(), v["best_step"].as_u64().unwrap())
-        })
-        .collect();
+    let steps: Vec<(u64, u64)> = fields(&early, "step", "best_step").into_iter().map(|(s, v)| (s, v.as_u64().unwrap())).collect();
     let (last_step, best_step) = *steps.last().unwrap();
     assert!(out.stopped_early && out.steps == last_step && out.steps < out.total_steps, "{out:?}");
     assert_eq!(steps.iter().filter(|(s, _)| *s > best_step).count(), 3, "three scores after the best at {best_step}");
