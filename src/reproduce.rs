@@ -425,6 +425,14 @@ pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
 pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], command: &str, machine: &str, wall_s: f64) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
+    if plan.budget == Budget::Quick {
+        let _ = writeln!(
+            md,
+            "**A smoke test, not a reproduction.** The `quick` budget stops every run after a fixed, small number of \
+             steps, far from convergence, so these numbers can neither support nor refute the paper's; \
+             `--budget converge` trains to the best validation ELBO.\n"
+        );
+    }
     let _ = writeln!(md, "Written by `{command}` on {} ({machine}); the runs' training and scoring took {:.0} min of wall time in all.\n", today(), wall_s / 60.0);
     let _ = writeln!(
         md,
@@ -578,5 +586,16 @@ mod tests {
         old.protocol = None;
         save_result(&path, &old).unwrap();
         assert!(run_one(&plan, row, row.base, 0, &crate::testing::device()).unwrap_err().to_string().contains("none recorded"));
+    }
+
+    #[test]
+    fn a_quick_report_says_it_is_not_a_reproduction() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = |_: &str| {};
+        let mut p = plan(dir.path(), &log);
+        let quick = |p: &Plan| report(p, &[], &[], "unigen reproduce", "test", 0.0);
+        assert!(!quick(&p).contains("not a reproduction"));
+        p.budget = Budget::Quick;
+        assert!(quick(&p).contains("A smoke test, not a reproduction"));
     }
 }
