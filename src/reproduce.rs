@@ -85,7 +85,8 @@ impl Budget {
             sets.extend(["network=dcgan", "latent_dim=100", "batch_size=64"].map(String::from));
         }
         if self == Budget::Converge && !gan {
-            sets.extend(["validation=10000", "eval_every=250", "patience=8"].map(String::from));
+            // validation.jsonl is the curve; epoch-end scores would repeat it every few steps at 1% data.
+            sets.extend(["validation=10000", "eval_every=250", "patience=8", "epoch_eval_size=0"].map(String::from));
         }
         sets
     }
