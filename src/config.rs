@@ -106,6 +106,10 @@ pub struct TrainConfig {
     /// real examples weigh 1, and only generated samples are weighted).
     #[serde(default = "defaults::weigh_real")]
     pub weigh_real: bool,
+    /// Adversary-activated models: the generated samples are draws from the decoder
+    /// (`sampled`: binarised pixels, or the Gaussian's noise added) or its mean (`mean`).
+    #[serde(default)]
+    pub generated: Generated,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -146,6 +150,17 @@ pub struct TrainConfig {
     /// translator to leave images already in its output domain alone.
     #[serde(default = "defaults::identity_weight")]
     pub identity_weight: f64,
+}
+
+/// What an adversary-activated model's generated samples are (`generated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generated {
+    /// Draws from `p(x | z)`: binarised pixels, or the Gaussian's mean plus its noise.
+    #[default]
+    Sampled,
+    /// The decoder's mean `E[x | z]`: pixel probabilities, or the Gaussian's mean.
+    Mean,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -222,6 +237,7 @@ impl TrainConfig {
             class_weight: defaults::class_weight(),
             alpha: defaults::alpha(),
             weigh_real: defaults::weigh_real(),
+            generated: Generated::Sampled,
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },

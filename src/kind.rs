@@ -179,8 +179,8 @@ impl ModelKind {
             M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &SELECTION, &["k"]],
             M::Svae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"]],
             // The learned adversary: a GAN discriminator that weighs examples.
-            M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "d_activation"]],
-            M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "d_activation", "label_fraction", "class_weight"]],
+            M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "generated", "d_activation"]],
+            M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "generated", "d_activation", "label_fraction", "class_weight"]],
             M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight"]],

@@ -8,7 +8,7 @@
 //! `log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)` become a bound ([`Bound`]).
 //!
 //! Settings read (`unigen train vae`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `k`; SVAE and AA-SVAE also `label_fraction`, `class_weight`; the adversary-activated models also `alpha`, `weigh_real`, `d_activation`; model selection: `validation`, `eval_every`, `patience`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `k`; SVAE and AA-SVAE also `label_fraction`, `class_weight`; the adversary-activated models also `alpha`, `weigh_real`, `generated`, `d_activation`; model selection: `validation`, `eval_every`, `patience`.
 
 pub mod step;
 pub use step::VaeTrainer;
@@ -230,6 +230,14 @@ impl Vae {
     /// gradient flows through the generation. `labels`: the class of each (conditional models).
     pub fn generate(&self, n: usize, labels: &[u8], rng: &mut impl Rng, device: &Device) -> Tensor<2> {
         self.dream(n, labels, rng, device).1
+    }
+
+    /// `n` decoder means `E[x | z]`, `z ~ p(z)`, without gradient: generated samples without the
+    /// decoder's own noise.
+    pub fn generate_mean(&self, n: usize, labels: &[u8], rng: &mut impl Rng, device: &Device) -> Tensor<2> {
+        let c = (self.classes > 0).then(|| one_hot(labels, self.classes, device));
+        let z = tensor(normals(rng, n * self.latent_dim), [n, self.latent_dim], device);
+        self.decode_mean(z, c).detach()
     }
 
     /// [`Vae::generate`] with the latent codes it drew: `(z, x)`, both without gradient (the
@@ -490,5 +498,18 @@ mod tests {
         let t = m.terms(batch(&dev), None, Tensor::zeros([4, 7, 3], &dev));
         assert_eq!(t.log_w().dims(), [4, 7]);
         assert_eq!(t.kl.dims(), [4]);
+    }
+
+    /// Generated means are the decoder's means of the same prior draws, without its noise; drawn
+    /// samples add it.
+    #[test]
+    fn generated_means_carry_no_decoder_noise() {
+        let dev = device();
+        let m = small(Likelihood::Gaussian, true);
+        let rng = || crate::rng::stream(3, crate::rng::Purpose::Eps, 0);
+        let means = to_vec(m.generate_mean(5, &[], &mut rng(), &dev));
+        let z = tensor(normals(&mut rng(), 5 * 3), [5, 3], &dev);
+        assert_eq!(means, to_vec(m.decode_mean(z, None)));
+        assert_ne!(to_vec(m.generate(5, &[], &mut rng(), &dev)), means);
     }
 }

@@ -19,7 +19,7 @@ use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
 use crate::objectives::{NonFiniteTerm, finite};
 use crate::run::{RunSpec, x_dim};
-use crate::config::{DataKind, Likelihood};
+use crate::config::{DataKind, Generated, Likelihood};
 use crate::data::{self, Dataset};
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -39,6 +39,7 @@ pub struct VaeTrainer {
     k: usize,
     alpha: f64,
     weigh_real: bool,
+    generated: Generated,
     lr: f64,
 }
 
@@ -86,6 +87,7 @@ impl VaeTrainer {
             k: cfg.k,
             alpha: cfg.alpha,
             weigh_real: cfg.weigh_real,
+            generated: cfg.generated,
             lr: cfg.lr,
         }
     }
@@ -150,7 +152,11 @@ impl Step for VaeTrainer {
                     (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
                     (None, false) => Vec::new(),
                 };
-                let x_f = self.model.clone().no_grad().generate(b, &fake_labels, noise, &device);
+                let decoder = self.model.clone().no_grad();
+                let x_f = match self.generated {
+                    Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
+                    Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
+                };
                 let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
                 let c_d = if semi { None } else { c.clone() };
                 let c_fd = if semi { None } else { c_f.clone() };
