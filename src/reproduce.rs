@@ -455,7 +455,7 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         if row.table != current {
             current = row.table;
             let _ = writeln!(md, "\n## {current}: {}\n", row.metric.key());
-            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired) | seeds with Δ > 0 | sign agrees | steps | min / run |");
+            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired: mean ± std [95% t interval]) | seeds with Δ > 0 | sign agrees | steps (state scored) | min / run |");
             let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
         }
         let key = row.metric.key();
@@ -467,10 +467,15 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         let same_sign = dm.signum() == paper_delta.signum();
         agree += same_sign as usize;
         let digits = if row.metric == Metric::TestElbo { 2 } else { 4 };
+        let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.digits$}, {hi:+.digits$}]"));
+        let steps = |r: Option<&RunResult>| r.map_or("0".to_string(), |r| match r.scored_step {
+            Some(s) if s != r.steps => format!("{} ({s})", r.steps),
+            _ => r.steps.to_string(),
+        });
         let minutes = base.iter().chain(tr).map(|r| (r.train_wall_s + r.eval_wall_s) / 60.0).sum::<f64>() / (base.len() + tr.len()).max(1) as f64;
         let _ = writeln!(
             md,
-            "| {} / {} | {} | {:.d$} / {:.d$} | {:+.d$} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$} | {}/{} | {} | {} / {} | {minutes:.1} |",
+            "| {} / {} | {} | {:.d$} / {:.d$} | {:+.d$} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$}{interval} | {}/{} | {} | {} / {} | {minutes:.1} |",
             row.base.name().to_uppercase(),
             row.transferred.name().to_uppercase(),
             row.setting,
@@ -480,8 +485,8 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
             deltas.iter().filter(|d| **d > 0.0).count(),
             deltas.len(),
             if same_sign { "yes" } else { "**no**" },
-            base.first().map_or(0, |r| r.steps),
-            tr.first().map_or(0, |r| r.steps),
+            steps(base.first()),
+            steps(tr.first()),
             d = digits,
         );
     }
@@ -600,5 +605,34 @@ mod tests {
         assert!(!quick(&p).contains("not a reproduction"));
         p.budget = Budget::Quick;
         assert!(quick(&p).contains("A smoke test, not a reproduction"));
+    }
+
+    #[test]
+    fn the_report_gives_each_paired_difference_its_t_interval_and_the_state_scored() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = |_: &str| {};
+        let p = plan(dir.path(), &log);
+        let row = rows(Table::Table3)[0].clone();
+        let result = |model: ModelKind, seed: u64, elbo: f64| RunResult {
+            model: model.name().into(),
+            seed,
+            setting: row.setting.clone(),
+            steps: 3000,
+            epochs: 600,
+            train_wall_s: 60.0,
+            eval_wall_s: 60.0,
+            scores: BTreeMap::from([("test_elbo".to_string(), elbo)]),
+            classifier_fingerprint: None,
+            protocol: None,
+            scored_step: Some(1250),
+            commit: None,
+            machine: None,
+        };
+        // Paired differences 1, 2, 3, 4, 5: mean 3, 95% t interval 3 ± 1.96.
+        let base: Vec<RunResult> = (0..5).map(|s| result(row.base, s, -130.0)).collect();
+        let tr: Vec<RunResult> = (0..5).map(|s| result(row.transferred, s, -130.0 + (s + 1) as f64)).collect();
+        let md = report(&p, std::slice::from_ref(&row), &[(base, tr)], "unigen reproduce", "test", 0.0);
+        assert!(md.contains("+3.00 ± 1.58 [+1.04, +4.96]"), "{md}");
+        assert!(md.contains("| 5/5 |") && md.contains("3000 (1250) / 3000 (1250)"), "{md}");
     }
 }
