@@ -75,48 +75,49 @@ pub fn test_set(spec: &RunSpec) -> Result<Dataset> {
     })
 }
 
-/// The examples training draws from: the training set without its validation part (the last
-/// `validation` examples on MNIST; ring8 and grid25 draw their validation points apart).
-pub fn training_pool(spec: &RunSpec) -> Result<Dataset> {
+/// A run's training set, split: the examples training draws from, and with `validation > 0` the
+/// validation examples, as scored (binarised once, with a fixed seed, for Bernoulli models, like
+/// the test set). On MNIST the validation examples are the last `validation` training digits;
+/// ring8 and grid25 draw their own. Disjoint from each other and from the test set; one read of
+/// the training file serves both.
+pub fn training_split(spec: &RunSpec) -> Result<(Dataset, Option<Dataset>)> {
     let c = &spec.config;
     let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
-    if c.validation == 0 || spec.data.toy().is_some() {
-        return Ok(full);
-    }
-    if c.validation >= full.len() {
-        return Err(Error::Config {
-            path: "validation".into(),
-            problem: format!("{} examples held out would leave none of the {} training examples to train on", c.validation, full.len()),
-        });
-    }
-    Ok(full.head(full.len() - c.validation))
-}
-
-/// The validation examples of a run with `validation > 0`, as scored: MNIST's last `validation`
-/// training digits, or for ring8 and grid25 as many points drawn on their own; binarised once, with
-/// a fixed seed, for Bernoulli models, like the test set. Disjoint from the training pool and from
-/// the test set.
-pub fn validation_set(spec: &RunSpec) -> Result<Option<Dataset>> {
-    let c = &spec.config;
     if c.validation == 0 {
-        return Ok(None);
+        return Ok((full, None));
     }
-    let held_out = match spec.data.toy() {
+    let (pool, held_out) = match spec.data.toy() {
         // Split 2: apart from the training (0) and test (1) draws.
         Some(toy) => {
             let (x, labels) = toy.sample(c.validation, c.subset_seed, 2);
-            Dataset { x, dim: 2, labels, image_side: None }
+            (full, Dataset { x, dim: 2, labels, image_side: None })
+        }
+        None if c.validation >= full.len() => {
+            return Err(Error::Config {
+                path: "validation".into(),
+                problem: format!("{} examples held out would leave none of the {} training examples to train on", c.validation, full.len()),
+            });
         }
         None => {
-            let full = data::load(&spec.data, Split::Train, c.toy_train_size, c.subset_seed)?;
-            let from = full.len().saturating_sub(c.validation);
-            full.select(&(from..full.len()).collect::<Vec<_>>())
+            let kept = full.len() - c.validation;
+            (full.head(kept), full.select(&(kept..full.len()).collect::<Vec<_>>()))
         }
     };
-    Ok(Some(match (spec.model.family(), c.likelihood) {
+    let held_out = match (spec.model.family(), c.likelihood) {
         (Family::Vae, Likelihood::Bernoulli) => data::binarize_test(&held_out),
         _ => held_out,
-    }))
+    };
+    Ok((pool, Some(held_out)))
+}
+
+/// The examples training draws from ([`training_split`]).
+pub fn training_pool(spec: &RunSpec) -> Result<Dataset> {
+    Ok(training_split(spec)?.0)
+}
+
+/// The validation examples of a run, as scored ([`training_split`]); none without `validation`.
+pub fn validation_set(spec: &RunSpec) -> Result<Option<Dataset>> {
+    Ok(training_split(spec)?.1)
 }
 
 /// The width of one example of `spec`'s data.

@@ -87,9 +87,13 @@ pub struct TrainOutcome {
 /// class-balanced `label_fraction`, seeded by `subset_seed`) come apart, with the weight of their
 /// classification term.
 pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<Labelled>)> {
-    let c = &spec.config;
     // Without its validation part, which only model selection reads.
-    let full = crate::run::training_pool(spec)?;
+    training_subset(spec, crate::run::training_pool(spec)?)
+}
+
+/// [`training_data`] from the training pool already read.
+fn training_subset(spec: &RunSpec, full: Dataset) -> Result<(Dataset, Option<Labelled>)> {
+    let c = &spec.config;
     let subset = full.select(&data::balanced_subset(&full.labels, c.train_fraction, c.subset_seed));
     if !spec.model.semi_supervised() {
         return Ok((subset, None));
@@ -135,13 +139,14 @@ fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
 /// ```
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
-    let (train_set, labelled) = training_data(spec)?;
+    let (pool, validation) = crate::run::training_split(spec)?;
+    let (train_set, labelled) = training_subset(spec, pool)?;
     let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
         let b = spec.config.domain_shift.apply(&train_set);
         Dataset { x: to_gan_pixels(&b.x), ..b }
     });
     let trainer = trainer(spec, device, Some(Extra { shifted, labelled }));
-    train_with(trainer, train_set, spec, run_dir, device, opts)
+    train_with(trainer, train_set, validation, spec, run_dir, device, opts)
 }
 
 /// Settings that are valid alone but not together with the model or data.
@@ -183,12 +188,20 @@ pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
     trainer(spec, device, None).trained()
 }
 
-fn train_with(mut trainer: Box<dyn Trainer>, train_set: Dataset, spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
+/// The loop. `validation`: the examples model selection scores ([`crate::run::training_split`]).
+fn train_with(
+    mut trainer: Box<dyn Trainer>,
+    train_set: Dataset,
+    validation: Option<Dataset>,
+    spec: &RunSpec,
+    run_dir: &Path,
+    device: &Device,
+    opts: &TrainOptions,
+) -> Result<TrainOutcome> {
     // ---- set-up: data, directories, state to resume ----
     let c = &spec.config;
     // With a validation set the epoch-end scores are taken on it (as `val_*`): the test set is
     // left to the final score.
-    let validation = crate::run::validation_set(spec)?;
     let eval_set = match &validation {
         Some(v) => v.head(c.epoch_eval_size),
         None => test_set(spec)?.head(c.epoch_eval_size),
