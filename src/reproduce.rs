@@ -255,6 +255,34 @@ pub struct Plan<'a> {
     pub jobs: usize,
     /// The commit recorded with each result ([`commit`]).
     pub commit: Option<String>,
+    /// The command line, for the report.
+    pub command: String,
+    /// Where the report is rewritten after every finished run (none: only at the end).
+    pub report: Option<PathBuf>,
+    /// The user's `key=value` settings, each applied to the models of the rows that read it
+    /// (an ablation of the AA models leaves their baselines' runs as they are): [`extra_sets`].
+    pub sets: Vec<String>,
+}
+
+/// The user's settings that `model` reads.
+fn extra_sets<'p>(plan: &'p Plan, model: ModelKind) -> Vec<&'p String> {
+    let reads = model.settings();
+    plan.sets.iter().filter(|s| reads.contains(&s.split('=').next().unwrap_or("").trim())).collect()
+}
+
+/// Refuses a user setting that no model of `rows` reads (it would be ignored) or that redefines
+/// what a row compares.
+pub fn check_sets(plan: &Plan, rows: &[Row]) -> Result<()> {
+    for set in &plan.sets {
+        let key = set.split('=').next().unwrap_or("").trim();
+        if ["train_fraction", "label_fraction"].contains(&key) {
+            return Err(Error::Invalid(format!("--set {set}: `{key}` is what the rows vary; it cannot be set for the whole table")));
+        }
+        if !rows.iter().any(|r| [r.base, r.transferred].iter().any(|m| m.settings().contains(&key))) {
+            return Err(Error::Invalid(format!("--set {set}: no model of these rows reads `{key}`")));
+        }
+    }
+    Ok(())
 }
 
 /// The committed result file of one run: `RESULTS/BUDGET/MODEL-SETTING-sSEED.json`.
@@ -311,8 +339,10 @@ pub fn commit() -> Option<String> {
 
 /// The run directory of one model, setting and seed.
 fn run_dir(plan: &Plan, model: ModelKind, setting: &str, seed: u64) -> PathBuf {
-    let slug: String = setting.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    plan.out.join(format!("{}-{}-s{seed}", model.name(), slug.replace("--", "-")))
+    let slug = |s: &str, keep: &[char]| s.chars().map(|c| if c.is_ascii_alphanumeric() || keep.contains(&c) { c } else { '-' }).collect::<String>();
+    // The user's settings that change this model's runs are in the name: `aavae+alpha=0.5-1-data-s0`.
+    let extra: String = extra_sets(plan, model).iter().map(|s| format!("+{}", slug(&s.replace(' ', ""), &['=', '_', '.']))).collect();
+    plan.out.join(format!("{}{extra}-{}-s{seed}", model.name(), slug(setting, &[]).replace("--", "-")))
 }
 
 /// The spec of one run: the model's defaults, the budget's settings, the row's, and exactly the
@@ -322,31 +352,67 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
     let data = DataSource::Mnist { dir: plan.mnist.clone() };
     let mut sets = plan.budget.sets(model);
     sets.extend_from_slice(row_sets);
+    let extra = extra_sets(plan, model);
+    sets.extend(extra.iter().map(|s| s.to_string()));
     let config = TrainConfig::resolve(DataKind::Images, model, None, &sets)?;
     let mut spec = RunSpec { model, seed, data, config };
-    spec.config.max_steps = plan.budget.steps(model);
-    spec.config.epochs = spec.config.max_steps as usize;
+    let given = |key: &str| extra.iter().any(|s| s.split('=').next().is_some_and(|k| k.trim() == key));
+    if !given("max_steps") {
+        spec.config.max_steps = plan.budget.steps(model);
+    }
+    if !given("epochs") {
+        spec.config.epochs = spec.config.max_steps as usize;
+    }
     Ok(spec)
+}
+
+/// The result of a run that has finished: committed (on any machine), or in its run directory
+/// (then committed too). One made under another protocol or classifier is refused.
+fn finished(plan: &Plan, row: &Row, model: ModelKind, seed: u64) -> Result<Option<RunResult>> {
+    let protocol = protocol_of(plan.budget, &run_spec(plan, model, &row.sets, seed)?);
+    let committed = plan.results.as_ref().map(|r| committed_path(r, plan, model, &row.setting, seed));
+    if let Some(path) = committed.as_ref().filter(|p| p.exists()) {
+        return read_result(path, &protocol, plan.reference).map(Some);
+    }
+    let result_path = run_dir(plan, model, &row.setting, seed).join("result.json");
+    if !result_path.exists() {
+        return Ok(None);
+    }
+    let result = read_result(&result_path, &protocol, plan.reference)?;
+    if let Some(path) = &committed {
+        save_result(path, &result)?;
+    }
+    Ok(Some(result))
+}
+
+/// For each row, the seeds whose two runs have both finished, training nothing: what a report
+/// of a campaign under way shows.
+pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
+    check_sets(plan, rows)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let mut pair = (Vec::new(), Vec::new());
+        for seed in 0..plan.seeds {
+            if let (Some(b), Some(t)) = (finished(plan, row, row.base, seed)?, finished(plan, row, row.transferred, seed)?) {
+                pair.0.push(b);
+                pair.1.push(t);
+            }
+        }
+        out.push(pair);
+    }
+    Ok(out)
 }
 
 /// Trains (or resumes, or skips) one run and scores it.
 fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device) -> Result<RunResult> {
+    if let Some(result) = finished(plan, row, model, seed)? {
+        return Ok(result);
+    }
     let dir = run_dir(plan, model, &row.setting, seed);
     let spec = run_spec(plan, model, &row.sets, seed)?;
     let protocol = protocol_of(plan.budget, &spec);
     let committed = plan.results.as_ref().map(|r| committed_path(r, plan, model, &row.setting, seed));
-    // Finished already: here, or on any machine whose result was committed.
-    if let Some(path) = committed.as_ref().filter(|p| p.exists()) {
-        return read_result(path, &protocol, plan.reference);
-    }
     let result_path = dir.join("result.json");
-    if result_path.exists() {
-        let result = read_result(&result_path, &protocol, plan.reference)?;
-        if let Some(path) = &committed {
-            save_result(path, &result)?;
-        }
-        return Ok(result);
-    }
     (plan.log)(&format!("training {} ({}, seed {seed}, {} steps) in {}", model.name(), row.setting, spec.config.max_steps, dir.display()));
     let resume = dir.join(train::CHECKPOINT_FILE).exists();
     let opts = TrainOptions { resume, interrupt: plan.interrupt.clone(), ..Default::default() };
@@ -429,6 +495,7 @@ fn save_result(path: &Path, result: &RunResult) -> Result<()> {
 /// a fixed order), only its speed. Rows at full data go last, so complete rows land early. The
 /// first failure stops the taking of new runs; the runs under way finish and keep their results.
 pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
+    check_sets(plan, rows)?;
     // One reproduction per output directory at a time (each run's own directory is locked too).
     let _lock = DirLock::acquire(&plan.out)?;
     // Every distinct run once, keyed by its directory.
@@ -462,7 +529,16 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
                 }
             };
             failed.fetch_or(result.is_err(), SeqCst);
-            done.lock().expect("no worker panics holding it").insert(dir.clone(), result);
+            let mut done = done.lock().expect("no worker panics holding it");
+            let ok = result.is_ok();
+            done.insert(dir.clone(), result);
+            // The report grows run by run (under the lock: one writer at a time).
+            if let (true, Some(path)) = (ok, &plan.report) {
+                let written = collect(plan, rows).and_then(|r| save(path, &report(plan, rows, &r, total_wall_s(&r))));
+                if let Err(e) = written {
+                    (plan.log)(&format!("could not update the report {}: {e}", path.display()));
+                }
+            }
         }
     };
     std::thread::scope(|s| {
@@ -505,7 +581,9 @@ pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
 
 /// The markdown report: one table per paper table, our mean ± std over seeds beside the paper's
 /// numbers, the improvement (transferred - baseline, paired by seed) and whether its sign agrees.
-pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], command: &str, machine: &str, wall_s: f64) -> String {
+/// `results` holds, for each row, the seeds whose two runs have both finished: a campaign under
+/// way reports what it has, each row saying how many of its seeds are in.
+pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], wall_s: f64) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
     if plan.budget == Budget::Quick {
@@ -516,61 +594,99 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
              `--budget converge` trains to the best validation ELBO.\n"
         );
     }
-    let _ = writeln!(md, "Written by `{command}` on {} ({machine}); the runs' training and scoring took {:.0} min of wall time in all.\n", today(), wall_s / 60.0);
+    let pairs: usize = results.iter().map(|(b, _)| b.len()).sum();
+    let wanted = rows.len() * plan.seeds as usize;
+    if pairs < wanted {
+        let _ = writeln!(md, "**Under way: {pairs} of {wanted} seed pairs finished.** Rows with fewer seeds than planned are partial.\n");
+    }
     let _ = writeln!(
         md,
-        "Budget `{}` (the steps each run made are in the tables); seeds 0 to {}; each improvement is transferred minus \
-         baseline, paired by seed, mean ± sample std. Test ELBO: closed-form KL, one sample, all 10,000 test digits \
-         binarised once (seed fixed). SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true \
-         label. Minutes per run: training and scoring wall time, averaged over the row's runs.\n",
+        "Written by `{}` on {} ({}); the runs' training and scoring took {:.0} min of wall time in all.\n",
+        plan.command,
+        today(),
+        plan.machine,
+        wall_s / 60.0
+    );
+    let lk = match (plan.budget.test_k(), plan.budget.test_k_digits()) {
+        (Some(k), Some(n)) => format!(" `L_{k}`: the importance-weighted bound with {k} samples on the first {n} test digits."),
+        (Some(k), None) => format!(" `L_{k}`: the importance-weighted bound with {k} samples on all test digits."),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        md,
+        "Budget `{}`; seeds 0 to {}; each improvement is transferred minus baseline, paired by seed, mean ± sample \
+         std, with a 95% Student-t interval. Test ELBO: closed-form KL, one sample, all the test digits (10,000 on MNIST) binarised \
+         once (seed fixed).{lk} SVAE bounds marginalise the label; CVAE bounds are on log p(x|c) with the true label. \
+         Steps: the mean over the row's runs of the steps trained and, in brackets, of the step of the state scored \
+         (the best validation score's, with model selection). Minutes: training and scoring wall time per run.\n",
         plan.budget.name(),
         plan.seeds - 1
     );
+    if !plan.sets.is_empty() {
+        let _ = writeln!(md, "Settings beyond the budget's, each applied to the models that read it: `{}`.\n", plan.sets.join("`, `"));
+    }
     if let Some(r) = plan.reference {
         let _ = writeln!(md, "Reference classifier fingerprint (inception score, conditional accuracy): `{}`\n", r.fingerprint);
     }
     let mut current = "";
-    let mut agree = 0;
+    let (mut agree, mut reported) = (0, 0);
+    let with_lk = |row: &Row| row.metric == Metric::TestElbo && plan.budget.test_k().is_some();
     for (row, (base, tr)) in rows.iter().zip(results) {
         if row.table != current {
             current = row.table;
+            let extra = if with_lk(row) { " L_k: ours / Δ (paired) |" } else { "" };
             let _ = writeln!(md, "\n## {current}: {}\n", row.metric.key());
-            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired: mean ± std [95% t interval]) | seeds with Δ > 0 | sign agrees | steps (state scored) | min / run |");
-            let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+            let _ = writeln!(md, "| models | setting | paper | paper Δ | ours (mean ± std) | ours Δ (paired: mean ± std [95% t interval]) | seeds with Δ > 0 | sign agrees |{extra} steps (state scored) | min / run |");
+            let _ = writeln!(md, "|---|---|---|---|---|---|---|---|{}---|---|", if extra.is_empty() { "" } else { "---|" });
         }
-        let key = row.metric.key();
-        let vals = |rs: &[RunResult]| rs.iter().map(|r| r.scores.get(key).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
-        let (b, t) = (vals(base), vals(tr));
-        let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
-        let ((bm, bs), (tm, ts), (dm, ds)) = (mean_std(&b), mean_std(&t), mean_std(&deltas));
+        let models = format!("{} / {}", row.base.name().to_uppercase(), row.transferred.name().to_uppercase());
         let paper_delta = row.paper.1 - row.paper.0;
-        let same_sign = dm.signum() == paper_delta.signum();
-        agree += same_sign as usize;
         let digits = if row.metric == Metric::TestElbo { 2 } else { 4 };
+        let paper = format!("{:.d$} / {:.d$} | {paper_delta:+.d$}", row.paper.0, row.paper.1, d = digits);
+        if base.is_empty() {
+            let cells = if with_lk(row) { 6 } else { 5 };
+            let _ = writeln!(md, "| {models} | {} | {paper} | pending (0 of {} seeds) |{}", row.setting, plan.seeds, " |".repeat(cells));
+            continue;
+        }
+        let vals = |rs: &[RunResult], key: &str| rs.iter().map(|r| r.scores.get(key).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
+        let paired = |key: &str| {
+            let (b, t) = (vals(base, key), vals(tr, key));
+            let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
+            (mean_std(&b), mean_std(&t), deltas)
+        };
+        let ((bm, bs), (tm, ts), deltas) = paired(row.metric.key());
+        let (dm, ds) = mean_std(&deltas);
+        let same_sign = dm.signum() == paper_delta.signum();
+        reported += 1;
+        agree += same_sign as usize;
         let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.digits$}, {hi:+.digits$}]"));
-        let steps = |r: Option<&RunResult>| r.map_or("0".to_string(), |r| match r.scored_step {
-            Some(s) if s != r.steps => format!("{} ({s})", r.steps),
-            _ => r.steps.to_string(),
-        });
-        let minutes = base.iter().chain(tr).map(|r| (r.train_wall_s + r.eval_wall_s) / 60.0).sum::<f64>() / (base.len() + tr.len()).max(1) as f64;
+        let lk = if with_lk(row) {
+            let ((lb, _), (lt, _), d) = paired("test_iwae");
+            let (dm, ds) = mean_std(&d);
+            format!(" {lb:.2} / {lt:.2}; {dm:+.2} ± {ds:.2} |")
+        } else {
+            String::new()
+        };
+        let mean = |rs: &[RunResult], f: &dyn Fn(&RunResult) -> f64| rs.iter().map(f).sum::<f64>() / rs.len() as f64;
+        let steps = |rs: &[RunResult]| {
+            let (trained, scored) = (mean(rs, &|r| r.steps as f64), mean(rs, &|r| r.scored_step.unwrap_or(r.steps) as f64));
+            if trained == scored { format!("{trained:.0}") } else { format!("{trained:.0} ({scored:.0})") }
+        };
+        let minutes = (mean(base, &|r| r.train_wall_s + r.eval_wall_s) + mean(tr, &|r| r.train_wall_s + r.eval_wall_s)) / 120.0;
         let _ = writeln!(
             md,
-            "| {} / {} | {} | {:.d$} / {:.d$} | {:+.d$} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$}{interval} | {}/{} | {} | {} / {} | {minutes:.1} |",
-            row.base.name().to_uppercase(),
-            row.transferred.name().to_uppercase(),
+            "| {models} | {}{} | {paper} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$}{interval} | {}/{} | {} |{lk} {} / {} | {minutes:.1} |",
             row.setting,
-            row.paper.0,
-            row.paper.1,
-            paper_delta,
+            if base.len() < plan.seeds as usize { format!(" ({} of {} seeds)", base.len(), plan.seeds) } else { String::new() },
             deltas.iter().filter(|d| **d > 0.0).count(),
             deltas.len(),
             if same_sign { "yes" } else { "**no**" },
-            steps(base.first()),
-            steps(tr.first()),
+            steps(base),
+            steps(tr),
             d = digits,
         );
     }
-    let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of {} rows.", rows.len());
+    let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of the {reported} rows with results ({} rows planned).", rows.len());
     md
 }
 
@@ -629,6 +745,9 @@ mod tests {
             machine: "test".into(),
             jobs: 1,
             commit: None,
+            command: "unigen reproduce".into(),
+            report: None,
+            sets: vec![],
         }
     }
 
@@ -688,7 +807,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = |_: &str| {};
         let mut p = plan(dir.path(), &log);
-        let quick = |p: &Plan| report(p, &[], &[], "unigen reproduce", "test", 0.0);
+        let quick = |p: &Plan| report(p, &[], &[], 0.0);
         assert!(!quick(&p).contains("not a reproduction"));
         p.budget = Budget::Quick;
         assert!(quick(&p).contains("A smoke test, not a reproduction"));
@@ -698,7 +817,8 @@ mod tests {
     fn the_report_gives_each_paired_difference_its_t_interval_and_the_state_scored() {
         let dir = tempfile::tempdir().unwrap();
         let log = |_: &str| {};
-        let p = plan(dir.path(), &log);
+        let mut p = plan(dir.path(), &log);
+        p.seeds = 5;
         let row = rows(Table::Table3)[0].clone();
         let result = |model: ModelKind, seed: u64, elbo: f64| RunResult {
             model: model.name().into(),
@@ -708,7 +828,7 @@ mod tests {
             epochs: 600,
             train_wall_s: 60.0,
             eval_wall_s: 60.0,
-            scores: BTreeMap::from([("test_elbo".to_string(), elbo)]),
+            scores: BTreeMap::from([("test_elbo".to_string(), elbo), ("test_iwae".to_string(), elbo + 10.0)]),
             classifier_fingerprint: None,
             protocol: None,
             scored_step: Some(1250),
@@ -718,8 +838,24 @@ mod tests {
         // Paired differences 1, 2, 3, 4, 5: mean 3, 95% t interval 3 ± 1.96.
         let base: Vec<RunResult> = (0..5).map(|s| result(row.base, s, -130.0)).collect();
         let tr: Vec<RunResult> = (0..5).map(|s| result(row.transferred, s, -130.0 + (s + 1) as f64)).collect();
-        let md = report(&p, std::slice::from_ref(&row), &[(base, tr)], "unigen reproduce", "test", 0.0);
+        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), tr.clone())], 0.0);
         assert!(md.contains("+3.00 ± 1.58 [+1.04, +4.96]"), "{md}");
         assert!(md.contains("| 5/5 |") && md.contains("3000 (1250) / 3000 (1250)"), "{md}");
+        // The L_1000 column: means and the paired difference.
+        assert!(md.contains("| -120.00 / -117.00; +3.00 ± 1.58 |"), "{md}");
+        assert!(!md.contains("Under way"), "{md}");
+
+        // A campaign under way: two seeds of the first row, none of the second.
+        let second = rows(Table::Table3)[1].clone();
+        let partial = [(base[..2].to_vec(), tr[..2].to_vec()), (vec![], vec![])];
+        let md = report(&p, &[row, second], &partial, 0.0);
+        assert!(md.contains("Under way: 2 of 10 seed pairs finished"), "{md}");
+        assert!(md.contains("1% data (2 of 5 seeds)") && md.contains("| 2/2 |"), "{md}");
+        assert!(md.contains("| 10% data | -104.49 / -103.05 | +1.44 | pending (0 of 5 seeds) |"), "{md}");
+        assert!(md.contains("in 1 of the 1 rows with results (2 rows planned)"), "{md}");
+        // Every line of the table has the header's number of cells.
+        let cells = |l: &str| l.matches('|').count();
+        let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert!(table.iter().all(|l| cells(l) == cells(table[0])), "{md}");
     }
 }

@@ -484,3 +484,60 @@ fn a_point_file_trains_and_diverge_measures_runs_and_sample_files() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("bad.csv") && text(&o).contains("line 2"), "{}", text(&o));
 }
+
+/// `reproduce --jobs 2` trains two runs at once and gets exactly the numbers of one at a time; the
+/// report grows from the finished runs (`--report-only`); `--set` changes only the models that
+/// read the key, and their runs are named after it.
+#[test]
+fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let tiny = ["--set", "max_steps=2", "--set", "hidden=[8]", "--set", "latent_dim=2", "--set", "batch_size=5"];
+    let reproduce = |jobs: &str, extra: &[&str]| {
+        let mut args = vec!["reproduce", "table3", "--budget", "quick", "--seeds", "1", "--data-dir"];
+        let (small, out, results, report) = (small(), p(&format!("o{jobs}")), p(&format!("r{jobs}")), p(&format!("m{jobs}.md")));
+        args.extend([small.as_str(), "--jobs", jobs, "--out", &out, "--results", &results, "--report", &report, "-q"]);
+        args.extend(tiny);
+        args.extend(extra);
+        unigen(&args)
+    };
+    let scores = |results: &str| -> Vec<(String, serde_json::Value)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir.path().join(results).join("quick")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files.iter().map(|f| {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            (f.file_name().unwrap().to_string_lossy().into_owned(), v["scores"].clone())
+        }).collect()
+    };
+    for jobs in ["1", "2"] {
+        let o = reproduce(jobs, &[]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let (one, two) = (scores("r1"), scores("r2"));
+    assert_eq!(one.len(), 16, "8 rows, 2 models, 1 seed: {one:?}");
+    assert_eq!(one, two, "--jobs 2 changed a score");
+    let report = std::fs::read_to_string(p("m2.md")).unwrap();
+    assert!(report.contains("| SVAE / AASVAE | 10% labels |") && !report.contains("Under way"), "{report}");
+
+    // The report of a campaign under way: one run's result removed.
+    let missing = dir.path().join("r2/quick").join(&two[0].0);
+    std::fs::remove_file(&missing).unwrap();
+    std::fs::remove_dir_all(dir.path().join("o2")).unwrap();
+    let o = reproduce("2", &["--report-only"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!missing.exists(), "--report-only trained nothing");
+    let report = std::fs::read_to_string(p("m2.md")).unwrap();
+    assert!(report.contains("Under way: 7 of 8 seed pairs finished") && report.contains("pending (0 of 1 seeds)"), "{report}");
+
+    // An AA-only setting: the baselines' results are reused, the AA runs are new and named after it.
+    let o = reproduce("1", &["--set", "alpha=0.5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let names: Vec<String> = scores("r1").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 16 + 8, "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("aavae+") && n.ends_with("+alpha=0.5-1-data-s0.json")), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("vae+") && n.contains("alpha")), "{names:?}");
+    // A key no model of the table reads would be ignored: refused, exit 3.
+    let o = reproduce("1", &["--set", "d_steps=2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("no model of these rows reads `d_steps`"), "{}", text(&o));
+}

@@ -40,6 +40,17 @@ pub struct Args {
     /// 1.25 times the steps of one two-thread run.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub jobs: usize,
+    /// Train nothing: write the report from the runs finished so far (committed in --results or
+    /// in --out), each row saying how many of its seeds are in. A reproduction under way also
+    /// rewrites the report after every run.
+    #[arg(long)]
+    pub report_only: bool,
+    /// A setting beyond the budget's, `key=value` as in `unigen train --set`, applied to every
+    /// model of the rows that reads it, e.g. `--set alpha=0.5` changes the AA runs only, so the
+    /// baselines' finished runs are reused (repeatable). The runs it changes are named after it
+    /// (`aavae+alpha=0.5-1-data-s0`); a key no model of the rows reads is refused.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
@@ -63,6 +74,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         None
     };
     let log = |line: &str| say!("{line}");
+    let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let plan = Plan {
         mnist,
         out: a.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("reproduce-{}", a.budget.name()))),
@@ -75,17 +87,19 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         machine: machine(),
         jobs: a.jobs,
         commit: reproduce::commit(),
+        command,
+        report: Some(a.report.clone()),
+        sets: a.sets.clone(),
     };
     let started = std::time::Instant::now();
-    let results = match reproduce::run(&plan, &rows, &device) {
+    let results = match if a.report_only { reproduce::collect(&plan, &rows) } else { reproduce::run(&plan, &rows, &device) } {
         Err(e @ unigen::Error::Interrupted { .. }) => {
             return Err(anyhow::Error::new(e).context("stopped; run the same command again to continue: finished runs are kept, the interrupted one resumes"));
         }
         other => other?,
     };
     let wall = reproduce::total_wall_s(&results);
-    let command = std::iter::once("unigen".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
-    let md = reproduce::report(&plan, &rows, &results, &command, &machine(), wall);
+    let md = reproduce::report(&plan, &rows, &results, wall);
     reproduce::save(&a.report, &md)?;
     super::emit(serde_json::json!({ "report": a.report, "results": results.len(), "wall_s": wall }), || println!("{md}"))?;
     say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
