@@ -106,6 +106,17 @@ pub struct TrainConfig {
     /// real examples weigh 1, and only generated samples are weighted).
     #[serde(default = "defaults::weigh_real")]
     pub weigh_real: bool,
+    /// Adversary-activated models: divide every weight of a batch by the mean weight of its real
+    /// examples, so the real examples' term keeps the VAE's scale (D weighs real digits about
+    /// 0.85-0.95, which slows their learning by as much) and generated samples keep their weight
+    /// relative to them. `false`: the weights as D gives them, as in the paper.
+    #[serde(default)]
+    pub normalize_weights: bool,
+    /// Adversary-activated models: `alpha` grows linearly from 0 over this many steps, so
+    /// generated samples enter the objective only once decoder and D are past their first steps
+    /// (0: the full `alpha` from the first step). D learns from the first step either way.
+    #[serde(default)]
+    pub alpha_warmup: u64,
     /// Adversary-activated models: the generated samples are draws from the decoder
     /// (`sampled`: binarised pixels, or the Gaussian's noise added) or its mean (`mean`).
     #[serde(default)]
@@ -237,6 +248,8 @@ impl TrainConfig {
             class_weight: defaults::class_weight(),
             alpha: defaults::alpha(),
             weigh_real: defaults::weigh_real(),
+            normalize_weights: false,
+            alpha_warmup: 0,
             generated: Generated::Sampled,
             subset_seed: 0,
             toy_train_size: 20_000,

@@ -167,6 +167,8 @@ const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "l
 /// Model selection on a validation bound: models with an encoder (`train::selection`).
 const SELECTION: [&str; 3] = ["validation", "eval_every", "patience"];
 /// A generator and discriminator (`models::gan`).
+/// The adversary of the adversary-activated VAEs.
+const ADVERSARY: [&str; 6] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "d_activation"];
 const GAN_NETS: [&str; 5] = ["latent_dim", "hidden", "activation", "d_activation", "network"];
 
 impl ModelKind {
@@ -179,8 +181,8 @@ impl ModelKind {
             M::Vae | M::Iwae | M::Cvae => &[&VAE_NETS, &SELECTION, &["k"]],
             M::Svae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"]],
             // The learned adversary: a GAN discriminator that weighs examples.
-            M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "generated", "d_activation"]],
-            M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "alpha", "weigh_real", "generated", "d_activation", "label_fraction", "class_weight"]],
+            M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k"], &ADVERSARY],
+            M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"], &ADVERSARY],
             M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight"]],

@@ -39,6 +39,10 @@ pub struct VaeTrainer {
     k: usize,
     alpha: f64,
     weigh_real: bool,
+    normalize_weights: bool,
+    alpha_warmup: u64,
+    /// Steps taken (restored from a checkpoint's `step`): the clock of `alpha_warmup`.
+    steps: u64,
     generated: Generated,
     lr: f64,
 }
@@ -70,6 +74,19 @@ pub fn init_discriminator(spec: &RunSpec, device: &Device) -> Discriminator {
     checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS)
 }
 
+/// The weights of a batch's real, labelled and generated examples, divided with `normalize` by
+/// the real examples' mean weight: one scale for the whole batch (`normalize_weights`).
+fn normalized(w: [Tensor<1>; 3], normalize: bool) -> [Tensor<1>; 3] {
+    if !normalize {
+        return w;
+    }
+    let scale = w[0].clone().mean().recip();
+    w.map(|w| {
+        let b = w.dims()[0];
+        w * scale.clone().expand([b])
+    })
+}
+
 impl VaeTrainer {
     /// A fresh model for `spec` on the (already seeded) `device`. Semi-supervised models train
     /// only once given their labelled examples ([`VaeTrainer::with_labelled`]).
@@ -87,6 +104,9 @@ impl VaeTrainer {
             k: cfg.k,
             alpha: cfg.alpha,
             weigh_real: cfg.weigh_real,
+            normalize_weights: cfg.normalize_weights,
+            alpha_warmup: cfg.alpha_warmup,
+            steps: 0,
             generated: cfg.generated,
             lr: cfg.lr,
         }
@@ -172,19 +192,19 @@ impl Step for VaeTrainer {
                 losses.push(("w_fake", finite(&w_fake.clone().mean(), "mean D weight of generated samples")?));
                 let grads = GradientsParams::from_grads(d_loss.backward(), &d);
                 self.adversary = Some((optim_d.step(self.lr, d, grads), optim_d));
-                if self.weigh_real {
-                    (w_real, w_labelled, Some((x_f, c_f, w_fake)))
-                } else {
-                    (ones(), ones(), Some((x_f, c_f, w_fake)))
-                }
+                let (w_real, w_labelled) = if self.weigh_real { (w_real, w_labelled) } else { (ones(), ones()) };
+                let [w_real, w_labelled, w_fake] = normalized([w_real, w_labelled, w_fake], self.normalize_weights);
+                (w_real, w_labelled, Some((x_f, c_f, w_fake)))
             }
         };
 
         // ---- the model: (1/B) sum w(x) bound(x) + alpha (1/B) sum w(x_f) bound(x_f) ----
         let mut objective = weighted_mean(self.bounds(x, c, noise), w_real);
         if let Some((x_f, c_f, w_fake)) = generated {
-            objective = objective + weighted_mean(self.bounds(x_f, c_f, noise), w_fake).mul_scalar(self.alpha);
+            let warm = if self.alpha_warmup == 0 { 1.0 } else { (self.steps as f64 / self.alpha_warmup as f64).min(1.0) };
+            objective = objective + weighted_mean(self.bounds(x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
         }
+        self.steps += 1;
         let mut loss = objective.neg();
         if let Some((xl, cl)) = labelled {
             let c_l = one_hot(&cl, n_classes, &device);
@@ -209,6 +229,7 @@ impl Step for VaeTrainer {
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
+        self.steps = loaded.meta.get("step").and_then(|s| s.parse().ok()).unwrap_or(0);
         self.optim = loaded.restore("model", &mut self.model, self.optim)?;
         if let Some((mut d, optim_d)) = self.adversary.take() {
             let optim_d = loaded.restore("discriminator", &mut d, optim_d)?;
@@ -296,6 +317,38 @@ mod tests {
         assert!(GradientsParams::from_grads(with_d.backward(), &d).len() > 0, "the check can see D's gradients");
         let (l_real, l_fake) = (d.logits(binary(8, 1, &dev), None), d.logits(binary(8, 2, &dev), None));
         assert!(GradientsParams::from_grads(discriminator_loss(l_real, l_fake).backward(), &d).len() > 0);
+    }
+
+    /// `normalize_weights`: the real examples' mean weight becomes 1 and every weight keeps its
+    /// ratio to every other.
+    #[test]
+    fn normalized_weights_give_the_real_examples_mean_one() {
+        let dev = crate::testing::device();
+        let t = |v: &[f32]| tensor(v.to_vec(), [v.len()], &dev);
+        let w = [t(&[0.8, 0.9, 1.0, 0.9]), t(&[0.5, 1.0]), t(&[0.09, 0.18, 0.27, 0.36])];
+        let [real, labelled, fake] = normalized(w.clone(), true).map(to_vec);
+        assert_close(&[real.iter().sum::<f32>() / 4.0], &[1.0], 1e-6);
+        assert_close(&real, &[0.8 / 0.9, 1.0, 1.0 / 0.9, 1.0], 1e-6);
+        assert_close(&labelled, &[0.5 / 0.9, 1.0 / 0.9], 1e-6);
+        assert_close(&fake, &[0.1, 0.2, 0.3, 0.4], 1e-6);
+        // Off: the weights as D gives them.
+        assert_eq!(normalized(w.clone(), false).map(to_vec), w.map(to_vec));
+    }
+
+    /// `alpha_warmup`: at its first step the AA model takes the update of `alpha = 0` (generated
+    /// samples drawn and D trained, but weighing nothing), bit for bit; a resumed trainer takes its
+    /// place on the warm-up from the checkpoint's step.
+    #[test]
+    fn alpha_warmup_starts_from_no_generated_term() {
+        let dev = crate::testing::device().autodiff();
+        let trainer = |alpha: f64, warmup: u64| {
+            let mut s = spec(ModelKind::Aavae);
+            (s.config.alpha, s.config.alpha_warmup) = (alpha, warmup);
+            crate::backend::seeded(9, &dev, || VaeTrainer::new(&s, &dev))
+        };
+        let one_step = |t: VaeTrainer| bits(&Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap().0.model);
+        assert_eq!(one_step(trainer(1.0, 100)), one_step(trainer(0.0, 0)));
+        assert_ne!(one_step(trainer(1.0, 100)), one_step(trainer(1.0, 0)), "the generated term does change the update");
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
