@@ -6,7 +6,7 @@
 //!
 //! SAMPLES: a `.npy` array `[n, 28, 28]` or `[n, 784]` (float in [0, 1], or uint8), an IDX image
 //! file, or a directory of 28x28 PNGs. CLASSIFIER: a file written by `unigen classifier train`
-//! (default: `$UNIGEN_CLASSIFIER`, else the user cache). `unigen eval SAMPLES` does the same from
+//! (default: `$UNIGEN_CLASSIFIER`, else the classifier shipped with unigen). `unigen eval SAMPLES` does the same from
 //! the command line.
 use std::path::PathBuf;
 
@@ -20,7 +20,7 @@ fn main() -> unigen::Result<()> {
         std::process::exit(2);
     };
     let device = unigen::backend::Backend::Flex.device()?;
-    let reference = classifier::load(&rest.first().map(PathBuf::from).map_or_else(classifier::default_path, Ok)?, &device)?;
+    let reference = classifier::reference(rest.first().map(PathBuf::from).as_deref(), &device)?;
     let real = data::load(&DataSource::Mnist { dir: mnist.into() }, Split::Test, 0, 0)?;
     let fake = samples::read_images(fake_file.as_ref())?;
     let s = images::score(&reference, &real.x, &fake, None, &device);

@@ -194,6 +194,28 @@ pub fn rows(table: Table) -> Vec<Row> {
     rows
 }
 
+/// The rows picked by `--row MODEL@SETTING` filters (`aavae@1%`: the transferred model's name and
+/// the start of the setting's name); all rows without filters. A filter that picks nothing is
+/// refused, listing the rows.
+pub fn select(rows: Vec<Row>, filters: &[String]) -> Result<Vec<Row>> {
+    if filters.is_empty() {
+        return Ok(rows);
+    }
+    let label = |r: &Row| format!("{}@{}", r.transferred.name(), r.setting.replace(' ', "-"));
+    let mut picked = Vec::new();
+    for f in filters {
+        let (model, setting) = f.split_once('@').unwrap_or((f.as_str(), ""));
+        let matching: Vec<&Row> = rows.iter().filter(|r| r.transferred.name() == model && r.setting.starts_with(setting)).collect();
+        if matching.is_empty() {
+            let all: Vec<String> = rows.iter().map(label).collect();
+            return Err(Error::Invalid(format!("--row {f}: no row of this table matches; the rows: {}", all.join(", "))));
+        }
+        picked.extend(matching.into_iter().filter(|r| !picked.iter().any(|p: &Row| label(p) == label(r))).cloned().collect::<Vec<_>>());
+    }
+    // In the table's order.
+    Ok(rows.into_iter().filter(|r| picked.iter().any(|p| label(p) == label(r))).collect())
+}
+
 /// How a run was trained and scored: two results compare only when these agree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Protocol {
@@ -439,7 +461,7 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
             }
         }
         None => {
-            let reference = plan.reference.ok_or_else(|| Error::NotFound("the GAN rows need the reference classifier: run `unigen classifier train` once".into()))?;
+            let reference = plan.reference.ok_or_else(|| Error::NotFound("the GAN rows need the reference classifier".into()))?;
             let real = data::load(&spec.data, Split::Test, 0, 0)?;
             let n = images::SAMPLES;
             let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
@@ -715,6 +737,17 @@ mod tests {
         assert!(all.iter().all(|r| r.paper.1 > r.paper.0));
         assert!(all.iter().all(|r| r.transferred.baseline() == Some(r.base)));
         }
+
+    #[test]
+    fn rows_are_picked_by_model_and_the_start_of_the_setting() {
+        let picked = select(rows(Table::Table3), &["aavae@1%".into(), "aavae@10%".into()]).unwrap();
+        let names: Vec<String> = picked.iter().map(|r| format!("{} {}", r.transferred.name(), r.setting)).collect();
+        assert_eq!(names, ["aavae 1% data", "aavae 10% data"]);
+        assert_eq!(select(rows(Table::Table3), &["aasvae".into()]).unwrap().len(), 2);
+        assert_eq!(select(rows(Table::Table3), &[]).unwrap().len(), 8);
+        let e = select(rows(Table::Table3), &["aavae@2%".into()]).unwrap_err().to_string();
+        assert!(e.contains("--row aavae@2%") && e.contains("aavae@10%-data"), "{e}");
+    }
 
     #[test]
     fn mean_and_sample_std() {

@@ -541,3 +541,18 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("no model of these rows reads `d_steps`"), "{}", text(&o));
 }
+
+/// Without `--classifier` or $UNIGEN_CLASSIFIER the image metrics use the classifier shipped with
+/// unigen: every user's scores come from the same weights.
+#[test]
+fn the_shipped_classifier_is_the_default() {
+    let o = common::command(&["classifier", "show", "--json"]).env_remove("UNIGEN_CLASSIFIER").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fingerprint"].as_str(), Some(unigen::eval::classifier::SHIPPED_FINGERPRINT), "{v}");
+    assert!(v["file"].as_str().unwrap().contains("shipped with unigen"), "{v}");
+    // A file named explicitly is used instead, and a missing one is an error, not a fallback.
+    let o = common::command(&["classifier", "show", "--classifier", "/nonexistent/lenet.safetensors"]).env_remove("UNIGEN_CLASSIFIER").output().unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("no classifier at /nonexistent/lenet.safetensors"), "{}", text(&o));
+}

@@ -12,14 +12,16 @@ use unigen::eval::inception::{SPLITS, inception_score};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Train the LeNet-style classifier on MNIST, report its test accuracy and the real-data
-    /// inception score (the ceiling for generated digits), and save it with its fingerprint.
+    /// Train your own LeNet-style classifier on MNIST (one ships with unigen: `classifier show`),
+    /// report its test accuracy and the real-data inception score (the ceiling for generated
+    /// digits), and save it with its fingerprint.
     #[command(after_help = "Examples:\n  \
         unigen classifier train                          # MNIST from --data mnist's search path\n  \
         unigen classifier train --data-dir ~/mnist --seed 0\n\n\
         Its time is proportional to --epochs, each a pass over the 60,000 training digits; every epoch's\n\
-        line shows the time so far, so the first tells the whole. Saved to $UNIGEN_CLASSIFIER, else\n\
-        ~/.cache/unigen/classifier/mnist-lenet.safetensors, where `unigen eval` looks.")]
+        line shows the time so far, so the first tells the whole. Saved to --out, else $UNIGEN_CLASSIFIER,\n\
+        else ~/.cache/unigen/classifier/mnist-lenet.safetensors. The metrics use the classifier shipped\n\
+        with unigen unless given yours: `--classifier FILE`, or UNIGEN_CLASSIFIER=FILE.")]
     Train {
         /// Directory with the four MNIST IDX files (default: where `--data mnist` looks).
         #[arg(long)]
@@ -35,7 +37,7 @@ pub enum Command {
     /// Print the classifier's file, fingerprint, test accuracy and real-data inception score.
     #[command(after_help = "Examples:\n  unigen classifier show\n  unigen classifier show --classifier my-lenet.safetensors --json")]
     Show {
-        /// The classifier file (default: $UNIGEN_CLASSIFIER, else the user cache).
+        /// The classifier file (default: $UNIGEN_CLASSIFIER, else the one shipped with unigen).
         #[arg(long, value_name = "FILE")]
         classifier: Option<PathBuf>,
     },
@@ -87,11 +89,7 @@ pub fn run(c: Command, backend: Backend) -> anyhow::Result<()> {
             }
         }
         Command::Show { classifier } => {
-            let path = match classifier {
-                Some(p) => p,
-                None => classifier::default_path()?,
-            };
-            let r = classifier::load(&path, &device)?;
+            let r = classifier::reference(classifier.as_deref(), &device)?;
             let meta: BTreeMap<&String, &String> = r.meta.iter().filter(|(k, _)| !["format", "content_sha256"].contains(&k.as_str())).collect();
             super::emit(serde_json::json!({ "file": r.path, "fingerprint": r.fingerprint, "meta": meta }), || {
                 println!("{}", r.path.display());

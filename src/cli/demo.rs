@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use unigen::backend::Backend;
-use unigen::config::TrainConfig;
+use unigen::config::{Generated, TrainConfig};
 use unigen::data::{DataSource, TOY_TEST_SEED, Toy};
 use unigen::eval::directions::{self, Measured, Protocol};
 use unigen::eval::{likelihood::estimate, modes};
@@ -44,6 +44,13 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
             let data = DataSource::Ring8;
             let mut config = TrainConfig::default_for(data.kind(), model);
             config.epochs = epochs;
+            if model == ModelKind::Aavae {
+                // With the defaults (sampled generations from the start) the AAVAE finds 1-4 of the
+                // 8 modes on ring8 in each of 5 seeds; with generations as decoder means, let in
+                // over the first half of training, it finds 7-8 (docs/results.md, issue 22).
+                config.generated = Generated::Mean;
+                config.alpha_warmup = (epochs * (config.toy_train_size / config.batch_size) / 2) as u64;
+            }
             (RunSpec { model, seed: a.seed, data, config }, a.out.join(format!("{}-ring8", model.name())))
         })
         .collect();
@@ -155,5 +162,22 @@ fn reading(rows: &[(String, modes::ModeCoverage, Option<Measured>)]) -> Vec<Stri
         )
     };
     let reverse = |m: &Measured| m.reverse_kl_exact.unwrap_or(m.reverse_kl);
-    vec![compare("KL(data||model)", &vae.forward_kl, &gan.forward_kl, "VAE"), compare("KL(model||data)", &reverse(vae), &reverse(gan), "GAN")]
+    let mut lines = vec![compare("KL(data||model)", &vae.forward_kl, &gan.forward_kl, "VAE"), compare("KL(model||data)", &reverse(vae), &reverse(gan), "GAN")];
+    // The AAVAE: the VAE's objective plus its own generations, weighted by how real D finds them,
+    // which adds the GAN's direction; so its reverse KL should be below the VAE's.
+    if let Some(aa) = find("AAVAE") {
+        let (a, v) = (reverse(aa), reverse(vae));
+        let apart = (a.mean - v.mean).abs() > 2.0 * (a.se.powi(2) + v.se.powi(2)).sqrt();
+        lines.push("The AAVAE adds to the VAE's objective its own generations (decoder means, let in over".into());
+        lines.push("the first half of training), weighted by how real D finds them: the GAN's direction.".into());
+        lines.push(format!(
+            "KL(model||data): AAVAE {:.1}, VAE {:.1}: the {} is lower{}{}",
+            a.mean,
+            v.mean,
+            if a.mean < v.mean { "AAVAE" } else { "VAE" },
+            if apart { "" } else { " (within two standard errors)" },
+            if a.mean < v.mean { ", as predicted." } else { ", against the prediction." }
+        ));
+    }
+    lines
 }

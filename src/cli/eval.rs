@@ -37,7 +37,7 @@ pub struct Args {
     /// Samples drawn from a run for the image metrics.
     #[arg(long, default_value_t = images::SAMPLES)]
     pub samples: usize,
-    /// The reference classifier (default: $UNIGEN_CLASSIFIER, else the user cache).
+    /// The reference classifier file (default: $UNIGEN_CLASSIFIER, else the one shipped with unigen).
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
     /// Image files only: the class each image was generated for (.npy or IDX labels), for
@@ -79,11 +79,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
 }
 
 fn load_classifier(a: &Args, device: &burn::tensor::Device) -> anyhow::Result<Reference> {
-    let path = match &a.classifier {
-        Some(p) => p.clone(),
-        None => classifier::default_path()?,
-    };
-    Ok(classifier::load(&path, device)?)
+    Ok(classifier::reference(a.classifier.as_deref(), device)?)
 }
 
 /// The image scores as JSON keys and printed lines, with their protocol.

@@ -70,7 +70,6 @@ use unigen::models::ModelKind;
                   unigen train vae --data mnist --out runs/vae\n  \
                   unigen eval runs/vae\n  \
                   unigen sample runs/vae --out vae.png\n  \
-                  unigen classifier train              # once, for the image metrics\n  \
                   unigen train gan --data mnist --set network=dcgan --out runs/gan\n  \
                   unigen eval runs/gan                 # inception score, Fréchet distance, precision/recall\n  \
                   unigen runs                          # every run under runs/, with its headline metric\n  \
@@ -135,7 +134,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  \
         unigen eval runs/vae                 # k = 5000, the standard test log-likelihood estimate\n  \
         unigen eval runs/vae --k 100 --json  # faster; one JSON object on stdout\n  \
-        unigen eval runs/gan                 # image metrics from 10,000 samples (needs `unigen classifier train` once)\n  \
+        unigen eval runs/gan                 # image metrics from 10,000 samples, read off the shipped classifier\n  \
         unigen eval samples.npy --labels samples.labels.npy   # images made elsewhere\n\n\
         The result, with its protocol (samples, seeds, splits, k, classifier fingerprint), is also\n\
         written to RUN_DIR/eval.json (or FILE.eval.json beside a sample file).")]
@@ -158,8 +157,7 @@ pub enum Command {
         unigen reproduce all                              # quick budget, 3 seeds, docs/reproduction.md\n  \
         unigen reproduce table3 --seeds 5 --data-dir ~/mnist\n  \
         unigen reproduce table2 --budget paper --out runs/paper\n\n\
-        Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.\n\
-        The GAN rows need the reference classifier (`unigen classifier train`, once).")]
+        Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.")]
     Reproduce(reproduce::Args),
     /// Forward KL(data||model), reverse KL(model||data) and JSD of models trained on 2-D data,
     /// estimated from samples with standard errors over redraws, and over seeds when several runs

@@ -28,7 +28,8 @@ pub struct Args {
     /// The markdown report.
     #[arg(long, value_name = "FILE", default_value = "docs/reproduction.md")]
     pub report: PathBuf,
-    /// The reference classifier for the GAN rows (default: $UNIGEN_CLASSIFIER, else the user cache).
+    /// The reference classifier for the GAN rows (default: $UNIGEN_CLASSIFIER, else the one shipped
+    /// with unigen).
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
     /// Where each finished run's result is also written, to be committed; a run whose result is
@@ -51,6 +52,10 @@ pub struct Args {
     /// (`aavae+alpha=0.5-1-data-s0`); a key no model of the rows reads is refused.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Only these rows: the transferred model and the start of the setting, e.g. `--row aavae@1%
+    /// --row aavae@10%` (repeatable; all rows without it).
+    #[arg(long = "row", value_name = "MODEL@SETTING")]
+    pub rows: Vec<String>,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
@@ -61,15 +66,11 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         _ => unreachable!("mnist resolves to MNIST"),
     };
     let device = backend.device()?;
-    let rows = reproduce::rows(a.table);
+    let rows = reproduce::select(reproduce::rows(a.table), &a.rows)?;
     let needs_classifier = rows.iter().any(|r| r.base.family() == unigen::config::Family::Gan);
     // Loaded first, so a missing classifier stops the command before hours of training.
     let reference = if needs_classifier {
-        let path = match &a.classifier {
-            Some(p) => p.clone(),
-            None => classifier::default_path()?,
-        };
-        Some(classifier::load(&path, &device)?)
+        Some(classifier::reference(a.classifier.as_deref(), &device)?)
     } else {
         None
     };

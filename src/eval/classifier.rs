@@ -1,9 +1,12 @@
-//! The reference MNIST classifier (docs/spec.md §4): a LeNet-style CNN that unigen trains itself, once,
-//! and every image metric reads: class probabilities for the inception score and conditional
-//! accuracy, penultimate-layer features for the Fréchet distance and precision/recall.
+//! The reference MNIST classifier (docs/spec.md §4): a LeNet-style CNN that every image metric
+//! reads: class probabilities for the inception score and conditional accuracy, penultimate-layer
+//! features for the Fréchet distance and precision/recall.
 //!
 //! Its fingerprint is the SHA-256 of its weights. Every score carries it, and scores made with
-//! different fingerprints are never compared (see [`check_same_fingerprint`]).
+//! different fingerprints are never compared (see [`check_same_fingerprint`]). One classifier
+//! ships with unigen ([`shipped`], compiled in and checked against [`SHIPPED_FINGERPRINT`]
+//! whenever it is loaded), so every user's scores are made by the same weights and compare;
+//! `unigen classifier train` makes another for those who want their own.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -197,7 +200,38 @@ impl Reference {
     }
 }
 
-/// Where `unigen classifier train` saves and the metrics look: `$UNIGEN_CLASSIFIER` if set, else
+/// The classifier shipped with unigen: `unigen classifier train --seed 0` (6 epochs on the 60,000
+/// MNIST training digits), committed as `assets/mnist-lenet.safetensors`; its file records its
+/// test accuracy.
+const SHIPPED: &[u8] = include_bytes!("../../assets/mnist-lenet.safetensors");
+/// The shipped classifier's fingerprint, checked whenever it is loaded.
+pub const SHIPPED_FINGERPRINT: &str = "675bc7eb864456f8594b697b3f35cd38d1bba40e2135c6dc216f58711a8af41b";
+/// How the shipped classifier is named where a file path would be.
+pub const SHIPPED_NAME: &str = "assets/mnist-lenet.safetensors (shipped with unigen)";
+
+/// The shipped classifier, its content hash and fingerprint checked.
+pub fn shipped(device: &Device) -> Result<Reference> {
+    let loaded = checkpoint::read_bytes_as(SHIPPED, Path::new(SHIPPED_NAME), FORMAT)?;
+    let reference = apply(loaded, device)?;
+    if reference.fingerprint != SHIPPED_FINGERPRINT {
+        return Err(Error::Invalid(format!(
+            "{SHIPPED_NAME}: fingerprint {} is not the one this unigen was released with ({SHIPPED_FINGERPRINT}); rebuild from a clean checkout",
+            reference.fingerprint
+        )));
+    }
+    Ok(reference)
+}
+
+/// The classifier the image metrics use: `explicit` (`--classifier FILE`), else the file named
+/// by `$UNIGEN_CLASSIFIER`, else the shipped one.
+pub fn reference(explicit: Option<&Path>, device: &Device) -> Result<Reference> {
+    match explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("UNIGEN_CLASSIFIER").map(PathBuf::from)) {
+        Some(path) => load(&path, device),
+        None => shipped(device),
+    }
+}
+
+/// Where `unigen classifier train` saves by default: `$UNIGEN_CLASSIFIER` if set, else
 /// `~/.cache/unigen/classifier/mnist-lenet.safetensors`.
 pub fn default_path() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os("UNIGEN_CLASSIFIER") {
@@ -223,16 +257,19 @@ pub fn save(model: &Classifier, path: &Path, meta: &BTreeMap<String, String>) ->
 pub fn load(path: &Path, device: &Device) -> Result<Reference> {
     if !path.exists() {
         return Err(Error::NotFound(format!(
-            "no reference classifier at {}: run `unigen classifier train` once, \
-             or pass --classifier FILE",
+            "no classifier at {}: train one there with `unigen classifier train --out FILE`, \
+             or leave out --classifier and $UNIGEN_CLASSIFIER to use the one shipped with unigen",
             path.display()
         )));
     }
-    let loaded = checkpoint::read_as(path, FORMAT)?;
+    apply(checkpoint::read_as(path, FORMAT)?, device)
+}
+
+fn apply(loaded: checkpoint::Loaded, device: &Device) -> Result<Reference> {
     let mut model = Classifier::new(device);
     loaded.apply(PART, &mut model)?;
     let fingerprint = loaded.weights_sha256(PART).expect("part applied");
-    Ok(Reference { model, fingerprint, path: path.to_path_buf(), meta: loaded.meta })
+    Ok(Reference { model, fingerprint, path: loaded.path.clone(), meta: loaded.meta })
 }
 
 /// Refuses to put side by side scores made with different classifiers.
@@ -274,6 +311,28 @@ mod tests {
         let other = crate::backend::seeded(2, &dev, || Classifier::new(&dev));
         let fp2 = save(&other, &dir.path().join("d.safetensors"), &BTreeMap::new()).unwrap();
         assert_ne!(fp, fp2, "different weights, different fingerprints");
+    }
+
+    /// The shipped classifier loads with its fingerprint, says how it was made, and reads the
+    /// committed test digits (tests/data/mnist-small) as well as its file says it reads MNIST's.
+    #[test]
+    fn the_shipped_classifier_is_the_released_one_and_reads_digits() {
+        let dev = crate::testing::device();
+        let r = shipped(&dev).unwrap();
+        assert_eq!(r.fingerprint, SHIPPED_FINGERPRINT);
+        let accuracy: f64 = r.meta["test_accuracy"].parse().unwrap();
+        assert!(accuracy >= 0.99, "{:?}", r.meta);
+        assert_eq!((r.meta["seed"].as_str(), r.meta["epochs"].as_str()), ("0", "6"));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mnist-small");
+        let test = crate::data::load(&crate::data::DataSource::Mnist { dir }, crate::data::Split::Test, 0, 0).unwrap();
+        let read = r.classify(&test.x, &dev).accuracy(&test.labels);
+        assert!(read >= 0.97, "accuracy {read} on {} committed test digits", test.len());
+        // Damaged bytes are refused by the content hash, before any fingerprint is computed.
+        let mut bad = SHIPPED.to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let e = checkpoint::read_bytes_as(&bad, Path::new(SHIPPED_NAME), FORMAT).err().expect("refused").to_string();
+        assert!(e.contains("content hash mismatch") && e.contains("shipped with unigen"), "{e}");
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub struct ImageScores {
 /// use unigen::eval::{classifier, images};
 ///
 /// let device = unigen::backend::Backend::Flex.device()?;
-/// let reference = classifier::load(&classifier::default_path()?, &device)?; // `unigen classifier train` made it
+/// let reference = classifier::shipped(&device)?; // the classifier shipped with unigen
 /// let real = data::load(&DataSource::Mnist { dir: "mnist".into() }, Split::Test, 0, 0)?;
 /// let fake = samples::read_images("my-samples.npy".as_ref())?; // [n, 28, 28] in [0, 1]
 /// let s = images::score(&reference, &real.x, &fake, None, &device);

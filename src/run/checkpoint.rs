@@ -229,6 +229,11 @@ pub fn read(path: &Path) -> Result<Loaded> {
 /// [`read`] for a file written by [`save_as`] with `format`.
 pub fn read_as(path: &Path, format: &str) -> Result<Loaded> {
     let buf = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_bytes_as(&buf, path, format)
+}
+
+/// [`read_as`] on a file's bytes already in memory (`path` names it in errors).
+pub fn read_bytes_as(buf: &[u8], path: &Path, format: &str) -> Result<Loaded> {
     let (_, header) = safetensors::SafeTensors::read_metadata(&buf).map_err(|e| bad(path, e.to_string()))?;
     let meta: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
     if meta.get("format").map(String::as_str) != Some(format) {
