@@ -17,7 +17,7 @@ use unigen::plot;
 use unigen::train::{EVAL_SEED, RunSpec, TrainOptions, coverage_samples, load_trained, test_set, train};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  unigen demo                    # about 3.5 minutes on 2 cores; unigen-demo/demo.png\n  \
+#[command(after_help = "Examples:\n  unigen demo                    # about 1.3 minutes on 2 cores; unigen-demo/demo.png\n  \
     unigen demo --out /tmp/demo --seed 1 --json")]
 pub struct Args {
     /// Output directory (the four runs and demo.png go here).
@@ -28,9 +28,8 @@ pub struct Args {
     pub seed: u64,
 }
 
-/// The models shown, with their epochs (20,000 points each): the VAEs need longer to place their
-/// mass on the thin modes.
-const MODELS: [(ModelKind, usize); 4] = [(ModelKind::Vae, 100), (ModelKind::Aavae, 100), (ModelKind::Gan, 40), (ModelKind::Iwgan, 40)];
+/// The models shown, with their epochs (20,000 points each, about 78 steps an epoch).
+const MODELS: [(ModelKind, usize); 4] = [(ModelKind::Vae, 40), (ModelKind::Aavae, 40), (ModelKind::Gan, 40), (ModelKind::Iwgan, 40)];
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     let toy = Toy::Ring8;
