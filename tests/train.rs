@@ -270,9 +270,9 @@ fn gan_resume_is_bit_identical_for_both_networks_and_optimizers() {
 /// The warm-up of `alpha` is on the run's step, restored from the checkpoint: a resumed AA-VAE
 /// ends where an uninterrupted one does (from step 0 it would weigh its generated samples less).
 #[test]
-fn an_aavae_warming_up_alpha_and_normalizing_weights_resumes_bit_identically() {
+fn an_aavae_warming_up_alpha_normalizing_weights_with_two_d_steps_resumes_bit_identically() {
     let dir = tempfile::tempdir().unwrap();
-    let s = spec(ModelKind::Aavae, &["epochs=1", "checkpoint_every=4", "alpha_warmup=30", "normalize_weights=true"]); // 20 steps
+    let s = spec(ModelKind::Aavae, &["epochs=1", "checkpoint_every=4", "alpha_warmup=30", "normalize_weights=true", "d_steps=2"]); // 20 steps
     assert_resume_is_bit_identical(&s, dir.path(), 6);
 }
 

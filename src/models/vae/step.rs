@@ -41,6 +41,8 @@ pub struct VaeTrainer {
     weigh_real: bool,
     normalize_weights: bool,
     alpha_warmup: u64,
+    /// Discriminator updates per step.
+    d_steps: usize,
     /// Steps taken (restored from a checkpoint's `step`): the clock of `alpha_warmup`.
     steps: u64,
     generated: Generated,
@@ -106,6 +108,7 @@ impl VaeTrainer {
             weigh_real: cfg.weigh_real,
             normalize_weights: cfg.normalize_weights,
             alpha_warmup: cfg.alpha_warmup,
+            d_steps: cfg.d_steps,
             steps: 0,
             generated: cfg.generated,
             lr: cfg.lr,
@@ -164,21 +167,36 @@ impl Step for VaeTrainer {
         let ones = || Tensor::<1>::ones([b], &device);
         let (w_real, w_labelled, generated) = match self.adversary.take() {
             None => (ones(), ones(), None),
-            Some((d, mut optim_d)) => {
+            Some((mut d, mut optim_d)) => {
                 // B samples x_f ~ p(x|z, c) with the current parameters, for the batch's classes
                 // (CVAE) or for classes drawn uniformly (SVAE); no gradient through generation.
-                let fake_labels: Vec<u8> = match (&c, semi) {
-                    (Some(_), _) => labels.to_vec(),
-                    (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
-                    (None, false) => Vec::new(),
-                };
                 let decoder = self.model.clone().no_grad();
-                let x_f = match self.generated {
-                    Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
-                    Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
+                let generated = self.generated;
+                let draw = |noise: &mut ChaCha8Rng| {
+                    let fake_labels: Vec<u8> = match (&c, semi) {
+                        (Some(_), _) => labels.to_vec(),
+                        (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
+                        (None, false) => Vec::new(),
+                    };
+                    let x_f = match generated {
+                        Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
+                        Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
+                    };
+                    let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
+                    (x_f, c_f)
                 };
-                let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
+                // D sees the class where the model is told it (AA-CVAE), never an SVAE's.
                 let c_d = if semi { None } else { c.clone() };
+                // `d_steps` above 1: D's extra updates come first, each on fresh generations
+                // against the same real batch; the last one's D weighs the examples.
+                for _ in 1..self.d_steps {
+                    let (x_f, c_f) = draw(noise);
+                    let d_loss = discriminator_loss(d.logits(x.clone(), c_d.clone()), d.logits(x_f, if semi { None } else { c_f }));
+                    finite(&d_loss, "discriminator loss")?;
+                    let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+                    d = optim_d.step(self.lr, d, grads);
+                }
+                let (x_f, c_f) = draw(noise);
                 let c_fd = if semi { None } else { c_f.clone() };
                 let (l_real, l_fake) = (d.logits(x.clone(), c_d), d.logits(x_f.clone(), c_fd));
                 let (w_real, w_fake) = (adversary_weights(l_real.clone()), adversary_weights(l_fake.clone()));
@@ -349,6 +367,24 @@ mod tests {
         let one_step = |t: VaeTrainer| bits(&Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap().0.model);
         assert_eq!(one_step(trainer(1.0, 100)), one_step(trainer(0.0, 0)));
         assert_ne!(one_step(trainer(1.0, 100)), one_step(trainer(1.0, 0)), "the generated term does change the update");
+    }
+
+    /// `d_steps = 2`: D takes one more update on fresh generations before it weighs the batch,
+    /// so after one step its weights (and the model's) differ from `d_steps = 1`'s.
+    #[test]
+    fn a_second_discriminator_update_changes_d_and_the_weights_it_gives() {
+        let dev = crate::testing::device().autodiff();
+        let after_one_step = |d_steps: usize| {
+            let mut s = spec(ModelKind::Aavae);
+            s.config.d_steps = d_steps;
+            let t = crate::backend::seeded(9, &dev, || VaeTrainer::new(&s, &dev));
+            let (t, _) = Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap();
+            (bits(&t.adversary.as_ref().unwrap().0), bits(&t.model))
+        };
+        let (one, two) = (after_one_step(1), after_one_step(2));
+        assert_ne!(one.0, two.0, "D after one step");
+        assert_ne!(one.1, two.1, "the model, weighted by a different D");
+        assert_eq!(after_one_step(2), two, "deterministic");
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
