@@ -537,9 +537,9 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
     assert!(names.iter().any(|n| n.starts_with("aavae+") && n.ends_with("+alpha=0.5-1-data-s0.json")), "{names:?}");
     assert!(!names.iter().any(|n| n.starts_with("vae+") && n.contains("alpha")), "{names:?}");
     // A key no model of the table reads would be ignored: refused, exit 3.
-    let o = reproduce("1", &["--set", "d_steps=2"]);
+    let o = reproduce("1", &["--set", "generator_form=saturating"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    assert!(text(&o).contains("no model of these rows reads `d_steps`"), "{}", text(&o));
+    assert!(text(&o).contains("no model of these rows reads `generator_form`"), "{}", text(&o));
 }
 
 /// Without `--classifier` or $UNIGEN_CLASSIFIER the image metrics use the classifier shipped with
