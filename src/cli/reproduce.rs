@@ -37,10 +37,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "docs/reproduction")]
     pub results: PathBuf,
     /// Runs trained at once, the cores split evenly between them (a run's numbers do not depend
-    /// on how many threads it had). On a 2-core machine two one-thread runs of the conv VAE made
-    /// 1.25 times the steps of one two-thread run.
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub jobs: usize,
+    /// on how many threads it had). Default: the cores, at most 2: on a 2-core machine two
+    /// one-thread runs made 1.22-1.25 times the steps of one two-thread run (MLP VAE, AA-VAE,
+    /// conv VAE, DCGAN; docs/performance.md); more is not measured.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
     /// Train nothing: write the report from the runs finished so far (committed in --results or
     /// in --out), each row saying how many of its seeds are in. A reproduction under way also
     /// rewrites the report after every run.
@@ -60,7 +61,8 @@ pub struct Args {
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     ensure_arg!(a.seeds >= 1, "--seeds must be at least 1");
-    ensure_arg!(a.jobs >= 1, "--jobs must be at least 1");
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(2));
+    ensure_arg!(jobs >= 1, "--jobs must be at least 1");
     let mnist = match DataSource::resolve(Some("mnist"), a.data_dir.clone())? {
         DataSource::Mnist { dir } => std::fs::canonicalize(&dir).unwrap_or(dir),
         _ => unreachable!("mnist resolves to MNIST"),
@@ -86,7 +88,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         interrupt: unigen::interrupt::Interrupt::on_signals()?,
         results: Some(a.results.clone()),
         machine: machine(),
-        jobs: a.jobs,
+        jobs,
         commit: reproduce::commit(),
         command,
         report: Some(a.report.clone()),
