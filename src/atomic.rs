@@ -7,13 +7,16 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// The marker in the name of [`write_atomic`]'s temporary files: `.NAME.tmp-PID`.
+/// The marker in the name of [`write_atomic`]'s temporary files: `.NAME.tmp-PID-N`, N counting
+/// the process's writes, so two threads writing one file never share a temporary file.
 const TEMPORARY: &str = ".tmp-";
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync the dir.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}{TEMPORARY}{}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{}{TEMPORARY}{}-{n}", path.file_name().unwrap().to_string_lossy(), std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -47,5 +50,31 @@ pub fn remove_interrupted_writes(dir: &Path) {
 pub fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads of one process writing one file at once each use their own temporary file: every
+    /// write succeeds and the file ends whole, one writer's bytes (the campaign's `--jobs` race).
+    #[test]
+    fn threads_writing_one_file_at_once_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("result.json");
+        std::thread::scope(|s| {
+            for t in 0..4u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomic(path, &[t; 1000]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 1000 && bytes.iter().all(|b| *b == bytes[0]), "a mix of writers");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temporary files left");
     }
 }

@@ -389,8 +389,8 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
 }
 
 /// The result of a run that has finished: committed (on any machine), or in its run directory
-/// (then committed too). One made under another protocol or classifier is refused.
-fn finished(plan: &Plan, row: &Row, model: ModelKind, seed: u64) -> Result<Option<RunResult>> {
+/// (then committed too, with `commit`). One made under another protocol or classifier is refused.
+fn finished(plan: &Plan, row: &Row, model: ModelKind, seed: u64, commit: bool) -> Result<Option<RunResult>> {
     let protocol = protocol_of(plan.budget, &run_spec(plan, model, &row.sets, seed)?);
     let committed = plan.results.as_ref().map(|r| committed_path(r, plan, model, &row.setting, seed));
     if let Some(path) = committed.as_ref().filter(|p| p.exists()) {
@@ -401,21 +401,21 @@ fn finished(plan: &Plan, row: &Row, model: ModelKind, seed: u64) -> Result<Optio
         return Ok(None);
     }
     let result = read_result(&result_path, &protocol, plan.reference)?;
-    if let Some(path) = &committed {
+    if let Some(path) = committed.as_ref().filter(|_| commit) {
         save_result(path, &result)?;
     }
     Ok(Some(result))
 }
 
-/// For each row, the seeds whose two runs have both finished, training nothing: what a report
-/// of a campaign under way shows.
+/// For each row, the seeds whose two runs have both finished, training and writing nothing: what
+/// a report of a campaign under way shows (its runs commit their own results).
 pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
     check_sets(plan, rows)?;
     let mut out = Vec::new();
     for row in rows {
         let mut pair = (Vec::new(), Vec::new());
         for seed in 0..plan.seeds {
-            if let (Some(b), Some(t)) = (finished(plan, row, row.base, seed)?, finished(plan, row, row.transferred, seed)?) {
+            if let (Some(b), Some(t)) = (finished(plan, row, row.base, seed, false)?, finished(plan, row, row.transferred, seed, false)?) {
                 pair.0.push(b);
                 pair.1.push(t);
             }
@@ -427,7 +427,7 @@ pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Vec<(Vec<RunResult>, Vec<Run
 
 /// Trains (or resumes, or skips) one run and scores it.
 fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device) -> Result<RunResult> {
-    if let Some(result) = finished(plan, row, model, seed)? {
+    if let Some(result) = finished(plan, row, model, seed, true)? {
         return Ok(result);
     }
     let dir = run_dir(plan, model, &row.setting, seed);
