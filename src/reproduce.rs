@@ -198,22 +198,16 @@ pub fn rows(table: Table) -> Vec<Row> {
 /// the start of the setting's name); all rows without filters. A filter that picks nothing is
 /// refused, listing the rows.
 pub fn select(rows: Vec<Row>, filters: &[String]) -> Result<Vec<Row>> {
-    if filters.is_empty() {
-        return Ok(rows);
+    let picks = |f: &str, r: &Row| {
+        let (model, setting) = f.split_once('@').unwrap_or((f, ""));
+        r.transferred.name() == model && r.setting.starts_with(setting)
+    };
+    if let Some(f) = filters.iter().find(|f| !rows.iter().any(|r| picks(f, r))) {
+        let all: Vec<String> = rows.iter().map(|r| format!("{}@{}", r.transferred.name(), r.setting.replace(' ', "-"))).collect();
+        return Err(Error::Invalid(format!("--row {f}: no row of this table matches; the rows: {}", all.join(", "))));
     }
-    let label = |r: &Row| format!("{}@{}", r.transferred.name(), r.setting.replace(' ', "-"));
-    let mut picked = Vec::new();
-    for f in filters {
-        let (model, setting) = f.split_once('@').unwrap_or((f.as_str(), ""));
-        let matching: Vec<&Row> = rows.iter().filter(|r| r.transferred.name() == model && r.setting.starts_with(setting)).collect();
-        if matching.is_empty() {
-            let all: Vec<String> = rows.iter().map(label).collect();
-            return Err(Error::Invalid(format!("--row {f}: no row of this table matches; the rows: {}", all.join(", "))));
-        }
-        picked.extend(matching.into_iter().filter(|r| !picked.iter().any(|p: &Row| label(p) == label(r))).cloned().collect::<Vec<_>>());
-    }
-    // In the table's order.
-    Ok(rows.into_iter().filter(|r| picked.iter().any(|p| label(p) == label(r))).collect())
+    // In the table's order, each row once.
+    Ok(rows.into_iter().filter(|r| filters.is_empty() || filters.iter().any(|f| picks(f, r))).collect())
 }
 
 /// How a run was trained and scored: two results compare only when these agree.
@@ -286,17 +280,22 @@ pub struct Plan<'a> {
     pub sets: Vec<String>,
 }
 
+/// The key of a `key=value` setting.
+fn set_key(set: &str) -> &str {
+    set.split('=').next().unwrap_or("").trim()
+}
+
 /// The user's settings that `model` reads.
 fn extra_sets<'p>(plan: &'p Plan, model: ModelKind) -> Vec<&'p String> {
     let reads = model.settings();
-    plan.sets.iter().filter(|s| reads.contains(&s.split('=').next().unwrap_or("").trim())).collect()
+    plan.sets.iter().filter(|s| reads.contains(&set_key(s))).collect()
 }
 
 /// Refuses a user setting that no model of `rows` reads (it would be ignored) or that redefines
 /// what a row compares.
 pub fn check_sets(plan: &Plan, rows: &[Row]) -> Result<()> {
     for set in &plan.sets {
-        let key = set.split('=').next().unwrap_or("").trim();
+        let key = set_key(set);
         if ["train_fraction", "label_fraction"].contains(&key) {
             return Err(Error::Invalid(format!("--set {set}: `{key}` is what the rows vary; it cannot be set for the whole table")));
         }
@@ -378,7 +377,7 @@ fn run_spec(plan: &Plan, model: ModelKind, row_sets: &[String], seed: u64) -> Re
     sets.extend(extra.iter().map(|s| s.to_string()));
     let config = TrainConfig::resolve(DataKind::Images, model, None, &sets)?;
     let mut spec = RunSpec { model, seed, data, config };
-    let given = |key: &str| extra.iter().any(|s| s.split('=').next().is_some_and(|k| k.trim() == key));
+    let given = |key: &str| extra.iter().any(|s| set_key(s) == key);
     if !given("max_steps") {
         spec.config.max_steps = plan.budget.steps(model);
     }
@@ -694,7 +693,8 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
             let (trained, scored) = (mean(rs, &|r| r.steps as f64), mean(rs, &|r| r.scored_step.unwrap_or(r.steps) as f64));
             if trained == scored { format!("{trained:.0}") } else { format!("{trained:.0} ({scored:.0})") }
         };
-        let minutes = (mean(base, &|r| r.train_wall_s + r.eval_wall_s) + mean(tr, &|r| r.train_wall_s + r.eval_wall_s)) / 120.0;
+        let wall = |r: &RunResult| r.train_wall_s + r.eval_wall_s;
+        let minutes = (mean(base, &wall) + mean(tr, &wall)) / 2.0 / 60.0;
         let _ = writeln!(
             md,
             "| {models} | {}{} | {paper} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$}{interval} | {}/{} | {} |{lk} {} / {} | {minutes:.1} |",

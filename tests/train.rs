@@ -469,8 +469,8 @@ fn rows(d: &Dataset) -> Vec<&[f32]> {
 fn the_validation_split_is_the_last_training_digits_apart_from_training_and_test() {
     let s = spec(ModelKind::Vae, &["validation=200", "train_fraction=0.5"]);
     let full = unigen::data::load(&s.data, unigen::data::Split::Train, 0, 0).unwrap();
-    let val = unigen::run::validation_set(&s).unwrap().expect("a validation set");
-    let pool = unigen::run::training_pool(&s).unwrap();
+    let (pool, val) = unigen::run::training_split(&s).unwrap();
+    let val = val.expect("a validation set");
     assert_eq!((val.len(), pool.len()), (200, 800));
     // The last 200 of the 1,000 training digits, binarised once with the test set's fixed seed.
     let last = unigen::data::binarize_test(&full.select(&(800..1000).collect::<Vec<_>>()));
@@ -486,14 +486,15 @@ fn the_validation_split_is_the_last_training_digits_apart_from_training_and_test
     let pool_counts = (0..10).map(|c| pool.labels.iter().filter(|&&l| l == c).count());
     assert!(pool_counts.zip(per_class).all(|(p, t)| (p as f64 / 2.0 - t as f64).abs() <= 1.0), "{per_class:?}");
     // Seed-stable: the same split every time; the test set is another file.
-    assert_eq!(unigen::run::validation_set(&s).unwrap().unwrap(), val);
+    assert_eq!(unigen::run::training_split(&s).unwrap().1.unwrap(), val);
     let test = train::test_set(&s).unwrap();
     assert!(rows(&test).iter().all(|t| !rows(&last).contains(t)) || test.len() == 0);
     // A point file has no validation split; a toy set draws its own points.
     let toy = ring8(ModelKind::Vae, &["validation=300"]);
-    let v = unigen::run::validation_set(&toy).unwrap().unwrap();
+    let (toy_pool, v) = unigen::run::training_split(&toy).unwrap();
+    let v = v.unwrap();
     assert_eq!(v.len(), 300);
-    assert!(rows(&v).iter().all(|r| !rows(&unigen::run::training_pool(&toy).unwrap()).contains(r)));
+    assert!(rows(&v).iter().all(|r| !rows(&toy_pool).contains(r)));
 }
 
 #[test]

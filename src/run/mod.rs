@@ -110,16 +110,6 @@ pub fn training_split(spec: &RunSpec) -> Result<(Dataset, Option<Dataset>)> {
     Ok((pool, Some(held_out)))
 }
 
-/// The examples training draws from ([`training_split`]).
-pub fn training_pool(spec: &RunSpec) -> Result<Dataset> {
-    Ok(training_split(spec)?.0)
-}
-
-/// The validation examples of a run, as scored ([`training_split`]); none without `validation`.
-pub fn validation_set(spec: &RunSpec) -> Result<Option<Dataset>> {
-    Ok(training_split(spec)?.1)
-}
-
 /// The width of one example of `spec`'s data.
 pub fn x_dim(spec: &RunSpec) -> usize {
     match spec.data.kind() {

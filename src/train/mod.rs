@@ -88,7 +88,7 @@ pub struct TrainOutcome {
 /// classification term.
 pub fn training_data(spec: &RunSpec) -> Result<(Dataset, Option<Labelled>)> {
     // Without its validation part, which only model selection reads.
-    training_subset(spec, crate::run::training_pool(spec)?)
+    training_subset(spec, crate::run::training_split(spec)?.0)
 }
 
 /// [`training_data`] from the training pool already read.
