@@ -148,7 +148,7 @@ pub enum Command {
     /// Stored `unigen eval` results side by side; refuses results scored with different classifiers.
     #[command(after_help = "Example:\n  unigen compare runs/gan-s0 runs/iwgan-s0 samples.eval.json")]
     Compare(compare::Args),
-    /// The reference MNIST classifier behind the image metrics: train it once, or show it.
+    /// The reference MNIST classifier behind the image metrics (one ships with unigen): show it, or train your own.
     #[command(subcommand)]
     Classifier(classifier::Command),
     /// Run the paper's MNIST tables (Table 2, Table 3) for several seeds and write the report
