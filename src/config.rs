@@ -31,7 +31,14 @@ pub enum Activation {
     Tanh,
     /// Leaky ReLU with slope 0.2, the usual discriminator nonlinearity.
     LeakyRelu,
+    /// Maxout over [`MAXOUT_PIECES`] linear pieces per unit (Goodfellow et al. 2013), the
+    /// discriminator of PacGAN's 2-D experiments: a hidden layer of width `w` computes `5 w`
+    /// affine maps and keeps each unit's largest.
+    Maxout,
 }
+
+/// Linear pieces per maxout unit (PacGAN's 5).
+pub const MAXOUT_PIECES: usize = 5;
 
 /// The kind of networks: of a GAN-family model's generator and discriminator, and of a VAE-family
 /// model's decoder and encoder (the DCGAN generator's and discriminator's convolutions).
@@ -69,6 +76,19 @@ pub struct TrainConfig {
     /// GANs: hidden nonlinearity of the discriminator.
     #[serde(default = "defaults::d_activation")]
     pub d_activation: Activation,
+    /// GANs and the adversary-activated models' MLP discriminator: its hidden widths (empty: the
+    /// generator's `hidden`, reversed).
+    #[serde(default)]
+    pub d_hidden: Vec<usize>,
+    /// GANs, MLP generator: batch norm before each hidden nonlinearity (its linear maps then have
+    /// no bias), as in PacGAN's 2-D generator.
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// GAN and IWGAN: the discriminator judges packs of this many samples at once, concatenated
+    /// into one input, all real or all generated (PacGAN, Lin et al. 2018); 1 is the plain
+    /// discriminator. A batch of `batch_size` makes `batch_size / pack` packs.
+    #[serde(default = "defaults::pack")]
+    pub pack: usize,
     /// GANs: discriminator updates per generator update.
     #[serde(default = "defaults::d_steps")]
     pub d_steps: usize,
@@ -185,6 +205,9 @@ mod defaults {
     pub fn d_steps() -> usize {
         1
     }
+    pub fn pack() -> usize {
+        1
+    }
     pub fn generator_form() -> GeneratorForm {
         GeneratorForm::NonSaturating
     }
@@ -235,6 +258,9 @@ impl TrainConfig {
             hidden: if images { vec![500, 500] } else { vec![256, 256] },
             activation: Activation::Relu,
             d_activation: defaults::d_activation(),
+            d_hidden: Vec::new(),
+            batch_norm: false,
+            pack: defaults::pack(),
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
             network: defaults::network(),
@@ -264,6 +290,32 @@ impl TrainConfig {
             cycle_weight: defaults::cycle_weight(),
             identity_weight: defaults::identity_weight(),
         }
+    }
+
+    /// The defaults for a data set and a model: those of its kind, and on the PacGAN presets
+    /// (`ring8-pacgan`, `grid25-pacgan`) the protocol of PacGAN's 2-D experiments (Lin et al.
+    /// 2018, from their code) for every setting the model reads: 100,000 training points,
+    /// batch 100, 400 epochs; a GAN's generator 4 x 400 ReLU with batch norm, its discriminator
+    /// 3 x 200 maxout units of 5 pieces, Adam lr 1e-4, beta_1 0.8. (Their weights start from
+    /// N(0, 0.02²); ours from each layer's default: the one difference.)
+    pub fn for_data(data: &crate::data::DataSource, model: ModelKind) -> Self {
+        let mut c = Self::default_for(data.kind(), model);
+        if data.toy().is_some_and(crate::data::Toy::pacgan) {
+            let reads = model.settings();
+            let reads = |key: &str| reads.contains(&key);
+            c.toy_train_size = 100_000;
+            c.batch_size = 100;
+            c.epochs = 400;
+            if reads("batch_norm") {
+                c.hidden = vec![400; 4];
+                c.batch_norm = true;
+                c.d_hidden = vec![200; 3];
+                c.d_activation = Activation::Maxout;
+                c.lr = 1e-4;
+                c.beta1 = 0.8;
+            }
+        }
+        c
     }
 
     /// Defaults for `kind` and `model`, then the TOML file (if any), then each `key=value` override.
@@ -322,10 +374,13 @@ impl TrainConfig {
         config.validate().map_err(|problem| Error::Config { path: source.clone(), problem })?;
         // Settings read only with certain values of others.
         let gaussian = config.likelihood == Likelihood::Gaussian;
+        let mlp = config.network == Network::Mlp;
         for (key, value, source) in &given {
             let unread = match key.as_str() {
                 "learn_variance" if !gaussian => Some("only with likelihood = gaussian"),
                 "gaussian_std" if !gaussian || config.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
+                // The convolutional discriminator has its own layers and leaky ReLU.
+                "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -343,6 +398,7 @@ impl TrainConfig {
             ("latent_dim", self.latent_dim),
             ("k", self.k),
             ("d_steps", self.d_steps),
+            ("pack", self.pack),
             ("toy_train_size", self.toy_train_size),
         ];
         for (name, v) in positive {
@@ -350,8 +406,13 @@ impl TrainConfig {
                 return Err(format!("`{name}` must be at least 1, got 0"));
             }
         }
-        if self.hidden.contains(&0) {
-            return Err(format!("`hidden` widths must be at least 1, got {:?}", self.hidden));
+        for (name, widths) in [("hidden", &self.hidden), ("d_hidden", &self.d_hidden)] {
+            if widths.contains(&0) {
+                return Err(format!("`{name}` widths must be at least 1, got {widths:?}"));
+            }
+        }
+        if self.batch_size % self.pack != 0 {
+            return Err(format!("`batch_size` ({}) must be a multiple of `pack` ({}): the discriminator judges whole packs", self.batch_size, self.pack));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction <= 1.0) {
             return Err(format!("`train_fraction` must be in (0, 1], got {}", self.train_fraction));
@@ -543,6 +604,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Packing, the MLP discriminator's widths and the generator's batch norm are refused where
+    /// they would do nothing, and a batch must hold whole packs.
+    #[test]
+    fn packing_and_discriminator_shape_are_checked() {
+        let resolve = |model: ModelKind, sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            TrainConfig::resolve(DataKind::Points2d, model, None, &sets).map_err(|e| e.to_string())
+        };
+        let c = resolve(ModelKind::Iwgan, &["pack=4", "batch_size=200", "d_hidden=[20, 10]"]).unwrap();
+        assert_eq!((c.pack, c.d_hidden.clone()), (4, vec![20, 10]));
+        assert!(resolve(ModelKind::Cgan, &["pack=2"]).unwrap_err().contains("`pack` is not read by cgan"));
+        assert!(resolve(ModelKind::Gan, &["pack=3", "batch_size=100"]).unwrap_err().contains("multiple of `pack`"));
+        assert!(resolve(ModelKind::Gan, &["pack=0"]).unwrap_err().contains("`pack` must be at least 1"));
+        assert!(resolve(ModelKind::Gan, &["network=dcgan", "batch_norm=true"]).unwrap_err().contains("only with network = mlp"));
+        assert!(resolve(ModelKind::Aavae, &["network=dcgan", "d_hidden=[10]"]).unwrap_err().contains("only with network = mlp"));
+        assert!(resolve(ModelKind::Vae, &["batch_norm=true"]).unwrap_err().contains("is not read by vae"));
+    }
+
+    /// The PacGAN presets default to PacGAN's protocol for what a model reads, nothing else.
+    #[test]
+    fn the_pacgan_presets_bring_pacgan_s_protocol() {
+        use crate::data::DataSource;
+        let gan = TrainConfig::for_data(&DataSource::Ring8Pacgan, ModelKind::Iwgan);
+        assert_eq!((gan.hidden.clone(), gan.d_hidden.clone(), gan.batch_norm, gan.d_activation), (vec![400; 4], vec![200; 3], true, Activation::Maxout));
+        assert_eq!((gan.batch_size, gan.epochs, gan.toy_train_size, gan.lr, gan.beta1), (100, 400, 100_000, 1e-4, 0.8));
+        let vae = TrainConfig::for_data(&DataSource::Grid25Pacgan, ModelKind::Vae);
+        let plain = TrainConfig::default_for(DataKind::Points2d, ModelKind::Vae);
+        assert_eq!(vae.changed_keys(&plain), vec!["batch_size", "epochs", "toy_train_size"]);
+        assert_eq!(TrainConfig::for_data(&DataSource::Ring8, ModelKind::Gan), TrainConfig::default_for(DataKind::Points2d, ModelKind::Gan));
     }
 
     #[test]

@@ -168,8 +168,8 @@ const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "l
 const SELECTION: [&str; 3] = ["validation", "eval_every", "patience"];
 /// A generator and discriminator (`models::gan`).
 /// The adversary of the adversary-activated VAEs.
-const ADVERSARY: [&str; 7] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "d_activation", "d_steps"];
-const GAN_NETS: [&str; 5] = ["latent_dim", "hidden", "activation", "d_activation", "network"];
+const ADVERSARY: [&str; 8] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "d_activation", "d_hidden", "d_steps"];
+const GAN_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "d_activation", "d_hidden", "batch_norm", "network"];
 
 impl ModelKind {
     /// Every setting this model reads; `unigen train` refuses any other (`config::TrainConfig`),
@@ -183,7 +183,9 @@ impl ModelKind {
             // The learned adversary: a GAN discriminator that weighs examples.
             M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k"], &ADVERSARY],
             M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"], &ADVERSARY],
-            M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
+            // Packing is defined for unconditional discriminators (a pack would mix classes).
+            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "pack"]],
+            M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight"]],
             // A code discriminator (an MLP whatever `network` says).

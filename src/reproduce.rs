@@ -315,7 +315,7 @@ fn committed_path(results: &Path, plan: &Plan, model: ModelKind, setting: &str, 
 /// The protocol of a run of `spec` under `budget`: its settings away from the defaults, and the
 /// final score's `k`.
 fn protocol_of(budget: Budget, spec: &RunSpec) -> Protocol {
-    let defaults = TrainConfig::default_for(spec.data.kind(), spec.model);
+    let defaults = TrainConfig::for_data(&spec.data, spec.model);
     let table = toml::Table::try_from(&spec.config).expect("config serialises");
     let settings = defaults.changed_keys(&spec.config).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
     Protocol { budget: budget.name().into(), settings, test_k: budget.test_k(), test_k_digits: budget.test_k_digits() }

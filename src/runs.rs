@@ -176,7 +176,7 @@ pub fn eval_size(metric: &str, eval: &Value) -> Option<String> {
         "inception_score" | "frechet_distance" | "precision" | "recall" | "conditional_accuracy" => {
             Some(format!("{} samples", get(&["protocol", "samples"])?))
         }
-        "modes_captured" | "high_quality" | "mode_kl" => Some(format!("{} samples", get(&["protocol", "coverage_samples"])?)),
+        "modes_captured" | "modes_any" | "high_quality" | "mode_kl" => Some(format!("{} samples", get(&["protocol", "coverage_samples"])?)),
         "forward_kl" | "reverse_kl" | "jsd" | "reverse_kl_exact" => {
             Some(format!("{} samples", get(&["protocol", "divergences", "samples"])?))
         }

@@ -62,6 +62,8 @@ fn untimed(lines: &str) -> Vec<String> {
             let m = v.as_object_mut().unwrap();
             m.remove("examples_per_s");
             m.remove("wall_s");
+            // A score added after the fixtures were written: their lines lack it.
+            m.remove("modes_any");
             v.to_string()
         })
         .collect()

@@ -27,7 +27,7 @@ fn protocol_value(v: &Value, path: &[&str]) -> Option<u64> {
 }
 
 /// The columns shown, in order, when any result has them.
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "test_elbo",
     "test_iwae",
     "inception_score",
@@ -37,6 +37,7 @@ const KEYS: [&str; 11] = [
     "recall",
     "conditional_accuracy",
     "modes_captured",
+    "modes_any",
     "high_quality",
     "mode_kl",
 ];

@@ -17,7 +17,8 @@ pub struct Args {
     #[arg(value_enum, required_unless_present = "resume")]
     pub model: Option<ModelKind>,
     /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache; the default), ring8,
-    /// grid25, or a file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per
+    /// grid25, ring8-pacgan and grid25-pacgan (PacGAN's mixtures, trained by PacGAN's protocol
+    /// unless settings say otherwise), or a file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per
     /// line; every fifth point is held out for testing).
     #[arg(long, conflicts_with = "data_dir")]
     pub data: Option<String>,
@@ -68,10 +69,11 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         };
         let seed = a.seed.unwrap_or(0);
         let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(model, &data.name(), seed));
-        let config = TrainConfig::resolve(data.kind(), model, a.config.as_deref(), &a.sets)?;
+        let defaults = TrainConfig::for_data(&data, model);
+        let config = defaults.overridden(model, data.kind(), a.config.as_deref(), &a.sets)?;
         // A point file is read whole: a drawn training set's size would do nothing.
         if let DataSource::Points { file } = &data
-            && config.toy_train_size != TrainConfig::default_for(data.kind(), model).toy_train_size
+            && config.toy_train_size != defaults.toy_train_size
         {
             let problem = format!("`toy_train_size` sizes the drawn training set of ring8 and grid25; {} is used whole", file.display());
             return Err(unigen::Error::Config { path: "toy_train_size".into(), problem }.into());

@@ -41,6 +41,9 @@ pub enum DataSource {
     Mnist { dir: PathBuf },
     Ring8,
     Grid25,
+    /// PacGAN's mixtures, with PacGAN's training protocol as defaults (`Toy::pacgan`).
+    Ring8Pacgan,
+    Grid25Pacgan,
     /// Points in the plane from a user's file (see [`samples::read_points`]); every fifth point
     /// (index 4, 9, 14, ...) is held out as the test set.
     Points { file: PathBuf },
@@ -55,6 +58,8 @@ impl DataSource {
         match (name, dir) {
             (Some("ring8"), None) => Ok(DataSource::Ring8),
             (Some("grid25"), None) => Ok(DataSource::Grid25),
+            (Some("ring8-pacgan"), None) => Ok(DataSource::Ring8Pacgan),
+            (Some("grid25-pacgan"), None) => Ok(DataSource::Grid25Pacgan),
             (Some("mnist") | None, Some(dir)) => Ok(DataSource::Mnist { dir }),
             (Some("mnist"), None) => Ok(DataSource::Mnist { dir: mnist::locate()? }),
             (Some(file), None)
@@ -73,16 +78,16 @@ impl DataSource {
                 "--data-dir holds MNIST files; it cannot be combined with --data {other}"
             ))),
             (Some(other), _) => Err(Error::Invalid(format!(
-                "unknown dataset `{other}`; choose mnist, ring8, grid25, a file of 2-D points (.npy, .csv, .tsv, .txt, .dat), or --data-dir DIR for MNIST files"
+                "unknown dataset `{other}`; choose mnist, ring8, grid25, ring8-pacgan, grid25-pacgan, a file of 2-D points (.npy, .csv, .tsv, .txt, .dat), or --data-dir DIR for MNIST files"
             ))),
-            (None, None) => Err(Error::Invalid("no data given: use --data mnist|ring8|grid25|POINTS.csv or --data-dir DIR".into())),
+            (None, None) => Err(Error::Invalid("no data given: use --data mnist|ring8|grid25|ring8-pacgan|grid25-pacgan|POINTS.csv or --data-dir DIR".into())),
         }
     }
 
     pub fn kind(&self) -> DataKind {
         match self {
             DataSource::Mnist { .. } => DataKind::Images,
-            DataSource::Ring8 | DataSource::Grid25 | DataSource::Points { .. } => DataKind::Points2d,
+            DataSource::Ring8 | DataSource::Grid25 | DataSource::Ring8Pacgan | DataSource::Grid25Pacgan | DataSource::Points { .. } => DataKind::Points2d,
         }
     }
 
@@ -90,6 +95,8 @@ impl DataSource {
         match self {
             DataSource::Ring8 => Some(Toy::Ring8),
             DataSource::Grid25 => Some(Toy::Grid25),
+            DataSource::Ring8Pacgan => Some(Toy::Ring8Pacgan),
+            DataSource::Grid25Pacgan => Some(Toy::Grid25Pacgan),
             DataSource::Mnist { .. } | DataSource::Points { .. } => None,
         }
     }
@@ -98,9 +105,8 @@ impl DataSource {
     pub fn classes(&self) -> usize {
         match self {
             DataSource::Mnist { .. } => 10,
-            DataSource::Ring8 => 8,
-            DataSource::Grid25 => 25,
             DataSource::Points { .. } => 1,
+            toy => toy.toy().expect("the rest are toys").centres().len(),
         }
     }
 
@@ -179,7 +185,7 @@ pub fn load(source: &DataSource, split: Split, toy_train_size: usize, seed: u64)
                 image_side: Some(idx::SIDE),
             })
         }
-        DataSource::Ring8 | DataSource::Grid25 => {
+        DataSource::Ring8 | DataSource::Grid25 | DataSource::Ring8Pacgan | DataSource::Grid25Pacgan => {
             let toy = source.toy().expect("a toy");
             let (x, labels) = match split {
                 Split::Train => toy.sample(toy_train_size, seed, 0),
@@ -297,7 +303,7 @@ mod tests {
     #[test]
     fn data_source_errors_say_what_to_do() {
         let e = DataSource::resolve(Some("cifar"), None).unwrap_err().to_string();
-        assert!(e.contains("cifar") && e.contains("mnist, ring8, grid25, a file of 2-D points"), "{e}");
+        assert!(e.contains("cifar") && e.contains("mnist, ring8, grid25, ring8-pacgan, grid25-pacgan, a file of 2-D points"), "{e}");
         assert_eq!(DataSource::resolve(Some("ring8"), None).unwrap(), DataSource::Ring8);
         let e = DataSource::resolve(Some("/nonexistent/points.csv"), None).unwrap_err().to_string();
         assert!(e.contains("/nonexistent/points.csv") && e.contains("no such file"), "{e}");

@@ -12,13 +12,23 @@ pub enum Toy {
     Ring8,
     /// A 5x5 grid with spacing 2 centred on the origin, std 0.05.
     Grid25,
+    /// PacGAN's ring (Lin et al. 2018, from their code): 8 Gaussians on a circle of radius 1,
+    /// std 0.01.
+    Ring8Pacgan,
+    /// PacGAN's grid: the mixture of `Grid25`, named apart because its preset trains by PacGAN's
+    /// protocol ([`Toy::pacgan`]).
+    Grid25Pacgan,
 }
 
 impl Toy {
+    pub const ALL: [Toy; 4] = [Toy::Ring8, Toy::Grid25, Toy::Ring8Pacgan, Toy::Grid25Pacgan];
+
     pub fn from_name(name: &str) -> Option<Toy> {
         match name {
             "ring8" => Some(Toy::Ring8),
             "grid25" => Some(Toy::Grid25),
+            "ring8-pacgan" => Some(Toy::Ring8Pacgan),
+            "grid25-pacgan" => Some(Toy::Grid25Pacgan),
             _ => None,
         }
     }
@@ -27,18 +37,30 @@ impl Toy {
         match self {
             Toy::Ring8 => "ring8",
             Toy::Grid25 => "grid25",
+            Toy::Ring8Pacgan => "ring8-pacgan",
+            Toy::Grid25Pacgan => "grid25-pacgan",
         }
     }
 
+    /// Whether `unigen train` on it defaults to PacGAN's training protocol
+    /// (`TrainConfig::for_data`).
+    pub fn pacgan(self) -> bool {
+        matches!(self, Toy::Ring8Pacgan | Toy::Grid25Pacgan)
+    }
+
     pub fn centres(self) -> Vec<[f32; 2]> {
-        match self {
-            Toy::Ring8 => (0..8)
+        let ring = |radius: f32| {
+            (0..8)
                 .map(|i| {
                     let a = i as f32 * std::f32::consts::TAU / 8.0;
-                    [2.0 * a.cos(), 2.0 * a.sin()]
+                    [radius * a.cos(), radius * a.sin()]
                 })
-                .collect(),
-            Toy::Grid25 => (0..25)
+                .collect()
+        };
+        match self {
+            Toy::Ring8 => ring(2.0),
+            Toy::Ring8Pacgan => ring(1.0),
+            Toy::Grid25 | Toy::Grid25Pacgan => (0..25)
                 .map(|i| [2.0 * (i / 5) as f32 - 4.0, 2.0 * (i % 5) as f32 - 4.0])
                 .collect(),
         }
@@ -47,7 +69,8 @@ impl Toy {
     pub fn std(self) -> f32 {
         match self {
             Toy::Ring8 => 0.02,
-            Toy::Grid25 => 0.05,
+            Toy::Grid25 | Toy::Grid25Pacgan => 0.05,
+            Toy::Ring8Pacgan => 0.01,
         }
     }
 
@@ -93,7 +116,7 @@ mod tests {
 
     #[test]
     fn points_sit_on_their_modes() {
-        for toy in [Toy::Ring8, Toy::Grid25] {
+        for toy in Toy::ALL {
             let (x, m) = toy.sample(2000, 1, 0);
             let c = toy.centres();
             let mut counts = vec![0; c.len()];
@@ -108,12 +131,17 @@ mod tests {
         }
         assert!((Toy::Ring8.centres()[2][1] - 2.0).abs() < 1e-6);
         assert_eq!(Toy::Grid25.centres()[0], [-4.0, -4.0]);
+        assert_eq!(Toy::Grid25Pacgan.centres(), Toy::Grid25.centres());
+        assert!((Toy::Ring8Pacgan.centres()[2][1] - 1.0).abs() < 1e-6);
+        for toy in Toy::ALL {
+            assert_eq!(Toy::from_name(toy.name()), Some(toy));
+        }
     }
 
     #[test]
     fn the_log_density_is_the_mixture_s() {
         // At a centre: one mode's peak, 1 / (M 2π std²); the other modes add nothing visible.
-        for toy in [Toy::Ring8, Toy::Grid25] {
+        for toy in Toy::ALL {
             let m = toy.centres().len() as f64;
             let peak = -(m * std::f64::consts::TAU * (toy.std() as f64).powi(2)).ln();
             assert!((toy.log_density(&toy.centres()[3])[0] - peak).abs() < 1e-4, "{toy:?}");

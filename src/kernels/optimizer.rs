@@ -71,7 +71,7 @@ mod tests {
     fn fused_adam_is_burns_adam_bit_for_bit() {
         let dev = crate::testing::device();
         let net: Mlp = crate::backend::seeded(5, &dev, || {
-            MlpConfig { d_in: 300, hidden: vec![200], d_out: 90, activation: crate::config::Activation::Relu }.init(&dev)
+            MlpConfig::new(300, vec![200], 90, crate::config::Activation::Relu).init(&dev)
         });
         let x = crate::host::tensor((0..64 * 300).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [64, 300], &dev);
         let run = |mut optim: ModuleOptimizer| {

@@ -30,6 +30,8 @@ pub struct DcganConfig {
     pub latent_dim: usize,
     /// Width of the condition vector (0: unconditional).
     pub cond_dim: usize,
+    /// Images the discriminator reads at once as channels (PacGAN's packing; 1: one image).
+    pub pack: usize,
 }
 
 /// Up from a code to an image, the DCGAN generator's shape (a GAN's generator, a conv VAE's
@@ -65,7 +67,12 @@ pub struct ConvDown {
 impl DcganConfig {
     /// The networks for flattened square images of `x_dim` pixels.
     pub fn for_images(x_dim: usize, latent_dim: usize, cond_dim: usize) -> Self {
-        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim }
+        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1 }
+    }
+
+    /// The discriminator reads packs of `pack` images, one per input channel.
+    pub fn packed(self, pack: usize) -> Self {
+        DcganConfig { pack, ..self }
     }
 
     pub fn generator(&self, device: &Device) -> ConvUp {
@@ -87,7 +94,7 @@ impl DcganConfig {
             Conv2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
         };
         ConvDown {
-            down1: down([1, CHANNELS]),
+            down1: down([self.pack, CHANNELS]),
             down2: down([CHANNELS, 2 * CHANNELS]),
             bn2: BatchNormConfig::new(2 * CHANNELS).init(device),
             fc: LinearConfig::new(2 * CHANNELS * base * base, 1).init(device),
@@ -121,12 +128,14 @@ impl ConvUp {
 
 impl ConvDown {
     /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]` (an encoder's outputs
-    /// `[N, d_out]`).
+    /// `[N, d_out]`); a packing discriminator takes `x: [N, pack * side * side]`, its images one
+    /// after the other.
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
-        let (n, s) = (x.dims()[0], self.side);
+        let (n, s, m) = (x.dims()[0], self.side, self.down1.weight.dims()[1]);
         // Activations channels last inside (one input channel: the image is already so); the
         // features are flattened as `[N, C, H, W]`, the order the fc weights have always had.
-        let h = leaky_relu(conv2d_channels_last(&self.down1, x.reshape([n, s, s, 1])), 0.2);
+        let x = if m == 1 { x.reshape([n, s, s, 1]) } else { x.reshape([n, m, s, s]).permute([0, 2, 3, 1]) };
+        let h = leaky_relu(conv2d_channels_last(&self.down1, x), 0.2);
         let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
         let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
@@ -145,7 +154,7 @@ mod tests {
     fn shapes_for_28_and_32_pixel_images_with_and_without_a_condition() {
         let dev = crate::testing::device();
         for (side, cond) in [(28, 0), (32, 0), (28, 10), (32, 10)] {
-            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond };
+            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond, pack: 1 };
             let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
             let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
             assert_eq!(x.dims(), [3, side * side]);
@@ -155,11 +164,41 @@ mod tests {
         }
     }
 
+    /// A packing discriminator reads the images of a pack as its input channels, in order: with
+    /// the first convolution's weights on channel 1 zeroed, only each pack's first image counts.
+    #[test]
+    fn a_pack_s_images_are_its_channels_in_order() {
+        let dev = crate::testing::device();
+        let mut d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2 }.discriminator(&dev);
+        assert_eq!(d.down1.weight.dims(), [CHANNELS, 2, 4, 4]);
+        let image = |k: usize| -> Vec<f32> { (0..784).map(|i| (((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0)).collect() };
+        let logits = |d: &ConvDown, packs: [[usize; 2]; 2]| {
+            let x: Vec<f32> = packs.iter().flat_map(|p| p.iter().flat_map(|&k| image(k))).collect();
+            crate::host::host(d.forward(crate::host::tensor(x, [2, 2 * 784], &dev), None))
+        };
+        let mask = |d: ConvDown, channel: usize| {
+            // Weights `[out, in, 4, 4]`: zero where `in` is `channel`.
+            let w: Vec<f32> = crate::host::host(d.down1.weight.val()).into_iter().enumerate().map(|(i, w)| if (i / 16) % 2 == channel { 0.0 } else { w }).collect();
+            let w = crate::host::tensor(w, [CHANNELS, 2, 4, 4], &dev);
+            ConvDown { down1: Conv2d { weight: burn::module::Param::from_tensor(w), ..d.down1 }, ..d }
+        };
+        // Both packs share their first image and differ in the second: distinct logits...
+        let plain = logits(&d, [[0, 1], [0, 2]]);
+        assert!((plain[0] - plain[1]).abs() > 1e-4, "{plain:?}");
+        // ...until channel 1 is blind; blind to channel 0, the packs that share image 1 agree.
+        d = mask(d, 1);
+        let first = logits(&d, [[0, 1], [0, 2]]);
+        assert!((first[0] - first[1]).abs() < 1e-5, "{first:?}");
+        let d = mask(DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2 }.discriminator(&dev), 0);
+        let second = logits(&d, [[1, 0], [2, 0]]);
+        assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
+    }
+
     #[test]
     fn the_class_acts_on_the_image_features_not_as_a_bias() {
         // With c concatenated onto h, l(x, c) - l(x, c') would be the same for every x.
         let dev = crate::testing::device();
-        let d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 10 }.discriminator(&dev);
+        let d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 10, pack: 1 }.discriminator(&dev);
         let x = crate::host::tensor((0..2 * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [2, 784], &dev);
         let logits = |label: u8| crate::host::host(d.forward(x.clone(), Some(crate::host::one_hot(&[label, label], 10, &dev))));
         let (a, b) = (logits(3), logits(7));

@@ -1,12 +1,13 @@
-//! A multilayer perceptron of any width and depth.
+//! A multilayer perceptron of any width and depth, optionally with batch norm or maxout units.
 
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::kernels::{Act, linear};
-
-use crate::config::Activation;
+use crate::config::{Activation, MAXOUT_PIECES};
+use crate::kernels::activation::{leaky_relu, tanh};
+use crate::kernels::{Act, batch_norm, linear};
 
 /// `d_in -> hidden[0] -> ... -> hidden[n-1] -> d_out`, the nonlinearity between layers, none after
 /// the last.
@@ -16,23 +17,40 @@ pub struct MlpConfig {
     pub hidden: Vec<usize>,
     pub d_out: usize,
     pub activation: Activation,
+    /// Batch norm between each hidden layer's linear map (then without bias) and its nonlinearity.
+    pub batch_norm: bool,
 }
 
 #[derive(Module, Debug)]
 pub struct Mlp {
     layers: Vec<Linear>,
+    /// One per hidden layer with batch norm; none without (older checkpoints have none).
+    norms: Vec<BatchNorm>,
     #[module(skip)]
     activation: Activation,
 }
 
 impl MlpConfig {
+    pub fn new(d_in: usize, hidden: Vec<usize>, d_out: usize, activation: Activation) -> Self {
+        MlpConfig { d_in, hidden, d_out, activation, batch_norm: false }
+    }
+
+    pub fn with_batch_norm(mut self, batch_norm: bool) -> Self {
+        self.batch_norm = batch_norm;
+        self
+    }
+
     pub fn init(&self, device: &Device) -> Mlp {
-        let widths: Vec<usize> = std::iter::once(self.d_in)
-            .chain(self.hidden.iter().copied())
-            .chain(std::iter::once(self.d_out))
-            .collect();
+        // A maxout layer of width w computes MAXOUT_PIECES affine maps per unit.
+        let pieces = if self.activation == Activation::Maxout { MAXOUT_PIECES } else { 1 };
+        let ins = std::iter::once(self.d_in).chain(self.hidden.iter().copied());
+        let outs = self.hidden.iter().map(|&w| (w * pieces, true)).chain(std::iter::once((self.d_out, false)));
         Mlp {
-            layers: widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect(),
+            layers: ins
+                .zip(outs)
+                .map(|(d_in, (d_out, hidden))| LinearConfig::new(d_in, d_out).with_bias(!(hidden && self.batch_norm)).init(device))
+                .collect(),
+            norms: if self.batch_norm { self.hidden.iter().map(|&w| BatchNormConfig::new(w * pieces).init(device)).collect() } else { Vec::new() },
             activation: self.activation,
         }
     }
@@ -43,14 +61,43 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let act = match (i == last, self.activation) {
-                (true, _) => Act::Identity,
-                (false, Activation::Relu) => Act::Relu,
-                (false, Activation::Tanh) => Act::Tanh,
-                (false, Activation::LeakyRelu) => Act::LeakyRelu(0.2),
+            let fused = match (i == last, self.activation) {
+                (true, _) => Some(Act::Identity),
+                _ if !self.norms.is_empty() => None,
+                (false, Activation::Relu) => Some(Act::Relu),
+                (false, Activation::Tanh) => Some(Act::Tanh),
+                (false, Activation::LeakyRelu) => Some(Act::LeakyRelu(0.2)),
+                (false, Activation::Maxout) => None,
             };
-            linear(layer, h, act)
+            match fused {
+                Some(act) => linear(layer, h, act),
+                None => {
+                    let h = linear(layer, h, Act::Identity);
+                    let h = match self.norms.get(i) {
+                        Some(bn) => {
+                            let [n, c] = h.dims();
+                            batch_norm(bn, h.reshape([n, c, 1, 1])).reshape([n, c])
+                        }
+                        None => h,
+                    };
+                    activate(h, self.activation)
+                }
+            }
         })
+    }
+}
+
+/// The hidden nonlinearity on its own (after batch norm, or maxout's pieces).
+fn activate(h: Tensor<2>, activation: Activation) -> Tensor<2> {
+    match activation {
+        Activation::Relu => relu(h),
+        Activation::Tanh => tanh(h),
+        Activation::LeakyRelu => leaky_relu(h, 0.2),
+        Activation::Maxout => {
+            // Unit j's pieces are columns j·P .. (j+1)·P.
+            let [n, c] = h.dims();
+            h.reshape([n, c / MAXOUT_PIECES, MAXOUT_PIECES]).max_dim(2).reshape([n, c / MAXOUT_PIECES])
+        }
     }
 }
 
@@ -61,10 +108,48 @@ mod tests {
     #[test]
     fn shapes_follow_the_config() {
         let dev = crate::testing::device();
-        let cfg = MlpConfig { d_in: 5, hidden: vec![7, 3], d_out: 2, activation: Activation::Tanh };
+        let cfg = MlpConfig::new(5, vec![7, 3], 2, Activation::Tanh);
         let mlp = cfg.init(&dev);
         assert_eq!(mlp.layers.len(), 3);
         assert_eq!(mlp.forward(Tensor::zeros([4, 5], &dev)).dims(), [4, 2]);
         assert_eq!(mlp.num_params(), 5 * 7 + 7 + 7 * 3 + 3 + 3 * 2 + 2);
+    }
+
+    /// A maxout unit is the largest of its pieces: with the output layer summing the hidden
+    /// units, the network's output is the sum over units of the max of their affine pieces.
+    #[test]
+    fn maxout_keeps_each_unit_s_largest_piece() {
+        let dev = crate::testing::device();
+        let mlp = MlpConfig::new(3, vec![4], 1, Activation::Maxout).init(&dev);
+        assert_eq!(mlp.layers[0].weight.dims(), [3, 4 * MAXOUT_PIECES]);
+        let x = crate::host::tensor(vec![0.3, -1.2, 0.7, 1.5, 0.1, -0.4], [2, 3], &dev);
+        let pieces = crate::host::host(mlp.layers[0].forward(x.clone()));
+        let w = crate::host::host(mlp.layers[1].weight.val());
+        let b = crate::host::host(mlp.layers[1].bias.as_ref().unwrap().val())[0];
+        let out = crate::host::host(mlp.forward(x));
+        for (row, got) in out.iter().enumerate() {
+            let units = pieces[row * 4 * MAXOUT_PIECES..(row + 1) * 4 * MAXOUT_PIECES].chunks(MAXOUT_PIECES);
+            let want: f32 = units.zip(&w).map(|(p, w)| w * p.iter().copied().fold(f32::NEG_INFINITY, f32::max)).sum::<f32>() + b;
+            assert!((got - want).abs() < 1e-5, "row {row}: {got} vs {want}");
+        }
+    }
+
+    /// With batch norm, hidden layers lose their bias (batch norm's shift replaces it), each
+    /// has a norm, and in training each hidden unit is normalised over the batch: a ReLU
+    /// network's hidden units are then active on about half the examples whatever the input's
+    /// offset.
+    #[test]
+    fn batch_norm_replaces_the_hidden_biases_and_normalises_over_the_batch() {
+        let dev = crate::testing::device();
+        let mlp = MlpConfig::new(2, vec![6, 6], 2, Activation::Relu).with_batch_norm(true).init(&dev);
+        assert!(mlp.layers[..2].iter().all(|l| l.bias.is_none()) && mlp.layers[2].bias.is_some());
+        assert_eq!(mlp.norms.len(), 2);
+        // Weights, the output bias, and per norm gamma, beta and the two running statistics.
+        assert_eq!(mlp.num_params(), 2 * 6 + 6 * 6 + 6 * 2 + 2 + 2 * 4 * 6);
+        // The same batch shifted far away: batch statistics remove the shift, so the outputs agree.
+        let pts: Vec<f32> = (0..64).map(|i| ((i * 37) % 17) as f32 / 17.0).collect();
+        let far: Vec<f32> = pts.iter().map(|v| v + 100.0).collect();
+        let run = |v: Vec<f32>| crate::host::host(mlp.forward(crate::host::tensor(v, [32, 2], &dev)));
+        crate::testing::assert_close(&run(pts), &run(far), 1e-2);
     }
 }

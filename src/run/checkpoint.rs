@@ -349,7 +349,7 @@ mod tests {
     fn checkpoint_bytes() -> (Vec<u8>, String) {
         use burn::optim::GradientsParams;
         let dev = crate::testing::device();
-        let net: Mlp = crate::backend::seeded(3, &dev, || MlpConfig { d_in: 4, hidden: vec![5], d_out: 2, activation: Activation::Relu }.init(&dev));
+        let net: Mlp = crate::backend::seeded(3, &dev, || MlpConfig::new(4, vec![5], 2, Activation::Relu).init(&dev));
         let net = number_params(net, 0);
         let mut optim = crate::models::step::optimizer(&crate::config::TrainConfig::default_for(crate::config::DataKind::Points2d, crate::models::ModelKind::Vae));
         let loss = net.forward(crate::testing::t2(&crate::testing::pattern(12, 1), [3, 4])).tanh().sum();

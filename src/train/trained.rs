@@ -58,6 +58,7 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
         if let Some(toy) = spec.data.toy() {
             let c = modes::coverage(toy, &x);
             scores.insert("modes_captured".into(), c.modes_captured as f64);
+            scores.insert("modes_any".into(), c.modes_any as f64);
             scores.insert("high_quality".into(), c.high_quality);
             scores.insert("mode_kl".into(), c.mode_kl);
         }

@@ -34,8 +34,8 @@ impl Ada {
         let (body, width) = c.hidden.split_at(c.hidden.len().saturating_sub(1));
         let width = width.first().copied().unwrap_or(c.latent_dim);
         Ada {
-            features: MlpConfig { d_in: x_dim, hidden: body.to_vec(), d_out: width, activation: c.activation }.init(device),
-            classifier: MlpConfig { d_in: width, hidden: vec![], d_out: classes, activation: c.activation }.init(device),
+            features: MlpConfig::new(x_dim, body.to_vec(), width, c.activation).init(device),
+            classifier: MlpConfig::new(width, vec![], classes, c.activation).init(device),
         }
     }
 

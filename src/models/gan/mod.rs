@@ -7,7 +7,7 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `network`, `d_steps`, `generator_form`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight).
 
 pub mod step;
 pub use step::GanTrainer;
@@ -38,26 +38,25 @@ pub struct GanConfig {
     pub tanh_output: bool,
     /// Outputs of the discriminator beside its logit: a head that shares its body (InfoGAN's Q).
     pub extra_outputs: usize,
+    /// Samples the discriminator judges as one input (PacGAN's packing; 1: each alone).
+    pub pack: usize,
 }
 
 impl GanConfig {
     /// MLP generator `latent (+ classes) -> hidden -> x_dim`, discriminator
     /// `x_dim (+ classes) -> reversed hidden -> 1`; or the DCGAN pair for images.
     pub fn new(x_dim: usize, c: &TrainConfig, images: bool, classes: usize) -> Self {
+        let d_hidden = if c.d_hidden.is_empty() { c.hidden.iter().rev().copied().collect() } else { c.d_hidden.clone() };
         GanConfig {
             network: c.network,
             x_dim,
             latent_dim: c.latent_dim,
             classes,
-            mlp_generator: MlpConfig { d_in: c.latent_dim + classes, hidden: c.hidden.clone(), d_out: x_dim, activation: c.activation },
-            mlp_discriminator: MlpConfig {
-                d_in: x_dim + classes,
-                hidden: c.hidden.iter().rev().copied().collect(),
-                d_out: 1,
-                activation: c.d_activation,
-            },
+            mlp_generator: MlpConfig::new(c.latent_dim + classes, c.hidden.clone(), x_dim, c.activation).with_batch_norm(c.batch_norm),
+            mlp_discriminator: MlpConfig::new(c.pack * x_dim + classes, d_hidden, 1, c.d_activation),
             tanh_output: images,
             extra_outputs: 0,
+            pack: c.pack,
         }
     }
 
@@ -82,9 +81,9 @@ impl GanConfig {
         let net = match self.network {
             Network::Mlp => DiscriminatorNet::Mlp(self.mlp_discriminator.init(device)),
             Network::Dcgan if self.extra_outputs > 0 => DiscriminatorNet::Conv(self.dcgan().encoder(1 + self.extra_outputs, device)),
-            Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().discriminator(device)),
+            Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().packed(self.pack).discriminator(device)),
         };
-        Discriminator { net, classes: self.classes }
+        Discriminator { net, classes: self.classes, pack: self.pack }
     }
 
     fn dcgan(&self) -> DcganConfig {
@@ -142,19 +141,32 @@ pub struct Discriminator {
     net: DiscriminatorNet,
     #[module(skip)]
     classes: usize,
+    #[module(skip)]
+    pack: usize,
 }
 
 impl Discriminator {
-    /// The logits `l(x, c)` of `D(x, c) = sigmoid(l)`: `[N, D]` (and `[N, classes]`) `-> [N]`.
+    /// The logits `l(x, c)` of `D(x, c) = sigmoid(l)`: `[N, D]` (and `[N, classes]`) `-> [N]`;
+    /// with packing, one logit per pack of `pack` consecutive rows, `[N / pack]`.
     pub fn logits(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<1> {
-        let n = x.dims()[0];
         let out = self.outputs(x, c);
+        let n = out.dims()[0];
         let out = if out.dims()[1] == 1 { out } else { out.narrow(1, 0, 1) };
         out.reshape([n])
     }
 
-    /// All outputs, `[N, 1 + extra]`: the logit first, then the extra head's.
+    /// All outputs, `[N / pack, 1 + extra]`: the logit first, then the extra head's.
     pub fn outputs(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
+        // A pack is its samples side by side: `m` rows of `D` values become one row of `m D`
+        // (the convolutional discriminator reads them as `m` channels).
+        let x = match self.pack {
+            1 => x,
+            m => {
+                debug_assert!(c.is_none(), "packing is for unconditional discriminators");
+                let [n, d] = x.dims();
+                x.reshape([n / m, m * d])
+            }
+        };
         match &self.net {
             DiscriminatorNet::Mlp(m) => m.forward(with_condition(x, c)),
             DiscriminatorNet::Conv(m) => m.forward(x, c),
@@ -178,5 +190,30 @@ impl Model for Gan {
         let (z, c) = prior_draws(self.generator.latent_dim(), self.classes(), n, labels, rng, device);
         let x = host(self.generator.forward(z, c));
         if spec.data.kind() == DataKind::Images { from_gan_pixels(x) } else { x }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DataKind, ModelKind};
+
+    /// A packing MLP discriminator reads `pack` consecutive samples as one input of `pack · D`
+    /// values, in order, and gives one logit per pack; at `pack = 1` it is the plain one.
+    #[test]
+    fn a_pack_is_its_samples_side_by_side() {
+        let dev = crate::testing::device();
+        let mut c = crate::config::TrainConfig::default_for(DataKind::Points2d, ModelKind::Gan);
+        c.hidden = vec![8];
+        let x = crate::host::tensor((0..12).map(|i| (i as f32 * 0.37).sin()).collect(), [6, 2], &dev);
+        for pack in [1, 2, 3] {
+            c.pack = pack;
+            let d = GanConfig::new(2, &c, false, 0).discriminator(&dev);
+            let DiscriminatorNet::Mlp(net) = &d.net else { panic!("an MLP") };
+            let logits = crate::host::host(d.logits(x.clone(), None));
+            assert_eq!(logits.len(), 6 / pack);
+            let by_hand = crate::host::host(net.forward(x.clone().reshape([6 / pack, 2 * pack])));
+            assert_eq!(logits, by_hand, "pack {pack}");
+        }
     }
 }
