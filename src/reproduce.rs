@@ -278,6 +278,9 @@ pub struct Plan<'a> {
     /// The user's `key=value` settings, each applied to the models of the rows that read it
     /// (an ablation of the AA models leaves their baselines' runs as they are): [`extra_sets`].
     pub sets: Vec<String>,
+    /// Only these runs, by the names of their directories ([`run_names`]); all without. One
+    /// campaign spread over machines or a cluster's job array runs one name per process.
+    pub only: Vec<String>,
 }
 
 /// The key of a `key=value` setting.
@@ -517,21 +520,18 @@ fn save_result(path: &Path, result: &RunResult) -> Result<()> {
 /// first failure stops the taking of new runs; the runs under way finish and keep their results.
 pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
     check_sets(plan, rows)?;
-    // One reproduction per output directory at a time (each run's own directory is locked too).
-    let _lock = DirLock::acquire(&plan.out)?;
-    // Every distinct run once, keyed by its directory.
-    let mut queue: Vec<(PathBuf, &Row, ModelKind, u64)> = Vec::new();
-    for row in rows {
-        for seed in 0..plan.seeds {
-            for model in [row.base, row.transferred] {
-                let dir = run_dir(plan, model, &row.setting, seed);
-                if !queue.iter().any(|q| q.0 == dir) {
-                    queue.push((dir, row, model, seed));
-                }
-            }
+    // One whole reproduction per output directory at a time; runs picked by name (a job array's)
+    // share it, each locking its own directory.
+    let _lock = if plan.only.is_empty() { Some(DirLock::acquire(&plan.out)?) } else { None };
+    let mut queue = queue(plan, rows);
+    if !plan.only.is_empty() {
+        let name = |q: &Queued| q.0.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(missing) = plan.only.iter().find(|o| !queue.iter().any(|q| name(q) == **o)) {
+            let all: Vec<String> = queue.iter().map(name).collect();
+            return Err(Error::Invalid(format!("--run {missing}: no run of these rows has this name; the runs: {}", all.join(", "))));
         }
+        queue.retain(|q| plan.only.contains(&name(q)));
     }
-    queue.sort_by_key(|q| q.1.sets.iter().any(|s| s == "train_fraction=1"));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
     let done = std::sync::Mutex::new(BTreeMap::<PathBuf, Result<RunResult>>::new());
@@ -572,20 +572,42 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
     if let Some(dir) = queue.iter().map(|q| &q.0).find(|d| done.get(*d).is_some_and(|r| r.is_err())) {
         return Err(done.remove(dir).expect("just found").expect_err("just found"));
     }
-    let take = |model, row: &Row, seed| {
-        let dir = run_dir(plan, model, &row.setting, seed);
-        done.get(&dir).and_then(|r| r.as_ref().ok()).cloned().ok_or_else(|| Error::Invalid(format!("{}: not run", dir.display())))
-    };
-    let mut out = Vec::new();
+    // Every row's finished pairs, these runs' and any others' (a campaign spread over processes).
+    collect(plan, rows)
+}
+
+/// A run to make: its directory, its row, model and seed.
+type Queued<'r> = (PathBuf, &'r Row, ModelKind, u64);
+
+/// Every distinct run of `rows` once (runs shared between rows train once), keyed by directory,
+/// in the campaign's order: rows at full data last, so complete rows land early.
+fn queue<'r>(plan: &Plan, rows: &'r [Row]) -> Vec<Queued<'r>> {
+    let mut queue: Vec<Queued> = Vec::new();
     for row in rows {
-        let mut pair = (Vec::new(), Vec::new());
         for seed in 0..plan.seeds {
-            pair.0.push(take(row.base, row, seed)?);
-            pair.1.push(take(row.transferred, row, seed)?);
+            for model in [row.base, row.transferred] {
+                let dir = run_dir(plan, model, &row.setting, seed);
+                if !queue.iter().any(|q| q.0 == dir) {
+                    queue.push((dir, row, model, seed));
+                }
+            }
         }
-        out.push(pair);
     }
-    Ok(out)
+    queue.sort_by_key(|q| q.1.sets.iter().any(|s| s == "train_fraction=1"));
+    queue
+}
+
+/// The names of the campaign's runs not finished yet (committed or in their directory), in its
+/// order: what `--plan` turns into one command each, for `--run NAME`.
+pub fn run_names(plan: &Plan, rows: &[Row]) -> Result<Vec<String>> {
+    check_sets(plan, rows)?;
+    let mut names = Vec::new();
+    for (dir, row, model, seed) in queue(plan, rows) {
+        if finished(plan, row, model, seed, false)?.is_none() {
+            names.push(dir.file_name().expect("a run directory name").to_string_lossy().into_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// The training and scoring wall time of every distinct run, in seconds (runs shared between
@@ -781,6 +803,7 @@ mod tests {
             command: "unigen reproduce".into(),
             report: None,
             sets: vec![],
+            only: vec![],
         }
     }
 

@@ -542,6 +542,59 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
     assert!(text(&o).contains("no model of these rows reads `generator_form`"), "{}", text(&o));
 }
 
+/// `reproduce --plan` writes the campaign as one shell command per run; run as separate processes
+/// at once (a job array's tasks, sharing the output directory), each commits its own result, and
+/// `--report-only` merges them into one report.
+#[test]
+fn a_plan_s_commands_run_apart_and_merge_into_one_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let (small, out, results, report) = (small(), p("o"), p("r"), p("m.md"));
+    let base = [
+        "reproduce", "table3", "--budget", "quick", "--seeds", "2", "--row", "aavae@1%", "--data-dir", &small, "--out", &out, "--results", &results,
+        "--report", &report, "--set", "max_steps=2", "--set", "hidden=[8]", "--set", "latent_dim=2", "--set", "batch_size=5", "-q",
+    ];
+    let plan = |more: &[&str]| unigen(&[&base[..], more].concat());
+    let o = plan(&["--plan", "--jobs", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<String> = String::from_utf8_lossy(&o.stdout).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 4, "2 models x 2 seeds: {lines:?}");
+    for l in &lines {
+        assert!(l.starts_with("unigen reproduce table3 ") && l.contains(" 'hidden=[8]' ") && l.contains(" --jobs 1 --run "), "{l}");
+        assert!(!l.contains("--plan") && !l.contains("--jobs 2"), "{l}");
+    }
+    // `unigen` on the PATH, as on a cluster's nodes; three of the four commands at once.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_unigen"), bin.join("unigen")).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let children: Vec<_> = lines[..3]
+        .iter()
+        .map(|l| {
+            let mut sh = std::process::Command::new("sh");
+            sh.args(["-c", l]).env("PATH", &path).env("UNIGEN_DATA", "/nonexistent-unigen-data").env("XDG_CACHE_HOME", "/nonexistent-unigen-cache");
+            sh.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert!(!std::path::Path::new(&report).exists(), "runs picked by name leave the report alone");
+    let o = plan(&["--report-only"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(md.contains("Under way: 1 of 2 seed pairs finished"), "{md}");
+    // The plan now holds the one run left; an unknown name is refused, listing the runs.
+    let o = plan(&["--plan"]);
+    let left = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(left.lines().count(), 1, "{left}");
+    assert!(lines[3].ends_with(left.trim().rsplit(' ').next().unwrap()), "{left}");
+    let o = plan(&["--run", "gan-1-data-s9"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("no run of these rows has this name") && text(&o).contains("-1-data-s1"), "{}", text(&o));
+}
+
 /// Without `--classifier` or $UNIGEN_CLASSIFIER the image metrics use the classifier shipped with
 /// unigen: every user's scores come from the same weights.
 #[test]

@@ -57,6 +57,15 @@ pub struct Args {
     /// --row aavae@10%` (repeatable; all rows without it).
     #[arg(long = "row", value_name = "MODEL@SETTING")]
     pub rows: Vec<String>,
+    /// Train nothing: print the campaign as independent commands, one per run not finished yet,
+    /// each this command with `--run NAME --jobs 1` (for a Slurm job array or several machines:
+    /// docs/scale.md). Each writes its result to --results; `--report-only` merges them.
+    #[arg(long, conflicts_with_all = ["report_only", "run"])]
+    pub plan: bool,
+    /// Only the run of this name (its directory's, e.g. `aavae-1-data-s3`; repeatable): one
+    /// line of `--plan`. The report is left to `--report-only`, once the runs are in.
+    #[arg(long = "run", value_name = "NAME")]
+    pub run: Vec<String>,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
@@ -91,9 +100,18 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         jobs,
         commit: reproduce::commit(),
         command,
-        report: Some(a.report.clone()),
+        // Runs picked by name leave the report to `--report-only`: the processes of one campaign
+        // would rewrite it at once.
+        report: a.run.is_empty().then(|| a.report.clone()),
         sets: a.sets.clone(),
+        only: a.run.clone(),
     };
+    if a.plan {
+        for name in reproduce::run_names(&plan, &rows)? {
+            println!("{} --jobs 1 --run {name}", plan_command());
+        }
+        return Ok(());
+    }
     let started = std::time::Instant::now();
     let results = match if a.report_only { reproduce::collect(&plan, &rows) } else { reproduce::run(&plan, &rows, &device) } {
         Err(e @ unigen::Error::Interrupted { .. }) => {
@@ -102,11 +120,41 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         other => other?,
     };
     let wall = reproduce::total_wall_s(&results);
+    if !a.run.is_empty() {
+        say!("{} finished ({:.0} s); the report: the same command with --report-only instead of --run", a.run.join(", "), started.elapsed().as_secs_f64());
+        return Ok(());
+    }
     let md = reproduce::report(&plan, &rows, &results, wall);
     reproduce::save(&a.report, &md)?;
     super::emit(serde_json::json!({ "report": a.report, "results": results.len(), "wall_s": wall }), || println!("{md}"))?;
     say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// This command line as `unigen ...` without `--plan` and `--jobs`: each line of a plan adds its
+/// own. Arguments are quoted for a POSIX shell where they need it.
+fn plan_command() -> String {
+    let mut args = std::env::args().skip(1).peekable();
+    let mut kept = vec!["unigen".to_string()];
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--plan" => {}
+            "--jobs" => {
+                args.next();
+            }
+            a if a.starts_with("--jobs=") => {}
+            _ => kept.push(shell_quote(&arg)),
+        }
+    }
+    kept.join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./,:@%+".contains(c)) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 /// The CPU model and the cores used, for the report.
