@@ -89,6 +89,10 @@ pub struct TrainConfig {
     /// discriminator. A batch of `batch_size` makes `batch_size / pack` packs.
     #[serde(default = "defaults::pack")]
     pub pack: usize,
+    /// CGAN and IW-CGAN with `network = dcgan`: how the discriminator sees the class,
+    /// `projection` (onto its features) or `channels` (one constant input plane per class).
+    #[serde(default)]
+    pub d_condition: crate::nets::Conditioning,
     /// GANs: discriminator updates per generator update.
     #[serde(default = "defaults::d_steps")]
     pub d_steps: usize,
@@ -261,6 +265,7 @@ impl TrainConfig {
             d_hidden: Vec::new(),
             batch_norm: false,
             pack: defaults::pack(),
+            d_condition: Default::default(),
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
             network: defaults::network(),
@@ -381,6 +386,8 @@ impl TrainConfig {
                 "gaussian_std" if !gaussian || config.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
                 // The convolutional discriminator has its own layers and leaky ReLU.
                 "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
+                // The MLP discriminator reads the class concatenated onto its input.
+                "d_condition" if mlp => Some("only with network = dcgan"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -598,10 +605,15 @@ mod tests {
         for &model in ModelKind::all() {
             for key in model.settings() {
                 assert!(keys.contains_key(key), "{} lists unknown `{key}`", model.name());
-                if !matches!(key, "gaussian_std" | "learn_variance") {
-                    let value = keys[key].to_string();
-                    TrainConfig::resolve(DataKind::Points2d, model, None, &[format!("{key}={value}")]).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
-                }
+                // Keys read only with another's value, given with it.
+                let with: &[String] = match key {
+                    "gaussian_std" => &["learn_variance=false".into()],
+                    "d_condition" => &["network=dcgan".into()],
+                    _ => &[],
+                };
+                let sets: Vec<String> = with.iter().cloned().chain([format!("{key}={}", keys[key])]).collect();
+                let kind = if key == "d_condition" { DataKind::Images } else { DataKind::Points2d };
+                TrainConfig::resolve(kind, model, None, &sets).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
             }
         }
     }
@@ -622,6 +634,8 @@ mod tests {
         assert!(resolve(ModelKind::Gan, &["network=dcgan", "batch_norm=true"]).unwrap_err().contains("only with network = mlp"));
         assert!(resolve(ModelKind::Aavae, &["network=dcgan", "d_hidden=[10]"]).unwrap_err().contains("only with network = mlp"));
         assert!(resolve(ModelKind::Vae, &["batch_norm=true"]).unwrap_err().contains("is not read by vae"));
+        assert!(resolve(ModelKind::Cgan, &["d_condition=channels"]).unwrap_err().contains("only with network = dcgan"));
+        assert!(resolve(ModelKind::Gan, &["network=dcgan", "d_condition=channels"]).unwrap_err().contains("`d_condition` is not read by gan"));
     }
 
     /// The PacGAN presets default to PacGAN's protocol for what a model reads, nothing else.

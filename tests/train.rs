@@ -222,6 +222,11 @@ fn a_short_gan_and_iwgan_cover_more_than_one_mode() {
         // Points spread uniformly over [-3, 3]^2 would be high-quality 0.25% of the time.
         assert!(m.scores["high_quality"] > 0.05, "{model:?}: {:?}", m.scores);
         assert!(m.losses.contains_key("d_loss") && m.losses.contains_key("g_loss"));
+        // An importance-weighted update logs its weights' effective sample share and logit spread.
+        assert_eq!(m.losses.contains_key("ess_share"), model == ModelKind::Iwgan, "{:?}", m.losses);
+        if let Some(&ess) = m.losses.get("ess_share") {
+            assert!(ess > 0.0 && ess <= 1.0 && m.losses["logit_std"] >= 0.0, "{:?}", m.losses);
+        }
         // The divergence curves are logged and drawn; the samples move towards the data.
         let (first, last) = first_and_last(&run, "jsd");
         assert!(last < first, "{model:?}: JSD {first} -> {last}");

@@ -4,10 +4,13 @@
 //! `dcgan` in bench/torch_steps.py.
 //!
 //! Both take an optional condition vector `c` (a one-hot class): the generator by concatenation
-//! onto `z`; the discriminator by projection (Miyato & Koyama 2018), `l = w·h + (E c)·h` with `h`
-//! its flattened features and `E` a learned class embedding. Concatenating `c` onto `h` instead
-//! would only add a class-dependent bias to the logit, which cannot tell whether an image
-//! matches its class: such a CGAN trained to chance-level conditional accuracy (0.10) here.
+//! onto `z`; the discriminator ([`Conditioning`]) by projection (Miyato & Koyama 2018),
+//! `l = w·h + (E c)·h` with `h` its flattened features and `E` a learned class embedding, or as
+//! input channels, `c` broadcast to one constant plane per class beside the image (the usual
+//! conditional DCGAN), so the first convolution sees image and class together. Concatenating
+//! `c` onto `h` instead would only add a class-dependent bias to the logit, which cannot tell
+//! whether an image matches its class: such a CGAN trained to chance-level conditional accuracy
+//! (0.10) here.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -32,6 +35,19 @@ pub struct DcganConfig {
     pub cond_dim: usize,
     /// Images the discriminator reads at once as channels (PacGAN's packing; 1: one image).
     pub pack: usize,
+    /// How a conditional discriminator sees its class.
+    pub conditioning: Conditioning,
+}
+
+/// How a conditional DCGAN discriminator sees the class `c` (`d_condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conditioning {
+    /// `l = w·h + (E c)·h` on the flattened features `h`.
+    #[default]
+    Projection,
+    /// One constant input plane per class (`c` broadcast over the image), beside the image.
+    Channels,
 }
 
 /// Up from a code to an image, the DCGAN generator's shape (a GAN's generator, a conv VAE's
@@ -62,17 +78,25 @@ pub struct ConvDown {
     embed: Option<Linear>,
     #[module(skip)]
     side: usize,
+    /// Input planes of the class (`Conditioning::Channels`; 0 otherwise).
+    #[module(skip)]
+    planes: usize,
 }
 
 impl DcganConfig {
     /// The networks for flattened square images of `x_dim` pixels.
     pub fn for_images(x_dim: usize, latent_dim: usize, cond_dim: usize) -> Self {
-        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1 }
+        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1, conditioning: Conditioning::Projection }
     }
 
     /// The discriminator reads packs of `pack` images, one per input channel.
     pub fn packed(self, pack: usize) -> Self {
         DcganConfig { pack, ..self }
+    }
+
+    /// The discriminator sees its class as `conditioning` says.
+    pub fn conditioned(self, conditioning: Conditioning) -> Self {
+        DcganConfig { conditioning, ..self }
     }
 
     pub fn generator(&self, device: &Device) -> ConvUp {
@@ -93,13 +117,16 @@ impl DcganConfig {
         let down = |c: [usize; 2]| {
             Conv2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
         };
+        let planes = if self.conditioning == Conditioning::Channels { self.cond_dim } else { 0 };
+        let projection = self.cond_dim > 0 && self.conditioning == Conditioning::Projection;
         ConvDown {
-            down1: down([self.pack, CHANNELS]),
+            down1: down([self.pack + planes, CHANNELS]),
             down2: down([CHANNELS, 2 * CHANNELS]),
             bn2: BatchNormConfig::new(2 * CHANNELS).init(device),
             fc: LinearConfig::new(2 * CHANNELS * base * base, 1).init(device),
-            embed: (self.cond_dim > 0).then(|| LinearConfig::new(self.cond_dim, 2 * CHANNELS * base * base).with_bias(false).init(device)),
+            embed: projection.then(|| LinearConfig::new(self.cond_dim, 2 * CHANNELS * base * base).with_bias(false).init(device)),
             side: self.side,
+            planes,
         }
     }
 
@@ -131,10 +158,15 @@ impl ConvDown {
     /// `[N, d_out]`); a packing discriminator takes `x: [N, pack * side * side]`, its images one
     /// after the other.
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
-        let (n, s, m) = (x.dims()[0], self.side, self.down1.weight.dims()[1]);
+        let (n, s, m) = (x.dims()[0], self.side, self.down1.weight.dims()[1] - self.planes);
         // Activations channels last inside (one input channel: the image is already so); the
         // features are flattened as `[N, C, H, W]`, the order the fc weights have always had.
         let x = if m == 1 { x.reshape([n, s, s, 1]) } else { x.reshape([n, m, s, s]).permute([0, 2, 3, 1]) };
+        let (x, c) = match c {
+            // The class as constant planes after the image's channels; it is then in the features.
+            Some(c) if self.planes > 0 => (Tensor::cat(vec![x, c.reshape([n, 1, 1, self.planes]).expand([n, s, s, self.planes])], 3), None),
+            c => (x, c),
+        };
         let h = leaky_relu(conv2d_channels_last(&self.down1, x), 0.2);
         let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
         let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
@@ -153,8 +185,8 @@ mod tests {
     #[test]
     fn shapes_for_28_and_32_pixel_images_with_and_without_a_condition() {
         let dev = crate::testing::device();
-        for (side, cond) in [(28, 0), (32, 0), (28, 10), (32, 10)] {
-            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond, pack: 1 };
+        for (side, cond, conditioning) in [(28, 0, Conditioning::Projection), (32, 0, Conditioning::Projection), (28, 10, Conditioning::Projection), (32, 10, Conditioning::Projection), (28, 10, Conditioning::Channels)] {
+            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond, pack: 1, conditioning };
             let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
             let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
             assert_eq!(x.dims(), [3, side * side]);
@@ -169,7 +201,7 @@ mod tests {
     #[test]
     fn a_pack_s_images_are_its_channels_in_order() {
         let dev = crate::testing::device();
-        let mut d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2 }.discriminator(&dev);
+        let mut d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2, conditioning: Conditioning::Projection }.discriminator(&dev);
         assert_eq!(d.down1.weight.dims(), [CHANNELS, 2, 4, 4]);
         let image = |k: usize| -> Vec<f32> { (0..784).map(|i| (((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0)).collect() };
         let logits = |d: &ConvDown, packs: [[usize; 2]; 2]| {
@@ -189,7 +221,7 @@ mod tests {
         d = mask(d, 1);
         let first = logits(&d, [[0, 1], [0, 2]]);
         assert!((first[0] - first[1]).abs() < 1e-5, "{first:?}");
-        let d = mask(DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2 }.discriminator(&dev), 0);
+        let d = mask(DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2, conditioning: Conditioning::Projection }.discriminator(&dev), 0);
         let second = logits(&d, [[1, 0], [2, 0]]);
         assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
     }
@@ -198,11 +230,14 @@ mod tests {
     fn the_class_acts_on_the_image_features_not_as_a_bias() {
         // With c concatenated onto h, l(x, c) - l(x, c') would be the same for every x.
         let dev = crate::testing::device();
-        let d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 10, pack: 1 }.discriminator(&dev);
-        let x = crate::host::tensor((0..2 * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [2, 784], &dev);
-        let logits = |label: u8| crate::host::host(d.forward(x.clone(), Some(crate::host::one_hot(&[label, label], 10, &dev))));
-        let (a, b) = (logits(3), logits(7));
-        let (shift0, shift1) = (a[0] - b[0], a[1] - b[1]);
-        assert!((shift0 - shift1).abs() > 1e-4, "class shifts {shift0} and {shift1}");
+        for conditioning in [Conditioning::Projection, Conditioning::Channels] {
+            let d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 10, pack: 1, conditioning }.discriminator(&dev);
+            assert_eq!(d.down1.weight.dims()[1], if conditioning == Conditioning::Channels { 11 } else { 1 });
+            let x = crate::host::tensor((0..2 * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [2, 784], &dev);
+            let logits = |label: u8| crate::host::host(d.forward(x.clone(), Some(crate::host::one_hot(&[label, label], 10, &dev))));
+            let (a, b) = (logits(3), logits(7));
+            let (shift0, shift1) = (a[0] - b[0], a[1] - b[1]);
+            assert!((shift0 - shift1).abs() > 1e-4, "{conditioning:?}: class shifts {shift0} and {shift1}");
+        }
     }
 }

@@ -4,5 +4,5 @@
 pub mod dcgan;
 pub mod mlp;
 
-pub use dcgan::{ConvDown, ConvUp, DcganConfig};
+pub use dcgan::{Conditioning, ConvDown, ConvUp, DcganConfig};
 pub use mlp::{Mlp, MlpConfig};

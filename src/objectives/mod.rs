@@ -116,6 +116,14 @@ pub fn importance_weights_within_classes(l: Tensor<1>, classes: Tensor<2>) -> Te
     (e / total * share).reshape([b])
 }
 
+/// Kish's effective sample size of weights `w`, `(sum w)^2 / sum w^2`, as a share of their
+/// number: 1 for equal weights, `1/n` when one weight holds everything. It says how many of an
+/// importance-weighted batch's samples its update really learns from.
+pub fn effective_sample_share(w: &[f32]) -> f64 {
+    let (sum, sq) = w.iter().fold((0.0f64, 0.0f64), |(s, q), &v| (s + v as f64, q + (v as f64).powi(2)));
+    if sq == 0.0 { 0.0 } else { sum * sum / sq / w.len() as f64 }
+}
+
 /// The M2 unlabelled bound from the labelled ones (docs/spec.md §2.7): with the class unobserved, its
 /// bounds are averaged under `q(c|x)` and the entropy of `q(c|x)` is added,
 /// `sum_c q(c|x) B(x, c) + H(q(c|x)) = sum_c q(c|x) (B(x, c) - log q(c|x))`.
@@ -412,6 +420,29 @@ mod tests {
         let logits = Tensor::<1>::from_floats(l, &dev).require_grad();
         let grads = generator_loss(logits.clone(), GeneratorForm::NonSaturating, weights, None).backward();
         to_vec(logits.grad(&grads).unwrap())
+    }
+
+    /// The mechanism behind a starved importance-weighted update: the spread of the logits sets
+    /// the effective sample size. Logits of std 0.12 keep nearly every sample; a std of 6 leaves
+    /// a fifth of a batch of 64 (an unbounded discriminator's logits can spread that far);
+    /// normalised within each class, a class the discriminator rejects keeps its share.
+    #[test]
+    fn the_logits_spread_sets_the_effective_sample_size() {
+        let dev = crate::testing::device();
+        let spread = |s: f32| -> Vec<f32> { (0..64).map(|i| s * ((i as f32 * 0.61).sin() * 1.7)).collect() };
+        let share = |l: Vec<f32>| effective_sample_share(&to_vec(importance_weights(t2(&l, [1, 64]))));
+        assert!(share(spread(0.1)) > 0.98, "{}", share(spread(0.1)));
+        assert!(share(spread(5.0)) < 0.25, "{}", share(spread(5.0)));
+        assert_eq!(effective_sample_share(&[0.25; 4]), 1.0);
+        assert!((effective_sample_share(&[1.0, 0.0, 0.0, 0.0]) - 0.25).abs() < 1e-12);
+        // Two classes, the second's logits 6 lower: batch-wide, its 32 samples share ~0.2% of the
+        // update; within classes, half of it, as with uniform weights.
+        let l: Vec<f32> = (0..64).map(|i| if i < 32 { 0.0 } else { -6.0 }).collect();
+        let classes = crate::host::one_hot(&(0..64).map(|i| (i >= 32) as u8).collect::<Vec<_>>(), 2, &dev);
+        let batch = to_vec(importance_weights(t2(&l, [1, 64])));
+        let within = to_vec(importance_weights_within_classes(t1(&l), classes));
+        let second = |w: &[f32]| w[32..].iter().sum::<f32>();
+        assert!(second(&batch) < 0.003 && (second(&within) - 0.5).abs() < 1e-5, "{} {}", second(&batch), second(&within));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
 
 pub mod step;
 pub use step::GanTrainer;
@@ -22,7 +22,7 @@ use crate::host::host;
 use crate::run::RunSpec;
 use crate::config::{Network, TrainConfig};
 use crate::kernels::activation::tanh;
-use crate::nets::{ConvDown, ConvUp, DcganConfig, Mlp, MlpConfig};
+use crate::nets::{Conditioning, ConvDown, ConvUp, DcganConfig, Mlp, MlpConfig};
 
 #[derive(Debug, Clone)]
 pub struct GanConfig {
@@ -40,6 +40,8 @@ pub struct GanConfig {
     pub extra_outputs: usize,
     /// Samples the discriminator judges as one input (PacGAN's packing; 1: each alone).
     pub pack: usize,
+    /// How the convolutional discriminator of a conditional model sees the class.
+    pub conditioning: Conditioning,
 }
 
 impl GanConfig {
@@ -57,6 +59,7 @@ impl GanConfig {
             tanh_output: images,
             extra_outputs: 0,
             pack: c.pack,
+            conditioning: c.d_condition,
         }
     }
 
@@ -81,7 +84,7 @@ impl GanConfig {
         let net = match self.network {
             Network::Mlp => DiscriminatorNet::Mlp(self.mlp_discriminator.init(device)),
             Network::Dcgan if self.extra_outputs > 0 => DiscriminatorNet::Conv(self.dcgan().encoder(1 + self.extra_outputs, device)),
-            Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().packed(self.pack).discriminator(device)),
+            Network::Dcgan => DiscriminatorNet::Conv(self.dcgan().packed(self.pack).conditioned(self.conditioning).discriminator(device)),
         };
         Discriminator { net, classes: self.classes, pack: self.pack }
     }

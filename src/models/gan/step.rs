@@ -15,7 +15,7 @@ use crate::config::DataKind;
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
 use crate::models::{Discriminator, GanConfig, Generator};
-use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, generator_loss};
+use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, effective_sample_share, generator_loss};
 
 pub struct GanTrainer {
     /// Classes the networks are conditioned on (0: unconditional).
@@ -87,11 +87,16 @@ impl Step for GanTrainer {
         // parameters require no gradient skips computing theirs (same update, less work).
         let d = self.discriminator.clone().no_grad();
         let l_fake = d.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c.clone());
+        // What the importance weights did: the logits' spread and the share of the batch the
+        // update learns from (unigen's diagnostics of a starved IW update; docs/unified.md).
+        let diagnostics = (self.weights == SampleWeights::Importance).then(|| weight_diagnostics(&l_fake, labels, self.classes));
         let loss = generator_loss(l_fake, self.form, self.weights, c);
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.lr, self.generator, grads);
-        Ok((self, vec![("d_loss", d_loss), ("g_loss", g_loss)]))
+        let mut losses = vec![("d_loss", d_loss), ("g_loss", g_loss)];
+        losses.extend(diagnostics.into_iter().flatten());
+        Ok((self, losses))
     }
 
     fn parts(&self) -> Vec<Part<'_>> {
@@ -110,6 +115,31 @@ impl Step for GanTrainer {
     fn trained(&self) -> Trained {
         Box::new(crate::models::gan::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() })
     }
+}
+
+/// The spread (std) of a generator batch's logits and the effective sample share of its
+/// importance weights: batch-wide, and (conditional models) the mean over classes of each class's
+/// own share, the weights an IW-CGAN normalises within classes.
+fn weight_diagnostics(l_fake: &Tensor<1>, labels: &[u8], classes: usize) -> Vec<(&'static str, f64)> {
+    let l = crate::host::host(l_fake.clone().detach());
+    let n = l.len() as f64;
+    let mean = l.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let std = (l.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let softmax = |l: &[f32]| -> Vec<f32> {
+        let top = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        l.iter().map(|&v| (v - top).exp()).collect()
+    };
+    let mut out = vec![("logit_std", std), ("ess_share", effective_sample_share(&softmax(&l)))];
+    if classes > 0 {
+        let shares: Vec<f64> = (0..classes as u8)
+            .filter_map(|c| {
+                let lc: Vec<f32> = l.iter().zip(labels).filter(|&(_, &y)| y == c).map(|(&v, _)| v).collect();
+                (!lc.is_empty()).then(|| effective_sample_share(&softmax(&lc)))
+            })
+            .collect();
+        out.push(("ess_share_within_class", shares.iter().sum::<f64>() / shares.len().max(1) as f64));
+    }
+    out
 }
 
 #[cfg(test)]
