@@ -166,7 +166,7 @@ fn exit_statuses_say_what_went_wrong_and_json_errors_parse() {
 #[test]
 fn every_subcommand_has_help_examples_and_completions_are_generated() {
     for cmd in [
-        "train", "sample", "eval", "bench", "compare", "reproduce", "demo", "diverge", "models", "runs", "report", "completions",
+        "train", "sample", "eval", "bench", "compare", "reproduce", "jobs", "demo", "diverge", "models", "runs", "report", "completions",
         "data fetch", "data check", "classifier train", "classifier show",
     ] {
         let mut args: Vec<&str> = cmd.split(' ').collect();
@@ -593,6 +593,33 @@ fn a_plan_s_commands_run_apart_and_merge_into_one_report() {
     let o = plan(&["--run", "gan-1-data-s9"]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("no run of these rows has this name") && text(&o).contains("-1-data-s1"), "{}", text(&o));
+}
+
+/// `unigen jobs` runs every line of a list, two at a time with one thread each, and names the
+/// lines that failed (exit status 3); comments and blank lines are skipped.
+#[test]
+fn jobs_runs_a_list_two_at_a_time_and_names_the_lines_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = |name: &str| dir.path().join(name).display().to_string();
+    let list = format!(
+        "# a sweep\necho one > {}\n\nexit 7\necho $RAYON_NUM_THREADS > {}\nsleep 0.2; echo three > {}\n",
+        f("1"),
+        f("threads"),
+        f("3")
+    );
+    std::fs::write(f("list.txt"), list).unwrap();
+    let o = unigen(&["jobs", &f("list.txt"), "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("1 of 4 commands failed: line 4 (exit status: 7)"), "{}", text(&o));
+    for (file, want) in [("1", "one"), ("3", "three")] {
+        assert_eq!(std::fs::read_to_string(f(file)).unwrap().trim(), want);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(std::fs::read_to_string(f("threads")).unwrap().trim(), (cores / 2).max(1).to_string());
+    std::fs::write(f("empty.txt"), "# nothing\n\n").unwrap();
+    let o = unigen(&["jobs", &f("empty.txt")]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("empty.txt: no commands in it"), "{}", text(&o));
 }
 
 /// Without `--classifier` or $UNIGEN_CLASSIFIER the image metrics use the classifier shipped with

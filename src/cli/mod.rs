@@ -39,6 +39,7 @@ mod data;
 mod demo;
 mod diverge;
 mod eval;
+mod jobs;
 mod models;
 mod report;
 mod runs;
@@ -159,6 +160,14 @@ pub enum Command {
         unigen reproduce table2 --budget paper --out runs/paper\n\n\
         Runs go to runs/reproduce-BUDGET/MODEL-SETTING-sSEED, each with result.json once scored.")]
     Reproduce(reproduce::Args),
+    /// Run a list of commands (one per line, e.g. `reproduce --plan`'s) N at a time on this
+    /// machine, the cores split between them.
+    #[command(after_help = "Examples:\n  \
+        unigen reproduce table3 --budget converge --seeds 5 --plan > plan.txt\n  \
+        unigen jobs plan.txt --jobs 2\n\n\
+        Each command runs under `sh -c` with RAYON_NUM_THREADS set to its share of the cores. The\n\
+        exit status is 3 if any command failed (each is named with its line), 130/143 after Ctrl-C/SIGTERM.")]
+    Jobs(jobs::Args),
     /// Forward KL(data||model), reverse KL(model||data) and JSD of models trained on 2-D data,
     /// estimated from samples with standard errors over redraws, and over seeds when several runs
     /// share a model and data set: the KL directions of the unified view, measured.
@@ -298,6 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => demo::run(a, cli.backend),
         Command::Diverge(a) => diverge::run(a, cli.backend),
         Command::Reproduce(a) => reproduce::run(a, cli.backend),
+        Command::Jobs(a) => jobs::run(a),
         Command::Models(a) => models::run(a),
         Command::Runs(a) => runs::run(a),
         Command::Report(a) => report::run(a),
