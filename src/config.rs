@@ -89,6 +89,10 @@ pub struct TrainConfig {
     /// discriminator. A batch of `batch_size` makes `batch_size / pack` packs.
     #[serde(default = "defaults::pack")]
     pub pack: usize,
+    /// GANs and the adversary-activated models with `network = dcgan`: channels of the
+    /// discriminator's first convolution (the second has twice as many), its capacity.
+    #[serde(default = "defaults::d_channels")]
+    pub d_channels: usize,
     /// CGAN and IW-CGAN with `network = dcgan`: how the discriminator sees the class,
     /// `projection` (onto its features) or `channels` (one constant input plane per class).
     #[serde(default)]
@@ -212,6 +216,9 @@ mod defaults {
     pub fn pack() -> usize {
         1
     }
+    pub fn d_channels() -> usize {
+        crate::nets::dcgan::CHANNELS
+    }
     pub fn generator_form() -> GeneratorForm {
         GeneratorForm::NonSaturating
     }
@@ -266,6 +273,7 @@ impl TrainConfig {
             batch_norm: false,
             pack: defaults::pack(),
             d_condition: Default::default(),
+            d_channels: defaults::d_channels(),
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
             network: defaults::network(),
@@ -387,7 +395,7 @@ impl TrainConfig {
                 // The convolutional discriminator has its own layers and leaky ReLU.
                 "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
                 // The MLP discriminator reads the class concatenated onto its input.
-                "d_condition" if mlp => Some("only with network = dcgan"),
+                "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -406,6 +414,7 @@ impl TrainConfig {
             ("k", self.k),
             ("d_steps", self.d_steps),
             ("pack", self.pack),
+            ("d_channels", self.d_channels),
             ("toy_train_size", self.toy_train_size),
         ];
         for (name, v) in positive {
@@ -608,11 +617,11 @@ mod tests {
                 // Keys read only with another's value, given with it.
                 let with: &[String] = match key {
                     "gaussian_std" => &["learn_variance=false".into()],
-                    "d_condition" => &["network=dcgan".into()],
+                    "d_condition" | "d_channels" => &["network=dcgan".into()],
                     _ => &[],
                 };
                 let sets: Vec<String> = with.iter().cloned().chain([format!("{key}={}", keys[key])]).collect();
-                let kind = if key == "d_condition" { DataKind::Images } else { DataKind::Points2d };
+                let kind = if matches!(key, "d_condition" | "d_channels") { DataKind::Images } else { DataKind::Points2d };
                 TrainConfig::resolve(kind, model, None, &sets).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
             }
         }
@@ -635,6 +644,9 @@ mod tests {
         assert!(resolve(ModelKind::Aavae, &["network=dcgan", "d_hidden=[10]"]).unwrap_err().contains("only with network = mlp"));
         assert!(resolve(ModelKind::Vae, &["batch_norm=true"]).unwrap_err().contains("is not read by vae"));
         assert!(resolve(ModelKind::Cgan, &["d_condition=channels"]).unwrap_err().contains("only with network = dcgan"));
+        assert!(resolve(ModelKind::Aavae, &["d_channels=32"]).unwrap_err().contains("only with network = dcgan"));
+        assert!(resolve(ModelKind::Aavae, &["network=dcgan", "d_channels=0"]).unwrap_err().contains("`d_channels` must be at least 1"));
+        assert_eq!(resolve(ModelKind::Aavae, &["network=dcgan", "d_channels=32"]).unwrap().d_channels, 32);
         assert!(resolve(ModelKind::Gan, &["network=dcgan", "d_condition=channels"]).unwrap_err().contains("`d_condition` is not read by gan"));
     }
 

@@ -37,6 +37,9 @@ pub struct DcganConfig {
     pub pack: usize,
     /// How a conditional discriminator sees its class.
     pub conditioning: Conditioning,
+    /// Channels of the discriminator's first convolution (its second has twice as many): its
+    /// capacity. The encoder of a VAE, built the same way, keeps [`CHANNELS`].
+    pub d_channels: usize,
 }
 
 /// How a conditional DCGAN discriminator sees the class `c` (`d_condition`).
@@ -86,7 +89,7 @@ pub struct ConvDown {
 impl DcganConfig {
     /// The networks for flattened square images of `x_dim` pixels.
     pub fn for_images(x_dim: usize, latent_dim: usize, cond_dim: usize) -> Self {
-        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1, conditioning: Conditioning::Projection }
+        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1, conditioning: Conditioning::Projection, d_channels: CHANNELS }
     }
 
     /// The discriminator reads packs of `pack` images, one per input channel.
@@ -97,6 +100,11 @@ impl DcganConfig {
     /// The discriminator sees its class as `conditioning` says.
     pub fn conditioned(self, conditioning: Conditioning) -> Self {
         DcganConfig { conditioning, ..self }
+    }
+
+    /// The discriminator's first convolution has `d_channels` channels.
+    pub fn with_d_channels(self, d_channels: usize) -> Self {
+        DcganConfig { d_channels, ..self }
     }
 
     pub fn generator(&self, device: &Device) -> ConvUp {
@@ -119,12 +127,13 @@ impl DcganConfig {
         };
         let planes = if self.conditioning == Conditioning::Channels { self.cond_dim } else { 0 };
         let projection = self.cond_dim > 0 && self.conditioning == Conditioning::Projection;
+        let c = self.d_channels;
         ConvDown {
-            down1: down([self.pack + planes, CHANNELS]),
-            down2: down([CHANNELS, 2 * CHANNELS]),
-            bn2: BatchNormConfig::new(2 * CHANNELS).init(device),
-            fc: LinearConfig::new(2 * CHANNELS * base * base, 1).init(device),
-            embed: projection.then(|| LinearConfig::new(self.cond_dim, 2 * CHANNELS * base * base).with_bias(false).init(device)),
+            down1: down([self.pack + planes, c]),
+            down2: down([c, 2 * c]),
+            bn2: BatchNormConfig::new(2 * c).init(device),
+            fc: LinearConfig::new(2 * c * base * base, 1).init(device),
+            embed: projection.then(|| LinearConfig::new(self.cond_dim, 2 * c * base * base).with_bias(false).init(device)),
             side: self.side,
             planes,
         }
@@ -134,7 +143,7 @@ impl DcganConfig {
     /// log-variance), the condition concatenated onto the features (not projected: the outputs
     /// are a code, not a match score).
     pub fn encoder(&self, d_out: usize, device: &Device) -> ConvDown {
-        let features = 2 * CHANNELS * (self.side / 4) * (self.side / 4);
+        let features = 2 * self.d_channels * (self.side / 4) * (self.side / 4);
         let unconditional = DcganConfig { cond_dim: 0, ..self.clone() };
         ConvDown { fc: LinearConfig::new(features + self.cond_dim, d_out).init(device), ..unconditional.discriminator(device) }
     }
@@ -169,7 +178,8 @@ impl ConvDown {
         };
         let h = leaky_relu(conv2d_channels_last(&self.down1, x), 0.2);
         let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
-        let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, 2 * CHANNELS * (s / 4) * (s / 4)]);
+        let width = self.down2.weight.dims()[0];
+        let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, width * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
             (Some(embed), Some(c)) => linear(&self.fc, h.clone(), Act::Identity) + (linear(embed, c, Act::Identity) * h).sum_dim(1),
             (None, Some(c)) => linear(&self.fc, Tensor::cat(vec![h, c], 1), Act::Identity),
@@ -186,13 +196,17 @@ mod tests {
     fn shapes_for_28_and_32_pixel_images_with_and_without_a_condition() {
         let dev = crate::testing::device();
         for (side, cond, conditioning) in [(28, 0, Conditioning::Projection), (32, 0, Conditioning::Projection), (28, 10, Conditioning::Projection), (32, 10, Conditioning::Projection), (28, 10, Conditioning::Channels)] {
-            let cfg = DcganConfig { side, latent_dim: 8, cond_dim: cond, pack: 1, conditioning };
+            let cfg = DcganConfig::for_images(side * side, 8, cond).conditioned(conditioning);
             let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
             let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
             assert_eq!(x.dims(), [3, side * side]);
             let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
             assert_eq!(d.forward(x.clone(), c.clone()).dims(), [3, 1]);
-            assert_eq!(cfg.encoder(16, &dev).forward(x, c).dims(), [3, 16]);
+            assert_eq!(cfg.encoder(16, &dev).forward(x.clone(), c.clone()).dims(), [3, 16]);
+            // A narrower discriminator: fewer channels, the same logits' shape.
+            let narrow = cfg.clone().with_d_channels(16).discriminator(&dev);
+            assert_eq!(narrow.down2.weight.dims()[0], 32);
+            assert_eq!(narrow.forward(x, c).dims(), [3, 1]);
         }
     }
 
@@ -201,7 +215,7 @@ mod tests {
     #[test]
     fn a_pack_s_images_are_its_channels_in_order() {
         let dev = crate::testing::device();
-        let mut d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2, conditioning: Conditioning::Projection }.discriminator(&dev);
+        let mut d = DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev);
         assert_eq!(d.down1.weight.dims(), [CHANNELS, 2, 4, 4]);
         let image = |k: usize| -> Vec<f32> { (0..784).map(|i| (((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0)).collect() };
         let logits = |d: &ConvDown, packs: [[usize; 2]; 2]| {
@@ -221,7 +235,7 @@ mod tests {
         d = mask(d, 1);
         let first = logits(&d, [[0, 1], [0, 2]]);
         assert!((first[0] - first[1]).abs() < 1e-5, "{first:?}");
-        let d = mask(DcganConfig { side: 28, latent_dim: 8, cond_dim: 0, pack: 2, conditioning: Conditioning::Projection }.discriminator(&dev), 0);
+        let d = mask(DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev), 0);
         let second = logits(&d, [[1, 0], [2, 0]]);
         assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
     }
@@ -231,7 +245,7 @@ mod tests {
         // With c concatenated onto h, l(x, c) - l(x, c') would be the same for every x.
         let dev = crate::testing::device();
         for conditioning in [Conditioning::Projection, Conditioning::Channels] {
-            let d = DcganConfig { side: 28, latent_dim: 8, cond_dim: 10, pack: 1, conditioning }.discriminator(&dev);
+            let d = DcganConfig::for_images(784, 8, 10).conditioned(conditioning).discriminator(&dev);
             assert_eq!(d.down1.weight.dims()[1], if conditioning == Conditioning::Channels { 11 } else { 1 });
             let x = crate::host::tensor((0..2 * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [2, 784], &dev);
             let logits = |label: u8| crate::host::host(d.forward(x.clone(), Some(crate::host::one_hot(&[label, label], 10, &dev))));

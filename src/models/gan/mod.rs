@@ -7,7 +7,7 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
 
 pub mod step;
 pub use step::GanTrainer;
@@ -42,6 +42,8 @@ pub struct GanConfig {
     pub pack: usize,
     /// How the convolutional discriminator of a conditional model sees the class.
     pub conditioning: Conditioning,
+    /// Channels of the convolutional discriminator's first layer.
+    pub d_channels: usize,
 }
 
 impl GanConfig {
@@ -60,6 +62,7 @@ impl GanConfig {
             extra_outputs: 0,
             pack: c.pack,
             conditioning: c.d_condition,
+            d_channels: c.d_channels,
         }
     }
 
@@ -90,7 +93,7 @@ impl GanConfig {
     }
 
     fn dcgan(&self) -> DcganConfig {
-        DcganConfig::for_images(self.x_dim, self.latent_dim, self.classes)
+        DcganConfig::for_images(self.x_dim, self.latent_dim, self.classes).with_d_channels(self.d_channels)
     }
 }
 
