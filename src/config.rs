@@ -51,6 +51,17 @@ pub enum Network {
     Dcgan,
 }
 
+/// How a conditional DCGAN discriminator sees the class `c` (`d_condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conditioning {
+    /// `l = w·h + (E c)·h` on the flattened features `h`.
+    #[default]
+    Projection,
+    /// One constant input plane per class (`c` broadcast over the image), beside the image.
+    Channels,
+}
+
 /// All hyper-parameters of a training run (`unigen train --set key=value` sets any of them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,7 +107,7 @@ pub struct TrainConfig {
     /// CGAN and IW-CGAN with `network = dcgan`: how the discriminator sees the class,
     /// `projection` (onto its features) or `channels` (one constant input plane per class).
     #[serde(default)]
-    pub d_condition: crate::nets::Conditioning,
+    pub d_condition: Conditioning,
     /// GANs: discriminator updates per generator update.
     #[serde(default = "defaults::d_steps")]
     pub d_steps: usize,
@@ -216,8 +227,9 @@ mod defaults {
     pub fn pack() -> usize {
         1
     }
+    /// The DCGAN's 64 (`nets::dcgan::CHANNELS`, which a test holds equal).
     pub fn d_channels() -> usize {
-        crate::nets::dcgan::CHANNELS
+        64
     }
     pub fn generator_form() -> GeneratorForm {
         GeneratorForm::NonSaturating
@@ -327,6 +339,14 @@ impl TrainConfig {
                 c.lr = 1e-4;
                 c.beta1 = 0.8;
             }
+        }
+        // Stacked MNIST: VEEGAN's and PacGAN's DCGAN settings (z of 100, batch 64, 50 epochs of
+        // 128,000 images; Adam as for every image GAN). Our DCGAN pair has two convolutions a
+        // side to their four, and one generator update a step to their two.
+        if matches!(data, crate::data::DataSource::StackedMnist { .. }) && model.settings().contains(&"network") {
+            c.network = Network::Dcgan;
+            c.latent_dim = 100;
+            c.batch_size = 64;
         }
         c
     }

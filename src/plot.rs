@@ -25,6 +25,26 @@ pub fn image_grid(pixels: &[f32], side: usize, cols: usize) -> RgbImage {
     img
 }
 
+/// [`image_grid`] for images of three channels stored channel after channel (stacked MNIST):
+/// the channels become red, green and blue.
+pub fn color_grid(pixels: &[f32], side: usize, cols: usize) -> RgbImage {
+    let plane = side * side;
+    let n = pixels.len() / (3 * plane);
+    let rows = n.div_ceil(cols).max(1);
+    let cell = side + 2;
+    let mut img = RgbImage::from_pixel((cols * cell + 2) as u32, (rows * cell + 2) as u32, Rgb([90, 90, 90]));
+    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    for i in 0..n {
+        let (gx, gy) = (2 + (i % cols) * cell, 2 + (i / cols) * cell);
+        let image = &pixels[i * 3 * plane..(i + 1) * 3 * plane];
+        for p in 0..plane {
+            let rgb = Rgb([byte(image[p]), byte(image[plane + p]), byte(image[2 * plane + p])]);
+            img.put_pixel((gx + p % side) as u32, (gy + p / side) as u32, rgb);
+        }
+    }
+    img
+}
+
 /// Point sets drawn in one square panel covering `[-extent, extent]^2`, each in its colour.
 pub fn scatter(sets: &[(&[f32], [u8; 3])], extent: f32, size: u32) -> RgbImage {
     let mut img = RgbImage::from_pixel(size, size, Rgb([255, 255, 255]));

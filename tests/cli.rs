@@ -622,6 +622,33 @@ fn jobs_runs_a_list_two_at_a_time_and_names_the_lines_that_failed() {
     assert!(text(&o).contains("empty.txt: no commands in it"), "{}", text(&o));
 }
 
+/// Stacked MNIST: a GAN trains on three-channel images (the DCGAN pair by default), draws them
+/// in colour, and is scored by the modes its samples reach, each channel read by the shipped
+/// classifier; models other than gan and iwgan are refused.
+#[test]
+fn stacked_mnist_trains_a_gan_and_counts_its_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("st").display().to_string();
+    let small = small();
+    let o = unigen(&["train", "iwgan", "--data", "stacked-mnist", "--data-dir", &small, "--set", "max_steps=3", "--out", &run, "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let toml = std::fs::read_to_string(dir.path().join("st/run.toml")).unwrap();
+    assert!(toml.contains("network = \"dcgan\"") && toml.contains("stacked_mnist"), "{toml}");
+    let picture = image::open(dir.path().join("st/pictures/samples_001.png")).unwrap().to_rgb8();
+    assert!(picture.pixels().any(|p| p[0] != p[1] || p[1] != p[2]), "the samples are drawn in colour");
+    let o = common::command(&["eval", &run, "--samples", "300", "--json"]).env_remove("UNIGEN_CLASSIFIER").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let modes = v["stacked_modes"].as_u64().unwrap();
+    assert!((1..=300).contains(&modes), "{v}");
+    assert!(v["stacked_mode_kl"].as_f64().unwrap() <= 1000f64.ln() + 1e-9, "{v}");
+    assert_eq!(v["protocol"]["samples"], 300);
+    assert_eq!(v["classifier_fingerprint"].as_str(), Some(unigen::eval::classifier::SHIPPED_FINGERPRINT), "{v}");
+    let o = unigen(&["train", "vae", "--data", "stacked-mnist", "--data-dir", &small, "--out", &dir.path().join("v").display().to_string()]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("stacked-mnist is the mode-collapse benchmark of gan and iwgan"), "{}", text(&o));
+}
+
 /// Without `--classifier` or $UNIGEN_CLASSIFIER the image metrics use the classifier shipped with
 /// unigen: every user's scores come from the same weights.
 #[test]

@@ -34,9 +34,10 @@ pub struct Args {
     /// Score only the first N test examples (default: all).
     #[arg(long, value_name = "N")]
     pub n_test: Option<usize>,
-    /// Samples drawn from a run for the image metrics.
-    #[arg(long, default_value_t = images::SAMPLES)]
-    pub samples: usize,
+    /// Samples drawn from a run for the image metrics (default 10,000), or for the modes of
+    /// stacked MNIST (default 26,000, VEEGAN's and PacGAN's).
+    #[arg(long)]
+    pub samples: Option<usize>,
     /// The reference classifier file (default: $UNIGEN_CLASSIFIER, else the one shipped with unigen).
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
@@ -56,7 +57,9 @@ pub struct Args {
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     ensure_arg!(a.k > 0, "--k must be at least 1");
-    ensure_arg!(a.samples >= SPLITS.max(K + 1), "--samples must be at least {}", SPLITS.max(K + 1));
+    if let Some(n) = a.samples {
+        ensure_arg!(n >= SPLITS.max(K + 1), "--samples must be at least {}", SPLITS.max(K + 1));
+    }
     let started = std::time::Instant::now();
     let (mut result, lines, out_file) = if a.target.join(RUN_FILE).exists() {
         let (result, lines) = eval_run(&a, backend)?;
@@ -183,7 +186,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     let test = test.head(a.n_test.unwrap_or(test.len()));
     let image_model = spec.data.kind() == DataKind::Images;
     // The reference classifier, where the model's own scores or the image metrics read it.
-    let reference = if image_model && (spec.model.generates() || spec.model == unigen::models::ModelKind::Cyclegan) {
+    let mut reference = if image_model && (spec.model.generates() || spec.model == unigen::models::ModelKind::Cyclegan) {
         Some(load_classifier(a, &device))
     } else {
         None
@@ -211,13 +214,34 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         lines.push(format!("  (MMD^2 of two prior samples of the same size: {prior_vs_prior:.5})"));
     }
 
+    // ---- stacked MNIST: the modes the samples reach, each channel read by the classifier ----
+    let stacked = matches!(spec.data, unigen::data::DataSource::StackedMnist { .. });
+    if stacked {
+        let reference = reference.take().expect("loaded above for generating models on images")?;
+        let n = a.samples.unwrap_or(modes::STACKED_SAMPLES);
+        let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+        let c = modes::stacked_coverage(&reference, &fake, &device);
+        result["stacked_modes"] = json!(c.modes);
+        result["stacked_mode_kl"] = json!(c.mode_kl);
+        result["classifier_fingerprint"] = json!(reference.fingerprint);
+        protocol.insert("samples".into(), json!(n));
+        protocol.insert("sample_seed".into(), json!(EVAL_SEED));
+        protocol.insert("modes".into(), json!("the classifier's digit in each channel, as a 3-digit number (1,000 modes)"));
+        lines.push(format!(
+            "  modes reached {}/1000, KL(modes || uniform) {:.3} ({n} samples; classifier {})",
+            c.modes,
+            c.mode_kl,
+            reference.short()
+        ));
+    }
     // ---- image metrics: any generative model on MNIST, read off the reference classifier ----
-    if image_model && spec.model.generates() {
+    if image_model && spec.model.generates() && !stacked {
         match reference.expect("loaded above for generating models on images") {
             Ok(reference) => {
                 let real = data::load(&spec.data, Split::Test, 0, 0)?;
-                let fake = trained.sample(&spec, a.samples, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
-                let labels = balanced_labels(a.samples, trained.classes()); // the classes `sample` generated
+                let n = a.samples.unwrap_or(images::SAMPLES);
+                let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+                let labels = balanced_labels(n, trained.classes()); // the classes `sample` generated
                 let s = images::score(&reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), &device);
                 protocol.insert("sample_seed".into(), json!(EVAL_SEED));
                 if !labels.is_empty() {

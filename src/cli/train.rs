@@ -16,13 +16,15 @@ pub struct Args {
     /// The model to train (with --resume, taken from the run: give it or leave it out).
     #[arg(value_enum, required_unless_present = "resume")]
     pub model: Option<ModelKind>,
-    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache; the default), ring8,
+    /// Data set: mnist (looked up in $UNIGEN_DATA/mnist, then the user cache; the default),
+    /// stacked-mnist (three MNIST digits as three channels, 1,000 modes; gan and iwgan), ring8,
     /// grid25, ring8-pacgan and grid25-pacgan (PacGAN's mixtures, trained by PacGAN's protocol
     /// unless settings say otherwise), or a file of 2-D points (.npy [n, 2], or .csv/.tsv/.txt/.dat with two numbers per
     /// line; every fifth point is held out for testing).
-    #[arg(long, conflicts_with = "data_dir")]
+    #[arg(long)]
     pub data: Option<String>,
-    /// A directory holding the four MNIST IDX files (plain or .gz), instead of --data.
+    /// A directory holding the four MNIST IDX files (plain or .gz), for mnist (the default) or
+    /// stacked-mnist.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// A TOML file of settings (unknown keys are refused).
@@ -62,11 +64,10 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         (resumed_spec(&a, &out)?, out)
     } else {
         let model = a.model.expect("clap requires the model without --resume");
-        let data = match &a.data_dir {
-            // Stored absolute in run.toml, so `eval` and `sample` find the data from any directory.
-            Some(dir) => DataSource::Mnist { dir: canonical_dir(dir)? },
-            None => DataSource::resolve(Some(a.data.as_deref().unwrap_or("mnist")), None)?,
-        };
+        // A data directory is stored absolute in run.toml, so `eval` and `sample` find the data
+        // from any directory.
+        let dir = a.data_dir.as_deref().map(canonical_dir).transpose()?;
+        let data = DataSource::resolve(Some(a.data.as_deref().unwrap_or("mnist")), dir)?;
         let seed = a.seed.unwrap_or(0);
         let out = a.out.clone().unwrap_or_else(|| super::default_run_dir(model, &data.name(), seed));
         let defaults = TrainConfig::for_data(&data, model);
@@ -128,7 +129,7 @@ fn resumed_spec(a: &Args, out: &Path) -> anyhow::Result<RunSpec> {
         return Err(conflict("--seed", seed.to_string(), spec.seed.to_string()).into());
     }
     let given = match (&a.data, &a.data_dir) {
-        (_, Some(dir)) => Some(("--data-dir", dir.display().to_string(), DataSource::Mnist { dir: canonical_dir(dir)? })),
+        (name, Some(dir)) => Some(("--data-dir", dir.display().to_string(), DataSource::resolve(Some(name.as_deref().unwrap_or("mnist")), Some(canonical_dir(dir)?))?)),
         // `--data mnist` names the data set, wherever its files are.
         (Some(name), None) if name == "mnist" && matches!(spec.data, DataSource::Mnist { .. }) => None,
         (Some(name), None) if name == "mnist" => return Err(conflict("--data", name.clone(), spec.data.label()).into()),

@@ -6,6 +6,7 @@ pub mod idx;
 pub mod mnist;
 pub mod samples;
 pub mod shift;
+pub mod stacked;
 pub mod toy;
 
 use std::path::PathBuf;
@@ -44,7 +45,11 @@ pub enum DataSource {
     /// PacGAN's mixtures, with PacGAN's training protocol as defaults (`Toy::pacgan`).
     Ring8Pacgan,
     Grid25Pacgan,
-    /// Points in the plane from a user's file (see [`samples::read_points`]); every fifth point
+    /// Stacked MNIST (VEEGAN, PacGAN): three MNIST digits drawn independently as the three
+    /// channels of one image, 1,000 modes (the digits read as a 3-digit number). Built from the
+    /// MNIST files in `dir` ([`stacked`]).
+    StackedMnist { dir: PathBuf },
+    /// Points in the plane (see [`samples::read_points`]); every fifth point
     /// (index 4, 9, 14, ...) is held out as the test set.
     Points { file: PathBuf },
 }
@@ -61,6 +66,8 @@ impl DataSource {
             (Some("ring8-pacgan"), None) => Ok(DataSource::Ring8Pacgan),
             (Some("grid25-pacgan"), None) => Ok(DataSource::Grid25Pacgan),
             (Some("mnist") | None, Some(dir)) => Ok(DataSource::Mnist { dir }),
+            (Some("stacked-mnist"), Some(dir)) => Ok(DataSource::StackedMnist { dir }),
+            (Some("stacked-mnist"), None) => Ok(DataSource::StackedMnist { dir: mnist::locate()? }),
             (Some("mnist"), None) => Ok(DataSource::Mnist { dir: mnist::locate()? }),
             (Some(file), None)
                 if std::path::Path::new(file)
@@ -74,19 +81,19 @@ impl DataSource {
                 }
                 Ok(DataSource::Points { file })
             }
-            (Some(other), Some(_)) if other != "mnist" => Err(Error::Invalid(format!(
-                "--data-dir holds MNIST files; it cannot be combined with --data {other}"
+            (Some(other), Some(_)) => Err(Error::Invalid(format!(
+                "--data-dir holds MNIST files; it goes with --data mnist or stacked-mnist, not --data {other}"
             ))),
             (Some(other), _) => Err(Error::Invalid(format!(
-                "unknown dataset `{other}`; choose mnist, ring8, grid25, ring8-pacgan, grid25-pacgan, a file of 2-D points (.npy, .csv, .tsv, .txt, .dat), or --data-dir DIR for MNIST files"
+                "unknown dataset `{other}`; choose mnist, stacked-mnist, ring8, grid25, ring8-pacgan, grid25-pacgan, a file of 2-D points (.npy, .csv, .tsv, .txt, .dat), or --data-dir DIR for MNIST files"
             ))),
-            (None, None) => Err(Error::Invalid("no data given: use --data mnist|ring8|grid25|ring8-pacgan|grid25-pacgan|POINTS.csv or --data-dir DIR".into())),
+            (None, None) => Err(Error::Invalid("no data given: use --data mnist|stacked-mnist|ring8|grid25|ring8-pacgan|grid25-pacgan|POINTS.csv or --data-dir DIR".into())),
         }
     }
 
     pub fn kind(&self) -> DataKind {
         match self {
-            DataSource::Mnist { .. } => DataKind::Images,
+            DataSource::Mnist { .. } | DataSource::StackedMnist { .. } => DataKind::Images,
             DataSource::Ring8 | DataSource::Grid25 | DataSource::Ring8Pacgan | DataSource::Grid25Pacgan | DataSource::Points { .. } => DataKind::Points2d,
         }
     }
@@ -97,14 +104,20 @@ impl DataSource {
             DataSource::Grid25 => Some(Toy::Grid25),
             DataSource::Ring8Pacgan => Some(Toy::Ring8Pacgan),
             DataSource::Grid25Pacgan => Some(Toy::Grid25Pacgan),
-            DataSource::Mnist { .. } | DataSource::Points { .. } => None,
+            DataSource::Mnist { .. } | DataSource::StackedMnist { .. } | DataSource::Points { .. } => None,
         }
     }
 
-    /// Number of classes of its labels (digits; the mixture's modes).
+    /// Channels of an image (3 for stacked MNIST); 1 for MNIST and for points.
+    pub fn channels(&self) -> usize {
+        if matches!(self, DataSource::StackedMnist { .. }) { stacked::CHANNELS } else { 1 }
+    }
+
+    /// Number of classes of its labels (digits; the mixture's modes; stacked MNIST's modes).
     pub fn classes(&self) -> usize {
         match self {
             DataSource::Mnist { .. } => 10,
+            DataSource::StackedMnist { .. } => stacked::MODES,
             DataSource::Points { .. } => 1,
             toy => toy.toy().expect("the rest are toys").centres().len(),
         }
@@ -114,6 +127,7 @@ impl DataSource {
     pub fn label(&self) -> String {
         match self {
             DataSource::Mnist { dir } => format!("mnist ({})", dir.display()),
+            DataSource::StackedMnist { dir } => format!("stacked-mnist ({})", dir.display()),
             DataSource::Points { file } => format!("points ({})", file.display()),
             other => other.name(),
         }
@@ -124,6 +138,7 @@ impl DataSource {
     pub fn name(&self) -> String {
         match self {
             DataSource::Mnist { .. } => "mnist".into(),
+            DataSource::StackedMnist { .. } => "stacked-mnist".into(),
             DataSource::Points { file } => file.file_stem().map_or("points".into(), |s| s.to_string_lossy().into_owned()),
             other => other.toy().expect("the rest are toys").name().into(),
         }
@@ -185,6 +200,7 @@ pub fn load(source: &DataSource, split: Split, toy_train_size: usize, seed: u64)
                 image_side: Some(idx::SIDE),
             })
         }
+        DataSource::StackedMnist { dir } => stacked::load(dir, split, seed),
         DataSource::Ring8 | DataSource::Grid25 | DataSource::Ring8Pacgan | DataSource::Grid25Pacgan => {
             let toy = source.toy().expect("a toy");
             let (x, labels) = match split {

@@ -23,6 +23,8 @@ use crate::kernels::{conv_transpose2d_channels_last, conv2d_channels_last};
 use crate::kernels::{Act, linear};
 use crate::kernels::batch_norm_channels_last;
 
+pub use crate::config::Conditioning;
+
 /// Channels of the first discriminator / last generator convolution; the other has twice as many.
 pub const CHANNELS: usize = 64;
 
@@ -40,18 +42,10 @@ pub struct DcganConfig {
     /// Channels of the discriminator's first convolution (its second has twice as many): its
     /// capacity. The encoder of a VAE, built the same way, keeps [`CHANNELS`].
     pub d_channels: usize,
+    /// Channels of an image (1 for MNIST, 3 for stacked MNIST), stored channel after channel.
+    pub image_channels: usize,
 }
 
-/// How a conditional DCGAN discriminator sees the class `c` (`d_condition`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Conditioning {
-    /// `l = w·h + (E c)·h` on the flattened features `h`.
-    #[default]
-    Projection,
-    /// One constant input plane per class (`c` broadcast over the image), beside the image.
-    Channels,
-}
 
 /// Up from a code to an image, the DCGAN generator's shape (a GAN's generator, a conv VAE's
 /// decoder):
@@ -87,9 +81,22 @@ pub struct ConvDown {
 }
 
 impl DcganConfig {
-    /// The networks for flattened square images of `x_dim` pixels.
+    /// The networks for flattened square one-channel images of `x_dim` pixels.
     pub fn for_images(x_dim: usize, latent_dim: usize, cond_dim: usize) -> Self {
-        DcganConfig { side: (x_dim as f64).sqrt() as usize, latent_dim, cond_dim, pack: 1, conditioning: Conditioning::Projection, d_channels: CHANNELS }
+        DcganConfig {
+            side: (x_dim as f64).sqrt() as usize,
+            latent_dim,
+            cond_dim,
+            pack: 1,
+            conditioning: Conditioning::Projection,
+            d_channels: CHANNELS,
+            image_channels: 1,
+        }
+    }
+
+    /// The same networks for images of `channels` channels, each of the side's square.
+    pub fn with_image_channels(self, channels: usize) -> Self {
+        DcganConfig { image_channels: channels, ..self }
     }
 
     /// The discriminator reads packs of `pack` images, one per input channel.
@@ -115,7 +122,7 @@ impl DcganConfig {
             bn0: BatchNormConfig::new(2 * CHANNELS).init(device),
             up1: up([2 * CHANNELS, CHANNELS]),
             bn1: BatchNormConfig::new(CHANNELS).init(device),
-            up2: up([CHANNELS, 1]),
+            up2: up([CHANNELS, self.image_channels]),
             base,
         }
     }
@@ -129,7 +136,7 @@ impl DcganConfig {
         let projection = self.cond_dim > 0 && self.conditioning == Conditioning::Projection;
         let c = self.d_channels;
         ConvDown {
-            down1: down([self.pack + planes, c]),
+            down1: down([self.pack * self.image_channels + planes, c]),
             down2: down([c, 2 * c]),
             bn2: BatchNormConfig::new(2 * c).init(device),
             fc: LinearConfig::new(2 * c * base * base, 1).init(device),
@@ -150,22 +157,27 @@ impl DcganConfig {
 }
 
 impl ConvUp {
-    /// `[N, latent + cond] -> [N, side * side]` (before any output squashing).
+    /// `[N, latent + cond] -> [N, channels * side * side]` (before any output squashing).
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
         // The fc output is read as `[N, C, H, W]` (as in checkpoints), then kept channels last.
         let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]).permute([0, 2, 3, 1]);
         let h = relu(batch_norm_channels_last(&self.bn0, h));
         let h = relu(batch_norm_channels_last(&self.bn1, conv_transpose2d_channels_last(&self.up1, h)));
-        // One output channel: `[N, H, W, 1]` is the image row-major.
-        conv_transpose2d_channels_last(&self.up2, h).reshape([n, 16 * b * b])
+        let x = conv_transpose2d_channels_last(&self.up2, h);
+        match x.dims()[3] {
+            // One output channel: `[N, H, W, 1]` is the image row-major.
+            1 => x.reshape([n, 16 * b * b]),
+            // Images are stored channel after channel.
+            c => x.permute([0, 3, 1, 2]).reshape([n, c * 16 * b * b]),
+        }
     }
 }
 
 impl ConvDown {
     /// `x: [N, side * side]`, `c: [N, cond]` or `None` -> logits `[N, 1]` (an encoder's outputs
-    /// `[N, d_out]`); a packing discriminator takes `x: [N, pack * side * side]`, its images one
-    /// after the other.
+    /// `[N, d_out]`); images of several channels, and a packing discriminator's packs, come
+    /// channel after channel, `x: [N, channels * side * side]`.
     pub fn forward(&self, x: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<2> {
         let (n, s, m) = (x.dims()[0], self.side, self.down1.weight.dims()[1] - self.planes);
         // Activations channels last inside (one input channel: the image is already so); the
@@ -203,6 +215,14 @@ mod tests {
             let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
             assert_eq!(d.forward(x.clone(), c.clone()).dims(), [3, 1]);
             assert_eq!(cfg.encoder(16, &dev).forward(x.clone(), c.clone()).dims(), [3, 16]);
+            // Three channels (stacked MNIST): generator and discriminator agree on the layout.
+            if cond == 0 {
+                let three = DcganConfig::for_images(side * side, 8, 0).with_image_channels(3);
+                assert_eq!(three.side, side);
+                let x3 = three.generator(&dev).forward(Tensor::zeros([3, 8], &dev));
+                assert_eq!(x3.dims(), [3, 3 * side * side]);
+                assert_eq!(three.discriminator(&dev).forward(x3, None).dims(), [3, 1]);
+            }
             // A narrower discriminator: fewer channels, the same logits' shape.
             let narrow = cfg.clone().with_d_channels(16).discriminator(&dev);
             assert_eq!(narrow.down2.weight.dims()[0], 32);
@@ -238,6 +258,12 @@ mod tests {
         let d = mask(DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev), 0);
         let second = logits(&d, [[1, 0], [2, 0]]);
         assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
+    }
+
+    #[test]
+    fn the_default_discriminator_capacity_is_the_dcgan_s() {
+        let c = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, crate::config::ModelKind::Gan);
+        assert_eq!(c.d_channels, CHANNELS);
     }
 
     #[test]

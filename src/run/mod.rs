@@ -113,7 +113,7 @@ pub fn training_split(spec: &RunSpec) -> Result<(Dataset, Option<Dataset>)> {
 /// The width of one example of `spec`'s data.
 pub fn x_dim(spec: &RunSpec) -> usize {
     match spec.data.kind() {
-        DataKind::Images => data::idx::SIDE * data::idx::SIDE,
+        DataKind::Images => spec.data.channels() * data::idx::SIDE * data::idx::SIDE,
         DataKind::Points2d => 2,
     }
 }

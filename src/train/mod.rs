@@ -159,6 +159,12 @@ pub fn check(spec: &RunSpec) -> Result<()> {
             problem: format!("{} is defined on images (MNIST), not {}", spec.model.name(), spec.data.label()),
         });
     }
+    if matches!(spec.data, crate::data::DataSource::StackedMnist { .. }) && !matches!(spec.model, ModelKind::Gan | ModelKind::Iwgan) {
+        return Err(Error::Config {
+            path: "--data".into(),
+            problem: format!("stacked-mnist is the mode-collapse benchmark of gan and iwgan; {} is not run on it", spec.model.name()),
+        });
+    }
     let mlp_only = matches!(spec.model, ModelKind::WakeSleep | ModelKind::Ada | ModelKind::Cyclegan);
     if mlp_only && c.network != Network::Mlp {
         return Err(Error::Config { path: "network".into(), problem: format!("{} has MLP networks only", spec.model.name()) });

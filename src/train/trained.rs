@@ -112,6 +112,7 @@ pub fn sample_picture(spec: &RunSpec, trained: &Trained, n: usize, counter: u64,
     }
     let x = trained.sample(spec, n, rng, device);
     match spec.data.kind() {
+        DataKind::Images if spec.data.channels() == 3 => Ok(plot::color_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize)),
         DataKind::Images => Ok(plot::image_grid(&x, data::idx::SIDE, (n as f64).sqrt().ceil() as usize)),
         DataKind::Points2d => {
             let real = super::test_set(spec)?.head(n).x;

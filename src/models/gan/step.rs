@@ -38,7 +38,7 @@ pub fn classes(spec: &RunSpec) -> usize {
 /// The networks of `spec` with their initial weights and stable parameter ids.
 pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     let images = spec.data.kind() == DataKind::Images;
-    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).init(device);
+    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).with_image_channels(spec.data.channels()).init(device);
     (checkpoint::number_params(g, 0), checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS))
 }
 
