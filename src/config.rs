@@ -51,7 +51,8 @@ pub enum Network {
     Dcgan,
 }
 
-/// How a conditional DCGAN discriminator sees the class `c` (`d_condition`).
+/// How a conditional DCGAN discriminator sees the class `c` (`d_condition`). `Default` is what
+/// runs made before the setting existed used; new runs default to `Channels` (`default_for`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Conditioning {
@@ -105,7 +106,8 @@ pub struct TrainConfig {
     #[serde(default = "defaults::d_channels")]
     pub d_channels: usize,
     /// CGAN and IW-CGAN with `network = dcgan`: how the discriminator sees the class,
-    /// `projection` (onto its features) or `channels` (one constant input plane per class).
+    /// `channels` (one constant input plane per class, the default) or `projection` (onto its
+    /// features). A run.toml written before the key existed was trained with the projection.
     #[serde(default)]
     pub d_condition: Conditioning,
     /// GANs: discriminator updates per generator update.
@@ -284,7 +286,8 @@ impl TrainConfig {
             d_hidden: Vec::new(),
             batch_norm: false,
             pack: defaults::pack(),
-            d_condition: Default::default(),
+            // Measured (docs/unified.md): with the projection, an IW-CGAN's weights starve.
+            d_condition: Conditioning::Channels,
             d_channels: defaults::d_channels(),
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
@@ -688,6 +691,18 @@ mod tests {
         let c = TrainConfig::default_for(DataKind::Points2d, ModelKind::Vae);
         let back: TrainConfig = toml::from_str(&c.to_toml()).unwrap();
         assert_eq!(c, back);
+    }
+
+    /// A run.toml from before `d_condition` existed was trained with the projection, and reads
+    /// back so; new runs get the input planes.
+    #[test]
+    fn runs_from_before_d_condition_keep_the_projection() {
+        let new = TrainConfig::default_for(DataKind::Images, ModelKind::Cgan);
+        assert_eq!(new.d_condition, Conditioning::Channels);
+        let mut old = toml::Table::try_from(&new).unwrap();
+        old.remove("d_condition");
+        let old: TrainConfig = old.try_into().unwrap();
+        assert_eq!(old.d_condition, Conditioning::Projection);
     }
 
     mod properties {
