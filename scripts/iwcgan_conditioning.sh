@@ -6,21 +6,24 @@
 # inception score, Frechet distance on 10,000 samples), and prints the epoch's mean logit spread
 # and effective sample share of the IW runs' weights (from metrics.jsonl).
 # Usage: scripts/iwcgan_conditioning.sh OUT_DIR SEED EPOCHS VARIANT...   (VARIANT: MODEL:CONDITIONING,
-# e.g. iwcgan:channels cgan:projection; UNIGEN=frozen binary; RAYON_NUM_THREADS as you like)
+# e.g. iwcgan:channels cgan:projection, or an unconditional MODEL alone, e.g. gan; UNIGEN=frozen
+# binary; RAYON_NUM_THREADS as you like). Rerun to continue: scored epochs are skipped.
 set -euo pipefail
 out=$1 seed=$2 epochs=$3; shift 3
 bin=${UNIGEN:-target/release/unigen}
 data=${MNIST:-../shared/data/mnist}
 for variant in "$@"; do
-  model=${variant%%:*} cond=${variant##*:}
-  dir="$out/$model-$cond-s$seed"
+  # MODEL:CONDITIONING, or MODEL alone (an unconditional GAN: no d_condition).
+  model=${variant%%:*} cond=${variant#"$model"}; cond=${cond#:}
+  cond_set=(); [ -n "$cond" ] && cond_set=(--set d_condition="$cond")
+  dir="$out/$model${cond:+-$cond}-s$seed"
   for e in $(seq 1 "$epochs"); do
     if [ -f "$dir/eval-e$e.json" ]; then continue; fi
     if [ -f "$dir/checkpoint.safetensors" ]; then
       "$bin" train --out "$dir" --resume --set epochs="$e" -q
     else
       "$bin" train "$model" --data-dir "$data" --seed "$seed" --out "$dir" -q --set network=dcgan --set latent_dim=100 \
-        --set batch_size=64 --set d_condition="$cond" --set epoch_eval_size=0 --set epochs="$e"
+        --set batch_size=64 "${cond_set[@]}" --set epoch_eval_size=0 --set epochs="$e"
     fi
     "$bin" eval "$dir" --json > "$dir/eval-e$e.json"
     python3 - "$dir" "$e" "$variant" <<'PY'
