@@ -10,9 +10,9 @@ import json, os, statistics, subprocess, sys
 
 py = sys.argv[1]
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-workloads = sys.argv[3:] or ["vae", "iwae5", "mlp_gan", "dcgan", "classifier"]
+workloads = sys.argv[3:] or ["vae", "iwae5", "mlp_gan", "dcgan", "classifier", "iwae_eval"]
 unigen = os.environ.get("UNIGEN", "target/release/unigen")
-steps = {"dcgan": "10", "classifier": "10"}
+steps = {"dcgan": "10", "classifier": "10", "iwae_eval": "10"}
 
 rows = []
 for w in workloads:

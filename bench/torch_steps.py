@@ -3,7 +3,7 @@ optimisers as unigen's training steps (src/bench.rs), on 8 fixed batches of Bern
 pixels, every loss read back (as unigen does for its NaN check).
 
 Usage: python bench/torch_steps.py WORKLOAD [WARMUP STEPS BLOCKS THREADS]
-WORKLOAD: vae | iwae5 | mlp_gan | dcgan | classifier. Prints one JSON object like
+WORKLOAD: vae | iwae5 | mlp_gan | dcgan | classifier | iwae_eval. Prints one JSON object like
 `unigen bench --json`: steps per second of each timed block and the median.
 """
 import json, math, statistics, sys, time
@@ -36,7 +36,7 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.shape)
 
 
-batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500}[work]
+batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500, "iwae_eval": 10}[work]
 gan = work in ("mlp_gan", "dcgan")
 pool = [torch.bernoulli(torch.full((batch, 784), 0.5)) * (2 if gan else 1) - (1 if gan else 0) for _ in range(8)]
 
@@ -91,6 +91,24 @@ elif gan:
         opt_g.step()
         g_loss.item()
         return d_loss.item()
+elif work == "iwae_eval":
+    # L_1000 of the VAE's network on 10 digits, as `unigen eval` computes it: every digit's 1,000
+    # log weights, then log-mean-exp (no gradient).
+    k = 1000
+    enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
+
+    @torch.no_grad()
+    def step(i):
+        x = pool[i % 8]
+        h = enc(x)
+        mu, lv = h[:, :50], h[:, 50:]
+        eps = torch.randn(k, batch, 50)
+        z = mu + eps * torch.exp(0.5 * lv)
+        logits = dec(z.reshape(k * batch, 50)).reshape(k, batch, 784)
+        log_px = -F.binary_cross_entropy_with_logits(logits, x.expand(k, batch, 784), reduction="none").sum(2)
+        log_pz = -0.5 * (z * z + math.log(2 * math.pi)).sum(2)
+        log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
+        return float((torch.logsumexp(log_px + log_pz - log_qz, 0) - math.log(k)).mean())
 else:
     net = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),

@@ -32,16 +32,23 @@ pub enum Workload {
     Dcgan,
     /// The reference classifier's forward pass (features and log-probabilities) on 500 images.
     Classifier,
+    /// Evaluation: `L_1000` of the VAE's network (784-512-512-50) on 10 digits, as `unigen eval`
+    /// computes it (`eval::likelihood::estimate`): 10,000 decoder rows a step.
+    IwaeEval,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [Workload::Vae, Workload::Iwae5, Workload::MlpGan, Workload::Dcgan, Workload::Classifier];
+    pub const ALL: [Workload; 6] = [Workload::Vae, Workload::Iwae5, Workload::MlpGan, Workload::Dcgan, Workload::Classifier, Workload::IwaeEval];
+
+    /// Importance samples of the evaluation workload.
+    pub const EVAL_K: usize = 1000;
 
     pub fn batch(self) -> usize {
         match self {
             Workload::Vae | Workload::Iwae5 => 128,
             Workload::MlpGan | Workload::Dcgan => 64,
             Workload::Classifier => 500,
+            Workload::IwaeEval => 10,
         }
     }
 
@@ -49,7 +56,7 @@ impl Workload {
     /// `None` for the classifier, which is not a training run.
     fn spec(self) -> Option<RunSpec> {
         let model = match self {
-            Workload::Vae => ModelKind::Vae,
+            Workload::Vae | Workload::IwaeEval => ModelKind::Vae,
             Workload::Iwae5 => ModelKind::Iwae,
             Workload::MlpGan | Workload::Dcgan => ModelKind::Gan,
             Workload::Classifier => return None,
@@ -57,7 +64,7 @@ impl Workload {
         let mut config = TrainConfig::default_for(DataKind::Images, model);
         config.batch_size = self.batch();
         match self {
-            Workload::Vae | Workload::Iwae5 => config.hidden = vec![512, 512],
+            Workload::Vae | Workload::Iwae5 | Workload::IwaeEval => config.hidden = vec![512, 512],
             _ => {
                 config.latent_dim = 100;
                 config.hidden = vec![256, 512];
@@ -107,6 +114,15 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
             Box::new(move |i| {
                 Ok(model.classify(&pool[i % 8], device).log_probs[0] as f64)
             })
+        }
+        Workload::IwaeEval => {
+            let spec = w.spec().expect("a VAE");
+            let vae = crate::models::VaeConfig::new(SIDE * SIDE, &spec.config, 0, false).init(device);
+            let sets: Vec<crate::data::Dataset> = pool
+                .into_iter()
+                .map(|x| crate::data::Dataset { x, dim: SIDE * SIDE, labels: vec![0; b], image_side: Some(SIDE) })
+                .collect();
+            Box::new(move |i| Ok(crate::eval::likelihood::estimate(&vae, &sets[i % 8], Workload::EVAL_K, 0, device, |_| {})?.iwae))
         }
         _ => {
             let spec = w.spec().expect("a training workload");
