@@ -237,7 +237,7 @@ mod tests {
         let dev = crate::testing::device();
         let mut d = DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev);
         assert_eq!(d.down1.weight.dims(), [CHANNELS, 2, 4, 4]);
-        let image = |k: usize| -> Vec<f32> { (0..784).map(|i| (((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0)).collect() };
+        let image = |k: usize| -> Vec<f32> { (0..784).map(|i| ((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0).collect() };
         let logits = |d: &ConvDown, packs: [[usize; 2]; 2]| {
             let x: Vec<f32> = packs.iter().flat_map(|p| p.iter().flat_map(|&k| image(k))).collect();
             crate::host::host(d.forward(crate::host::tensor(x, [2, 2 * 784], &dev), None))
