@@ -40,13 +40,12 @@ batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500
 gan = work in ("mlp_gan", "dcgan")
 pool = [torch.bernoulli(torch.full((batch, 784), 0.5)) * (2 if gan else 1) - (1 if gan else 0) for _ in range(8)]
 
-if work in ("vae", "iwae5"):
-    k = 5 if work == "iwae5" else 1
+if work in ("vae", "iwae5", "iwae_eval"):
+    k = {"vae": 1, "iwae5": 5, "iwae_eval": 1000}[work]
     enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
-    opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
 
-    def step(i):
-        x = pool[i % 8]
+    def bound(x):
+        """The batch's mean ELBO (k = 1, KL in closed form) or L_k."""
         h = enc(x)
         mu, lv = h[:, :50], h[:, 50:]
         eps = torch.randn(k, batch, 50)
@@ -55,16 +54,25 @@ if work in ("vae", "iwae5"):
         log_px = -F.binary_cross_entropy_with_logits(logits, x.expand(k, batch, 784), reduction="none").sum(2)
         if k == 1:
             kl = -0.5 * (1 + lv - mu * mu - lv.exp()).sum(1)
-            loss = -(log_px.mean(0) - kl).mean()
-        else:
-            log_pz = -0.5 * (z * z + math.log(2 * math.pi)).sum(2)
-            log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
-            log_w = log_px + log_pz - log_qz
-            loss = -(torch.logsumexp(log_w, 0) - math.log(k)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
+            return (log_px.mean(0) - kl).mean()
+        log_pz = -0.5 * (z * z + math.log(2 * math.pi)).sum(2)
+        log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
+        return (torch.logsumexp(log_px + log_pz - log_qz, 0) - math.log(k)).mean()
+
+    if work == "iwae_eval":
+        # L_1000 on 10 digits, as `unigen eval` computes it: no gradient.
+        @torch.no_grad()
+        def step(i):
+            return float(bound(pool[i % 8]))
+    else:
+        opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=1e-3)
+
+        def step(i):
+            loss = -bound(pool[i % 8])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.item()
 elif gan:
     if work == "mlp_gan":
         g = nn.Sequential(mlp([100, 256, 512, 784], nn.ReLU), nn.Tanh())
@@ -91,24 +99,6 @@ elif gan:
         opt_g.step()
         g_loss.item()
         return d_loss.item()
-elif work == "iwae_eval":
-    # L_1000 of the VAE's network on 10 digits, as `unigen eval` computes it: every digit's 1,000
-    # log weights, then log-mean-exp (no gradient).
-    k = 1000
-    enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
-
-    @torch.no_grad()
-    def step(i):
-        x = pool[i % 8]
-        h = enc(x)
-        mu, lv = h[:, :50], h[:, 50:]
-        eps = torch.randn(k, batch, 50)
-        z = mu + eps * torch.exp(0.5 * lv)
-        logits = dec(z.reshape(k * batch, 50)).reshape(k, batch, 784)
-        log_px = -F.binary_cross_entropy_with_logits(logits, x.expand(k, batch, 784), reduction="none").sum(2)
-        log_pz = -0.5 * (z * z + math.log(2 * math.pi)).sum(2)
-        log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
-        return float((torch.logsumexp(log_px + log_pz - log_qz, 0) - math.log(k)).mean())
 else:
     net = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
