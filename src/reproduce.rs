@@ -731,6 +731,25 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         );
     }
     let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of the {reported} rows with results ({} rows planned).", rows.len());
+    // Runs that model selection did not stop: the step cap did, so their best state may still
+    // have been improving. (GAN rows train a fixed number of steps by design.)
+    let capped: std::collections::BTreeSet<String> = results
+        .iter()
+        .flat_map(|(b, t)| b.iter().chain(t))
+        .filter(|r| {
+            let model = ModelKind::all().iter().copied().find(|m| m.name() == r.model);
+            plan.budget == Budget::Converge && model.is_some_and(|m| m.family() != Family::Gan && r.steps >= plan.budget.steps(m))
+        })
+        .map(|r| format!("{} ({}, seed {}: best state at step {})", r.model, r.setting, r.seed, r.scored_step.unwrap_or(r.steps)))
+        .collect();
+    if !capped.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n{} run(s) reached the step cap before patience stopped them, so their best state may still have been improving: {}.",
+            capped.len(),
+            capped.into_iter().collect::<Vec<_>>().join("; ")
+        );
+    }
     md
 }
 
@@ -900,6 +919,13 @@ mod tests {
         // The L_1000 column: means and the paired difference.
         assert!(md.contains("| -120.00 / -117.00; +3.00 ± 1.58 |"), "{md}");
         assert!(!md.contains("Under way"), "{md}");
+        assert!(!md.contains("reached the step cap"), "{md}");
+        // A run that trained to the cap: named, with the step of its best state.
+        let mut capped = tr.clone();
+        capped[2].steps = Budget::Converge.steps(row.transferred);
+        capped[2].scored_step = Some(11_500);
+        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), capped)], 0.0);
+        assert!(md.contains("1 run(s) reached the step cap") && md.contains("aavae (1% data, seed 2: best state at step 11500)"), "{md}");
 
         // A campaign under way: two seeds of the first row, none of the second.
         let second = rows(Table::Table3)[1].clone();
