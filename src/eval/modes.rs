@@ -41,27 +41,37 @@ pub fn coverage(toy: Toy, points: &[f32]) -> ModeCoverage {
         }
     }
     let good: usize = counts.iter().sum();
-    let m = centres.len() as f64;
-    let threshold = CAPTURE_SHARE * n as f64 / m;
-    let mode_kl = if good == 0 {
-        f64::INFINITY
-    } else {
-        counts
-            .iter()
-            .filter(|&&c| c > 0)
-            .map(|&c| {
-                let p = c as f64 / good as f64;
-                p * (p * m).ln()
-            })
-            .sum()
-    };
+    let threshold = CAPTURE_SHARE * n as f64 / centres.len() as f64;
     ModeCoverage {
         modes_captured: counts.iter().filter(|&&c| c as f64 >= threshold && c > 0).count(),
-        modes_any: counts.iter().filter(|&&c| c > 0).count(),
+        modes_any: reached(&counts),
         modes: centres.len(),
         high_quality: good as f64 / n.max(1) as f64,
-        mode_kl,
+        mode_kl: kl_to_uniform(&counts),
     }
+}
+
+/// Modes with at least one sample in a histogram.
+fn reached(counts: &[usize]) -> usize {
+    counts.iter().filter(|&&c| c > 0).count()
+}
+
+/// KL(histogram `counts`, normalised || uniform over its bins), in nats; infinite for an empty
+/// histogram.
+fn kl_to_uniform(counts: &[usize]) -> f64 {
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return f64::INFINITY;
+    }
+    let m = counts.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / total as f64;
+            p * (p * m).ln()
+        })
+        .sum()
 }
 
 /// Samples scored on stacked MNIST (VEEGAN's and PacGAN's 26,000).
@@ -91,9 +101,7 @@ pub fn stacked_histogram(modes: &[usize]) -> StackedCoverage {
     for &k in modes {
         counts[k] += 1;
     }
-    let n = modes.len() as f64;
-    let mode_kl = counts.iter().filter(|&&c| c > 0).map(|&c| (c as f64 / n) * (c as f64 / n * m as f64).ln()).sum();
-    StackedCoverage { modes: counts.iter().filter(|&&c| c > 0).count(), mode_kl, samples: modes.len() }
+    StackedCoverage { modes: reached(&counts), mode_kl: kl_to_uniform(&counts), samples: modes.len() }
 }
 
 #[cfg(test)]
