@@ -534,7 +534,8 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let done = std::sync::Mutex::new(BTreeMap::<PathBuf, Result<RunResult>>::new());
+    // Each failed run's error, by directory; the lock also keeps report writers one at a time.
+    let errors = std::sync::Mutex::new(BTreeMap::<PathBuf, Error>::new());
     let jobs = plan.jobs.clamp(1, queue.len().max(1));
     let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / jobs).max(1);
     let worker = || {
@@ -550,14 +551,19 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
                 }
             };
             failed.fetch_or(result.is_err(), SeqCst);
-            let mut done = done.lock().expect("no worker panics holding it");
-            let ok = result.is_ok();
-            done.insert(dir.clone(), result);
-            // The report grows run by run (under the lock: one writer at a time).
-            if let (true, Some(path)) = (ok, &plan.report) {
-                let written = collect(plan, rows).and_then(|r| save(path, &report(plan, rows, &r, total_wall_s(&r))));
-                if let Err(e) = written {
-                    (plan.log)(&format!("could not update the report {}: {e}", path.display()));
+            let mut errors = errors.lock().expect("no worker panics holding it");
+            match result {
+                Err(e) => {
+                    errors.insert(dir.clone(), e);
+                }
+                // The report grows run by run (under the lock: one writer at a time).
+                Ok(_) => {
+                    if let Some(path) = &plan.report {
+                        let written = collect(plan, rows).and_then(|r| save(path, &report(plan, rows, &r, total_wall_s(&r))));
+                        if let Err(e) = written {
+                            (plan.log)(&format!("could not update the report {}: {e}", path.display()));
+                        }
+                    }
                 }
             }
         }
@@ -567,10 +573,10 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
             s.spawn(worker);
         }
     });
-    let mut done = done.into_inner().expect("no worker panicked holding it");
+    let mut errors = errors.into_inner().expect("no worker panicked holding it");
     // The first failure in the campaign's order is the one reported.
-    if let Some(dir) = queue.iter().map(|q| &q.0).find(|d| done.get(*d).is_some_and(|r| r.is_err())) {
-        return Err(done.remove(dir).expect("just found").expect_err("just found"));
+    if let Some(e) = queue.iter().find_map(|q| errors.remove(&q.0)) {
+        return Err(e);
     }
     // Every row's finished pairs, these runs' and any others' (a campaign spread over processes).
     collect(plan, rows)

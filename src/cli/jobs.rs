@@ -52,14 +52,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                     say!("line {line}: started: {command}");
                     let status = Command::new("sh").args(["-c", command]).env("RAYON_NUM_THREADS", threads.to_string()).status();
                     let secs = started.elapsed().as_secs_f64();
-                    match status {
-                        Ok(s) if s.success() => say!("line {line}: done in {secs:.0} s"),
-                        Ok(s) => {
-                            say!("line {line}: failed ({s}) after {secs:.0} s");
-                            failed.lock().expect("no panics while held").push((line, s.to_string()));
+                    let why = match status {
+                        Ok(s) if s.success() => {
+                            say!("line {line}: done in {secs:.0} s");
+                            continue;
                         }
-                        Err(e) => failed.lock().expect("no panics while held").push((line, format!("could not start sh: {e}"))),
-                    }
+                        Ok(s) => s.to_string(),
+                        Err(e) => format!("could not start sh: {e}"),
+                    };
+                    say!("line {line}: failed ({why}) after {secs:.0} s");
+                    failed.lock().expect("no panics while held").push((line, why));
                 }
             });
         }

@@ -134,7 +134,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
 /// This command line as `unigen ...` without `--plan` and `--jobs`: each line of a plan adds its
 /// own. Arguments are quoted for a POSIX shell where they need it.
 fn plan_command() -> String {
-    let mut args = std::env::args().skip(1).peekable();
+    let mut args = std::env::args().skip(1);
     let mut kept = vec!["unigen".to_string()];
     while let Some(arg) = args.next() {
         match arg.as_str() {
