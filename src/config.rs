@@ -494,10 +494,12 @@ impl TrainConfig {
         toml::to_string(self).expect("config serialises")
     }
 
-    /// The keys whose values differ between two configs.
-    pub fn changed_keys(&self, other: &TrainConfig) -> Vec<String> {
+    /// The settings `model` reads whose values differ between two configs. One it does not
+    /// read cannot change its run, though its default may have changed since (`d_condition`).
+    pub fn changed_keys(&self, other: &TrainConfig, model: ModelKind) -> Vec<String> {
         let (a, b) = (toml::Table::try_from(self).unwrap(), toml::Table::try_from(other).unwrap());
-        a.keys().filter(|k| a.get(*k) != b.get(*k)).cloned().collect()
+        let read = model.settings();
+        a.keys().filter(|k| read.contains(&k.as_str()) && a.get(*k) != b.get(*k)).cloned().collect()
     }
 }
 
@@ -601,9 +603,9 @@ mod tests {
     fn overrides_on_a_saved_config_and_changed_keys() {
         let saved = TrainConfig::resolve(DataKind::Images, ModelKind::Vae, None, &["hidden=[200,200]".into()]).unwrap();
         let same = saved.overridden(ModelKind::Vae, DataKind::Images, None, &["hidden=[200,200]".into(), "epochs=70".into()]).unwrap();
-        assert_eq!(saved.changed_keys(&same), vec!["epochs".to_string()]);
+        assert_eq!(saved.changed_keys(&same, ModelKind::Vae), vec!["epochs".to_string()]);
         let other = saved.overridden(ModelKind::Vae, DataKind::Images, None, &["lr=0.1".into()]).unwrap();
-        assert_eq!(saved.changed_keys(&other), vec!["lr".to_string()]);
+        assert_eq!(saved.changed_keys(&other, ModelKind::Vae), vec!["lr".to_string()]);
     }
 
     #[test]
@@ -682,7 +684,7 @@ mod tests {
         assert_eq!((gan.batch_size, gan.epochs, gan.toy_train_size, gan.lr, gan.beta1), (100, 400, 100_000, 1e-4, 0.8));
         let vae = TrainConfig::for_data(&DataSource::Grid25Pacgan, ModelKind::Vae);
         let plain = TrainConfig::default_for(DataKind::Points2d, ModelKind::Vae);
-        assert_eq!(vae.changed_keys(&plain), vec!["batch_size", "epochs", "toy_train_size"]);
+        assert_eq!(vae.changed_keys(&plain, ModelKind::Vae), vec!["batch_size", "epochs", "toy_train_size"]);
         assert_eq!(TrainConfig::for_data(&DataSource::Ring8, ModelKind::Gan), TrainConfig::default_for(DataKind::Points2d, ModelKind::Gan));
     }
 
@@ -703,6 +705,9 @@ mod tests {
         old.remove("d_condition");
         let old: TrainConfig = old.try_into().unwrap();
         assert_eq!(old.d_condition, Conditioning::Projection);
+        // Only the conditional GANs read it: an old AAVAE run resumes under today's defaults.
+        assert_eq!(old.changed_keys(&new, ModelKind::Cgan), vec!["d_condition"]);
+        assert!(old.changed_keys(&new, ModelKind::Aavae).is_empty());
     }
 
     mod properties {

@@ -320,7 +320,7 @@ fn committed_path(results: &Path, plan: &Plan, model: ModelKind, setting: &str, 
 fn protocol_of(budget: Budget, spec: &RunSpec) -> Protocol {
     let defaults = TrainConfig::for_data(&spec.data, spec.model);
     let table = toml::Table::try_from(&spec.config).expect("config serialises");
-    let settings = defaults.changed_keys(&spec.config).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
+    let settings = defaults.changed_keys(&spec.config, spec.model).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
     Protocol { budget: budget.name().into(), settings, test_k: budget.test_k(), test_k_digits: budget.test_k_digits() }
 }
 

@@ -249,7 +249,7 @@ fn train_with(
             .into_iter()
             .filter(|(_, differs)| *differs)
             .map(|(name, _)| name.to_string())
-            .chain(saved.config.changed_keys(&spec.config).into_iter().filter(|k| !EXTENDABLE.contains(&k.as_str())))
+            .chain(saved.config.changed_keys(&spec.config, spec.model).into_iter().filter(|k| !EXTENDABLE.contains(&k.as_str())))
             .collect();
         if !changed.is_empty() {
             return Err(Error::Invalid(format!(
