@@ -110,6 +110,11 @@ pub struct TrainConfig {
     /// features). A run.toml written before the key existed was trained with the projection.
     #[serde(default)]
     pub d_condition: Conditioning,
+    /// GAN, IWGAN, CGAN, IW-CGAN: the decay of an exponential moving average of the generator's
+    /// weights, which then makes the samples and the scores (Yazici et al. 2019); 0 (the
+    /// default) samples from the trained generator itself.
+    #[serde(default)]
+    pub g_ema: f64,
     /// GANs: discriminator updates per generator update.
     #[serde(default = "defaults::d_steps")]
     pub d_steps: usize,
@@ -289,6 +294,7 @@ impl TrainConfig {
             // Measured (docs/unified.md): with the projection, an IW-CGAN's weights starve.
             d_condition: Conditioning::Channels,
             d_channels: defaults::d_channels(),
+            g_ema: 0.0,
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
             network: defaults::network(),
@@ -474,7 +480,7 @@ impl TrainConfig {
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!("`lr` must be a positive number, got {}", self.lr));
         }
-        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2), ("g_ema", self.g_ema)] {
             if !(0.0..1.0).contains(&b) {
                 return Err(format!("`{name}` must be in [0, 1), got {b}"));
             }

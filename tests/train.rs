@@ -302,6 +302,29 @@ fn gan_resume_is_bit_identical_for_both_networks_and_optimizers() {
     assert!(loaded.tensors().any(|(n, _)| n.starts_with("discriminator.")));
 }
 
+/// The generator's weight average (`g_ema`) resumes bit-identically (its update count is the
+/// step's), is saved beside the generator, and leaves the game alone: generator and
+/// discriminator end exactly where a run without it ends.
+#[test]
+fn a_gan_with_a_weight_average_resumes_bit_identically_and_plays_the_same_game() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = ["network=dcgan", "epochs=1", "checkpoint_every=4"]; // 20 steps
+    let s = spec(ModelKind::Gan, &[&sets[..], &["g_ema=0.9"]].concat());
+    let with = assert_resume_is_bit_identical(&s, dir.path(), 6);
+    let plain = dir.path().join("plain");
+    train::train(&spec(ModelKind::Gan, &sets), &plain, &device(), &TrainOptions::default()).unwrap();
+    let (with, plain) = (checkpoint::read(&with.join(CHECKPOINT_FILE)).unwrap(), checkpoint::read(&plain.join(CHECKPOINT_FILE)).unwrap());
+    let part = |c: &checkpoint::Loaded, prefix: &str| -> Vec<(String, Vec<u8>)> {
+        c.tensors().filter(|(n, _)| n.starts_with(prefix)).map(|(n, d)| (n.trim_start_matches(prefix).to_string(), d.as_bytes().to_vec())).collect()
+    };
+    for net in ["generator.", "discriminator."] {
+        assert_eq!(part(&with, net), part(&plain, net), "{net} with and without the average");
+    }
+    let (live, avg) = (part(&with, "generator."), part(&with, "generator_ema."));
+    assert_eq!(live.iter().map(|t| &t.0).collect::<Vec<_>>(), avg.iter().map(|t| &t.0).collect::<Vec<_>>());
+    assert_ne!(live, avg, "the average is not the last generator");
+}
+
 /// The warm-up of `alpha` is on the run's step, restored from the checkpoint: a resumed AA-VAE
 /// ends where an uninterrupted one does (from step 0 it would weigh its generated samples less).
 #[test]

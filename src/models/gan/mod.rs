@@ -7,8 +7,9 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
 
+pub mod ema;
 pub mod step;
 pub use step::GanTrainer;
 

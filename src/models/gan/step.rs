@@ -17,6 +17,9 @@ use crate::host::{normals, one_hot, tensor};
 use crate::models::{Discriminator, GanConfig, Generator};
 use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, effective_sample_share, generator_loss};
 
+/// The checkpoint part of the generator's weight average.
+const EMA_PART: &str = "generator_ema";
+
 pub struct GanTrainer {
     /// Classes the networks are conditioned on (0: unconditional).
     classes: usize,
@@ -28,6 +31,9 @@ pub struct GanTrainer {
     weights: SampleWeights,
     d_steps: usize,
     lr: f64,
+    /// The average of the generator's weights that samples (`g_ema` > 0, [`super::ema`]): its
+    /// decay, the network, and the updates it has had.
+    ema: Option<(f64, Generator, u64)>,
 }
 
 /// Classes the networks of `spec` are conditioned on: those of its data, for conditional models.
@@ -49,7 +55,6 @@ impl GanTrainer {
         let c = &spec.config;
         GanTrainer {
             classes: classes(spec),
-            generator,
             discriminator,
             optim_g: optimizer(c),
             optim_d: optimizer(c),
@@ -57,6 +62,8 @@ impl GanTrainer {
             weights: spec.model.sample_weights(),
             d_steps: c.d_steps,
             lr: c.lr,
+            ema: (c.g_ema > 0.0).then(|| (c.g_ema, generator.clone(), 0)),
+            generator,
         }
     }
 
@@ -94,26 +101,39 @@ impl Step for GanTrainer {
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.lr, self.generator, grads);
+        if let Some((decay, avg, t)) = &mut self.ema {
+            super::ema::update(avg, &self.generator, *decay, *t);
+            *t += 1;
+        }
         let mut losses = vec![("d_loss", d_loss), ("g_loss", g_loss)];
         losses.extend(diagnostics.into_iter().flatten());
         Ok((self, losses))
     }
 
     fn parts(&self) -> Vec<Part<'_>> {
-        vec![
+        let mut parts = vec![
             Part::new("generator", &self.generator, &self.optim_g),
             Part::new("discriminator", &self.discriminator, &self.optim_d),
-        ]
+        ];
+        parts.extend(self.ema.as_ref().map(|(_, avg, _)| Part::weights(EMA_PART, avg)));
+        parts
     }
 
     fn load(mut self, loaded: &checkpoint::Loaded) -> Result<Self> {
         self.optim_g = loaded.restore("generator", &mut self.generator, self.optim_g)?;
         self.optim_d = loaded.restore("discriminator", &mut self.discriminator, self.optim_d)?;
+        if let Some((_, avg, t)) = &mut self.ema {
+            loaded.apply(EMA_PART, avg)?;
+            // One average update per step.
+            *t = loaded.meta.get("step").and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
         Ok(self)
     }
 
     fn trained(&self) -> Trained {
-        Box::new(crate::models::gan::Gan { generator: self.generator.valid(), discriminator: self.discriminator.valid() })
+        // The average samples when there is one.
+        let generator = self.ema.as_ref().map_or(&self.generator, |(_, avg, _)| avg);
+        Box::new(crate::models::gan::Gan { generator: generator.valid(), discriminator: self.discriminator.valid() })
     }
 }
 
