@@ -51,6 +51,17 @@ pub enum Network {
     Dcgan,
 }
 
+/// Where the initial weights of a GAN's networks come from (`init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// burn's: uniform within 1/sqrt(fan in).
+    #[default]
+    Default,
+    /// DCGAN's: weights N(0, 0.02²), batch norm's scale N(1, 0.02²), biases 0 (`nets::init`).
+    Dcgan,
+}
+
 /// How a conditional DCGAN discriminator sees the class `c` (`d_condition`). `Default` is what
 /// runs made before the setting existed used; new runs default to `Channels` (`default_for`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -120,6 +131,10 @@ pub struct TrainConfig {
     /// MNIST networks); 0 (the default): none, the DCGAN's shape.
     #[serde(default)]
     pub fc_hidden: usize,
+    /// GAN, IWGAN, CGAN, IW-CGAN: the networks' initial weights, `default` (burn's) or `dcgan`
+    /// (N(0, 0.02²), as the DCGAN and PacGAN papers' code).
+    #[serde(default)]
+    pub init: Init,
     /// GANs: discriminator updates per generator update.
     #[serde(default = "defaults::d_steps")]
     pub d_steps: usize,
@@ -301,6 +316,7 @@ impl TrainConfig {
             d_channels: defaults::d_channels(),
             g_ema: 0.0,
             fc_hidden: 0,
+            init: Init::Default,
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
             network: defaults::network(),

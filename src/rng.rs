@@ -30,6 +30,8 @@ pub enum Purpose {
     /// The draws of a divergence measurement: model samples and data subsets (counter = 2 x
     /// redraw, and 2 x redraw + 1).
     Diverge = 10,
+    /// Initial weights drawn by unigen rather than burn (`init = dcgan`; counter = network).
+    Init = 11,
 }
 
 /// splitmix64: a bijective mixer, so distinct inputs give well-separated seeds.

@@ -2,6 +2,7 @@
 //! layers run through the fast paths behind [`crate::kernels`]' front door.
 
 pub mod dcgan;
+pub mod init;
 pub mod mlp;
 
 pub use dcgan::{Conditioning, ConvDown, ConvUp, DcganConfig};

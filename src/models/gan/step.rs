@@ -44,7 +44,12 @@ pub fn classes(spec: &RunSpec) -> usize {
 /// The networks of `spec` with their initial weights and stable parameter ids.
 pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     let images = spec.data.kind() == DataKind::Images;
-    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).with_image_channels(spec.data.channels()).init(device);
+    let (mut g, mut d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).with_image_channels(spec.data.channels()).init(device);
+    if spec.config.init == crate::config::Init::Dcgan {
+        use crate::rng::{Purpose, stream};
+        g = crate::nets::init::dcgan(g, &mut stream(spec.seed, Purpose::Init, 0));
+        d = crate::nets::init::dcgan(d, &mut stream(spec.seed, Purpose::Init, 1));
+    }
     (checkpoint::number_params(g, 0), checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS))
 }
 
