@@ -352,8 +352,8 @@ impl TrainConfig {
     /// (`ring8-pacgan`, `grid25-pacgan`) the protocol of PacGAN's 2-D experiments (Lin et al.
     /// 2018, from their code) for every setting the model reads: 100,000 training points,
     /// batch 100, 400 epochs; a GAN's generator 4 x 400 ReLU with batch norm, its discriminator
-    /// 3 x 200 maxout units of 5 pieces, Adam lr 1e-4, beta_1 0.8. (Their weights start from
-    /// N(0, 0.02²); ours from each layer's default: the one difference.)
+    /// 3 x 200 maxout units of 5 pieces, Adam lr 1e-4, beta_1 0.8, weights from N(0, 0.02²)
+    /// (`init = dcgan`).
     pub fn for_data(data: &crate::data::DataSource, model: ModelKind) -> Self {
         let mut c = Self::default_for(data.kind(), model);
         if data.toy().is_some_and(crate::data::Toy::pacgan) {
@@ -369,15 +369,17 @@ impl TrainConfig {
                 c.d_activation = Activation::Maxout;
                 c.lr = 1e-4;
                 c.beta1 = 0.8;
+                c.init = Init::Dcgan;
             }
         }
         // Stacked MNIST: VEEGAN's and PacGAN's DCGAN settings (z of 100, batch 64, 50 epochs of
-        // 128,000 images; Adam as for every image GAN). Our DCGAN pair has two convolutions a
-        // side to their four, and one generator update a step to their two.
+        // 128,000 images; Adam as for every image GAN; DCGAN's initial weights). Our DCGAN pair
+        // has two convolutions a side to their four, and one generator update a step to their two.
         if matches!(data, crate::data::DataSource::StackedMnist { .. }) && model.settings().contains(&"network") {
             c.network = Network::Dcgan;
             c.latent_dim = 100;
             c.batch_size = 64;
+            c.init = Init::Dcgan;
         }
         c
     }
@@ -709,7 +711,7 @@ mod tests {
         use crate::data::DataSource;
         let gan = TrainConfig::for_data(&DataSource::Ring8Pacgan, ModelKind::Iwgan);
         assert_eq!((gan.hidden.clone(), gan.d_hidden.clone(), gan.batch_norm, gan.d_activation), (vec![400; 4], vec![200; 3], true, Activation::Maxout));
-        assert_eq!((gan.batch_size, gan.epochs, gan.toy_train_size, gan.lr, gan.beta1), (100, 400, 100_000, 1e-4, 0.8));
+        assert_eq!((gan.batch_size, gan.epochs, gan.toy_train_size, gan.lr, gan.beta1, gan.init), (100, 400, 100_000, 1e-4, 0.8, Init::Dcgan));
         let vae = TrainConfig::for_data(&DataSource::Grid25Pacgan, ModelKind::Vae);
         let plain = TrainConfig::default_for(DataKind::Points2d, ModelKind::Vae);
         assert_eq!(vae.changed_keys(&plain, ModelKind::Vae), vec!["batch_size", "epochs", "toy_train_size"]);
