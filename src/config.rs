@@ -131,7 +131,7 @@ pub struct TrainConfig {
     /// MNIST networks); 0 (the default): none, the DCGAN's shape.
     #[serde(default)]
     pub fc_hidden: usize,
-    /// GAN, IWGAN, CGAN, IW-CGAN: the networks' initial weights, `default` (burn's) or `dcgan`
+    /// GAN, IWGAN, CGAN, IW-CGAN, InfoGAN: the networks' initial weights, `default` (burn's) or `dcgan`
     /// (N(0, 0.02²), as the DCGAN and PacGAN papers' code).
     #[serde(default)]
     pub init: Init,

@@ -187,7 +187,7 @@ impl ModelKind {
             M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "fc_hidden", "init", "pack"]],
             M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "fc_hidden", "init", "d_condition"]],
             // The non-saturating generator loss, one D update per step.
-            M::Infogan => &[&GAN_NETS, &["info_weight"]],
+            M::Infogan => &[&GAN_NETS, &["info_weight", "init"]],
             // A code discriminator (an MLP whatever `network` says).
             M::Aae => &[&VAE_NETS, &SELECTION, &["d_steps", "d_activation"]],
             M::WakeSleep => &[&["latent_dim", "hidden", "activation", "likelihood", "learn_variance", "gaussian_std"], &SELECTION],

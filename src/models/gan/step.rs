@@ -44,7 +44,12 @@ pub fn classes(spec: &RunSpec) -> usize {
 /// The networks of `spec` with their initial weights and stable parameter ids.
 pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     let images = spec.data.kind() == DataKind::Images;
-    let (mut g, mut d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).with_image_channels(spec.data.channels()).init(device);
+    let (g, d) = GanConfig::new(x_dim(spec), &spec.config, images, classes(spec)).with_image_channels(spec.data.channels()).init(device);
+    initial_weights(spec, g, d)
+}
+
+/// A generator and discriminator as `spec`'s `init` says they start, with stable parameter ids.
+pub fn initial_weights(spec: &RunSpec, mut g: Generator, mut d: Discriminator) -> (Generator, Discriminator) {
     if spec.config.init == crate::config::Init::Dcgan {
         use crate::rng::{Purpose, stream};
         g = crate::nets::init::dcgan(g, &mut stream(spec.seed, Purpose::Init, 0));

@@ -7,7 +7,7 @@
 //! and a discriminator with `CATEGORIES + CONTINUOUS` outputs beside its logit.
 //!
 //! Settings read (`unigen train infogan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `info_weight`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `info_weight`, `init` (burn's or DCGAN's initial weights).
 
 pub mod step;
 pub use step::InfoGanTrainer;

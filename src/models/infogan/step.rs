@@ -34,7 +34,7 @@ pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
     c.latent_dim += CODE;
     let images = spec.data.kind() == DataKind::Images;
     let (g, d) = GanConfig::new(x_dim(spec), &c, images, 0).with_extra_outputs(CATEGORIES + CONTINUOUS).init(device);
-    (checkpoint::number_params(g, 0), checkpoint::number_params(d, checkpoint::DISCRIMINATOR_IDS))
+    crate::models::gan::step::initial_weights(spec, g, d)
 }
 
 impl InfoGanTrainer {
