@@ -4,8 +4,8 @@
 # grid25-pacgan, which default to PacGAN's protocol (README, "Data"). Each finished run is scored
 # by `unigen eval` and its eval.json, with the training time, commit and machine, is copied to
 # docs/reproduction/pacgan-2d/e$EPOCHS/ to be committed; a run whose result is there is skipped,
-# and a killed run resumes from its checkpoint. Two trainings at a time, one thread each.
-# Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary)
+# and a killed run resumes from its checkpoint. JOBS trainings at a time (default 2), one thread each.
+# Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary, JOBS=1|2)
 # Summary table: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e$EPOCHS
 set -euo pipefail
 out=${1:-runs/pacgan-2d}
@@ -18,7 +18,7 @@ machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
 mkdir -p "$out/logs" "$results"
 for data in ring8-pacgan grid25-pacgan; do for s in $(seq 0 $((seeds - 1))); do for variant in gan iwgan pacgan2 vae; do
   echo "$data $variant $s"
-done; done; done | xargs -P 2 -L 1 env RAYON_NUM_THREADS=1 bash -c '
+done; done; done | xargs -P "${JOBS:-2}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
   data=$0 variant=$1 s=$2 out='"$out"' bin='"$bin"' results='"$results"' epochs='"$epochs"'
   name="$variant-$data-s$s"
   [ -f "$results/$name.json" ] && exit 0
