@@ -126,11 +126,6 @@ pub struct TrainConfig {
     /// default) samples from the trained generator itself.
     #[serde(default)]
     pub g_ema: f64,
-    /// GAN, IWGAN, CGAN, IW-CGAN with `network = dcgan`: width of a fully connected hidden layer
-    /// before the generator's projection and after the discriminator's convolutions (InfoGAN's
-    /// MNIST networks); 0 (the default): none, the DCGAN's shape.
-    #[serde(default)]
-    pub fc_hidden: usize,
     /// GAN, IWGAN, CGAN, IW-CGAN, InfoGAN: the networks' initial weights, `default` (burn's) or `dcgan`
     /// (N(0, 0.02²), as the DCGAN and PacGAN papers' code).
     #[serde(default)]
@@ -315,7 +310,6 @@ impl TrainConfig {
             d_condition: Conditioning::Channels,
             d_channels: defaults::d_channels(),
             g_ema: 0.0,
-            fc_hidden: 0,
             init: Init::Default,
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
@@ -448,7 +442,7 @@ impl TrainConfig {
                 // The convolutional discriminator has its own layers and leaky ReLU.
                 "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
                 // The MLP discriminator reads the class concatenated onto its input.
-                "d_condition" | "d_channels" | "fc_hidden" if mlp => Some("only with network = dcgan"),
+                "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -672,11 +666,11 @@ mod tests {
                 // Keys read only with another's value, given with it.
                 let with: &[String] = match key {
                     "gaussian_std" => &["learn_variance=false".into()],
-                    "d_condition" | "d_channels" | "fc_hidden" => &["network=dcgan".into()],
+                    "d_condition" | "d_channels" => &["network=dcgan".into()],
                     _ => &[],
                 };
                 let sets: Vec<String> = with.iter().cloned().chain([format!("{key}={}", keys[key])]).collect();
-                let kind = if matches!(key, "d_condition" | "d_channels" | "fc_hidden") { DataKind::Images } else { DataKind::Points2d };
+                let kind = if matches!(key, "d_condition" | "d_channels") { DataKind::Images } else { DataKind::Points2d };
                 TrainConfig::resolve(kind, model, None, &sets).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
             }
         }

@@ -184,8 +184,8 @@ impl ModelKind {
             M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k"], &ADVERSARY],
             M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"], &ADVERSARY],
             // Packing is defined for unconditional discriminators (a pack would mix classes).
-            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "fc_hidden", "init", "pack"]],
-            M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "fc_hidden", "init", "d_condition"]],
+            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "pack"]],
+            M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "d_condition"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight", "init"]],
             // A code discriminator (an MLP whatever `network` says).

@@ -44,24 +44,14 @@ pub struct DcganConfig {
     pub d_channels: usize,
     /// Channels of an image (1 for MNIST, 3 for stacked MNIST), stored channel after channel.
     pub image_channels: usize,
-    /// Width of a fully connected hidden layer before the generator's projection (batch norm,
-    /// ReLU) and after the discriminator's convolutions (leaky ReLU), as in InfoGAN's MNIST
-    /// networks (Chen et al. 2016); 0: none, the DCGAN's shape. The discriminator's has no batch
-    /// norm: D judges real and generated batches apart, and over a collapsed batch of identical
-    /// samples a per-feature batch norm outputs exactly its bias, hiding the collapse from D
-    /// (measured: a GAN so built drew one noise pattern for every z after one epoch).
-    pub fc_hidden: usize,
 }
 
 
 /// Up from a code to an image, the DCGAN generator's shape (a GAN's generator, a conv VAE's
 /// decoder):
-/// `[z, c] -> fc -> 2C x s/4 x s/4 -> BN, ReLU -> convT -> C x s/2 x s/2 -> BN, ReLU -> convT -> 1 x s x s`,
-/// with `fc_hidden`: `[z, c] -> fc -> BN, ReLU -> ` first.
+/// `[z, c] -> fc -> 2C x s/4 x s/4 -> BN, ReLU -> convT -> C x s/2 x s/2 -> BN, ReLU -> convT -> 1 x s x s`.
 #[derive(Module, Debug)]
 pub struct ConvUp {
-    /// The hidden fully connected layer (`fc_hidden`) and its batch norm.
-    hidden: Option<(Linear, BatchNorm)>,
     fc: Linear,
     bn0: BatchNorm,
     up1: ConvTranspose2d,
@@ -74,14 +64,12 @@ pub struct ConvUp {
 /// Down from an image to features, the DCGAN discriminator's shape (a GAN's discriminator, a conv
 /// VAE's encoder):
 /// `x -> conv s2 -> C x s/2 -> LReLU -> conv s2 -> 2C x s/4 -> BN, LReLU -> flatten h ->
-/// fc(h) (+ (E c)·h)`, with `fc_hidden`: `h -> fc -> LReLU -> h` before the output.
+/// fc(h) (+ (E c)·h)`.
 #[derive(Module, Debug)]
 pub struct ConvDown {
     down1: Conv2d,
     down2: Conv2d,
     bn2: BatchNorm,
-    /// The hidden fully connected layer (`fc_hidden`).
-    hidden: Option<Linear>,
     fc: Linear,
     /// The class embedding `E` of a conditional discriminator.
     embed: Option<Linear>,
@@ -103,15 +91,8 @@ impl DcganConfig {
             conditioning: Conditioning::Projection,
             d_channels: CHANNELS,
             image_channels: 1,
-            fc_hidden: 0,
         }
     }
-
-    /// Both networks with a fully connected hidden layer of `width` (0: none).
-    pub fn with_fc_hidden(self, width: usize) -> Self {
-        DcganConfig { fc_hidden: width, ..self }
-    }
-
 
     /// The same networks for images of `channels` channels, each of the side's square.
     pub fn with_image_channels(self, channels: usize) -> Self {
@@ -136,10 +117,8 @@ impl DcganConfig {
     pub fn generator(&self, device: &Device) -> ConvUp {
         let base = self.side / 4;
         let up = |c: [usize; 2]| ConvTranspose2dConfig::new(c, [4, 4]).with_stride([2, 2]).with_padding([1, 1]).init(device);
-        let input = self.latent_dim + self.cond_dim;
         ConvUp {
-            hidden: (self.fc_hidden > 0).then(|| (LinearConfig::new(input, self.fc_hidden).init(device), BatchNormConfig::new(self.fc_hidden).init(device))),
-            fc: LinearConfig::new(if self.fc_hidden > 0 { self.fc_hidden } else { input }, 2 * CHANNELS * base * base).init(device),
+            fc: LinearConfig::new(self.latent_dim + self.cond_dim, 2 * CHANNELS * base * base).init(device),
             bn0: BatchNormConfig::new(2 * CHANNELS).init(device),
             up1: up([2 * CHANNELS, CHANNELS]),
             bn1: BatchNormConfig::new(CHANNELS).init(device),
@@ -156,15 +135,12 @@ impl DcganConfig {
         let planes = if self.conditioning == Conditioning::Channels { self.cond_dim } else { 0 };
         let projection = self.cond_dim > 0 && self.conditioning == Conditioning::Projection;
         let c = self.d_channels;
-        let features = 2 * c * base * base;
-        let h = if self.fc_hidden > 0 { self.fc_hidden } else { features };
         ConvDown {
             down1: down([self.pack * self.image_channels + planes, c]),
             down2: down([c, 2 * c]),
             bn2: BatchNormConfig::new(2 * c).init(device),
-            hidden: (self.fc_hidden > 0).then(|| LinearConfig::new(features, self.fc_hidden).init(device)),
-            fc: LinearConfig::new(h, 1).init(device),
-            embed: projection.then(|| LinearConfig::new(self.cond_dim, h).with_bias(false).init(device)),
+            fc: LinearConfig::new(2 * c * base * base, 1).init(device),
+            embed: projection.then(|| LinearConfig::new(self.cond_dim, 2 * c * base * base).with_bias(false).init(device)),
             side: self.side,
             planes,
         }
@@ -175,7 +151,7 @@ impl DcganConfig {
     /// are a code, not a match score).
     pub fn encoder(&self, d_out: usize, device: &Device) -> ConvDown {
         let features = 2 * self.d_channels * (self.side / 4) * (self.side / 4);
-        let unconditional = DcganConfig { cond_dim: 0, fc_hidden: 0, ..self.clone() };
+        let unconditional = DcganConfig { cond_dim: 0, ..self.clone() };
         ConvDown { fc: LinearConfig::new(features + self.cond_dim, d_out).init(device), ..unconditional.discriminator(device) }
     }
 }
@@ -184,10 +160,6 @@ impl ConvUp {
     /// `[N, latent + cond] -> [N, channels * side * side]` (before any output squashing).
     pub fn forward(&self, zc: Tensor<2>) -> Tensor<2> {
         let (n, b) = (zc.dims()[0], self.base);
-        let zc = match &self.hidden {
-            Some((fc, bn)) => relu(batch_norm_flat(bn, linear(fc, zc, Act::Identity))),
-            None => zc,
-        };
         // The fc output is read as `[N, C, H, W]` (as in checkpoints), then kept channels last.
         let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]).permute([0, 2, 3, 1]);
         let h = relu(batch_norm_channels_last(&self.bn0, h));
@@ -220,22 +192,12 @@ impl ConvDown {
         let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
         let width = self.down2.weight.dims()[0];
         let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, width * (s / 4) * (s / 4)]);
-        let h = match &self.hidden {
-            Some(fc) => leaky_relu(linear(fc, h, Act::Identity), 0.2),
-            None => h,
-        };
         match (&self.embed, c) {
             (Some(embed), Some(c)) => linear(&self.fc, h.clone(), Act::Identity) + (linear(embed, c, Act::Identity) * h).sum_dim(1),
             (None, Some(c)) => linear(&self.fc, Tensor::cat(vec![h, c], 1), Act::Identity),
             (_, None) => linear(&self.fc, h, Act::Identity),
         }
     }
-}
-
-/// Batch norm over the examples of `h: [N, F]`, each feature a channel.
-fn batch_norm_flat(bn: &BatchNorm, h: Tensor<2>) -> Tensor<2> {
-    let [n, f] = h.dims();
-    batch_norm_channels_last(bn, h.reshape([n, 1, 1, f])).reshape([n, f])
 }
 
 #[cfg(test)]
@@ -296,27 +258,6 @@ mod tests {
         let d = mask(DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev), 0);
         let second = logits(&d, [[1, 0], [2, 0]]);
         assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
-    }
-
-    /// InfoGAN's fully connected hidden layer: in both networks, of the width asked, between the
-    /// same inputs and outputs; a VAE's encoder built alike keeps the DCGAN's shape.
-    #[test]
-    fn a_fully_connected_hidden_layer_sits_inside_both_networks() {
-        let dev = crate::testing::device();
-        for (cond, conditioning) in [(0, Conditioning::Channels), (10, Conditioning::Projection), (10, Conditioning::Channels)] {
-            let cfg = DcganConfig::for_images(784, 8, cond).conditioned(conditioning).with_fc_hidden(24);
-            let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
-            assert_eq!(g.hidden.as_ref().unwrap().0.weight.dims(), [8 + cond, 24]);
-            assert_eq!(g.fc.weight.dims()[0], 24);
-            assert_eq!(d.hidden.as_ref().unwrap().weight.dims(), [2 * CHANNELS * 49, 24]);
-            assert_eq!(d.fc.weight.dims(), [24, 1]);
-            let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
-            assert_eq!(x.dims(), [3, 784]);
-            let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
-            assert_eq!(d.forward(x, c).dims(), [3, 1]);
-            assert!(cfg.encoder(16, &dev).hidden.is_none());
-        }
-        assert!(DcganConfig::for_images(784, 8, 0).generator(&dev).hidden.is_none(), "none by default");
     }
 
     #[test]

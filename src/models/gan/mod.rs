@@ -7,7 +7,7 @@
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `fc_hidden` (conv networks: InfoGAN's fully connected hidden layer), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
 
 pub mod ema;
 pub mod step;
@@ -47,8 +47,6 @@ pub struct GanConfig {
     pub d_channels: usize,
     /// Channels of an image (3 for stacked MNIST).
     pub image_channels: usize,
-    /// The convolutional networks' fully connected hidden layer (0: none).
-    pub fc_hidden: usize,
 }
 
 impl GanConfig {
@@ -69,7 +67,6 @@ impl GanConfig {
             conditioning: c.d_condition,
             d_channels: c.d_channels,
             image_channels: 1,
-            fc_hidden: c.fc_hidden,
         }
     }
 
@@ -109,7 +106,6 @@ impl GanConfig {
         DcganConfig::for_images(self.x_dim / self.image_channels, self.latent_dim, self.classes)
             .with_image_channels(self.image_channels)
             .with_d_channels(self.d_channels)
-            .with_fc_hidden(self.fc_hidden)
     }
 }
 
