@@ -10,9 +10,14 @@ import json, os, statistics, subprocess, sys
 
 py = sys.argv[1]
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-workloads = sys.argv[3:] or ["vae", "iwae5", "mlp_gan", "dcgan", "classifier", "iwae_eval"]
+workloads = sys.argv[3:] or ["vae", "iwae5", "mlp_gan", "dcgan", "classifier", "iwae_eval", "iwae_eval_dcgan"]
 unigen = os.environ.get("UNIGEN", "target/release/unigen")
-steps = {"dcgan": "10", "classifier": "10", "iwae_eval": "10"}
+steps = {"dcgan": "10", "classifier": "10", "iwae_eval": "10", "iwae_eval_dcgan": "3"}
+
+def fmt(x):
+    """Whole examples/s, or three significant digits below 100 (the evaluations score a few digits a second)."""
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+
 
 rows = []
 for w in workloads:
@@ -23,10 +28,10 @@ for w in workloads:
         ours.append(json.loads(out)["median_examples_per_s"])
         out = subprocess.run([py, "bench/torch_steps.py", w, "5", n, "3", "2"], check=True, capture_output=True, text=True).stdout
         theirs.append(json.loads(out)["median_examples_per_s"])
-        print(f"{w}: unigen {ours[-1]:.0f}, torch {theirs[-1]:.0f} examples/s", file=sys.stderr)
+        print(f"{w}: unigen {fmt(ours[-1])}, torch {fmt(theirs[-1])} examples/s", file=sys.stderr)
     a, b = statistics.median(ours), statistics.median(theirs)
     paired = statistics.median(x / y for x, y in zip(ours, theirs))
-    rows.append(f"| {w} | {a:.0f} ({', '.join(f'{x:.0f}' for x in ours)}) | {b:.0f} ({', '.join(f'{x:.0f}' for x in theirs)}) | {a / b:.2f} | {paired:.2f} |")
+    rows.append(f"| {w} | {fmt(a)} ({', '.join(fmt(x) for x in ours)}) | {fmt(b)} ({', '.join(fmt(x) for x in theirs)}) | {a / b:.2f} | {paired:.2f} |")
 print("| workload | unigen examples/s (reps) | PyTorch examples/s (reps) | ratio of medians | median paired ratio |")
 print("|---|---|---|---|---|")
 print("\n".join(rows))

@@ -3,7 +3,7 @@ optimisers as unigen's training steps (src/bench.rs), on 8 fixed batches of Bern
 pixels, every loss read back (as unigen does for its NaN check).
 
 Usage: python bench/torch_steps.py WORKLOAD [WARMUP STEPS BLOCKS THREADS]
-WORKLOAD: vae | iwae5 | mlp_gan | dcgan | classifier | iwae_eval. Prints one JSON object like
+WORKLOAD: vae | iwae5 | mlp_gan | dcgan | classifier | iwae_eval | iwae_eval_dcgan. Prints one JSON object like
 `unigen bench --json`: steps per second of each timed block and the median.
 """
 import json, math, statistics, sys, time
@@ -36,13 +36,32 @@ class Reshape(nn.Module):
         return x.reshape(x.shape[0], *self.shape)
 
 
-batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500, "iwae_eval": 10}[work]
+batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500, "iwae_eval": 10, "iwae_eval_dcgan": 4}[work]
 gan = work in ("mlp_gan", "dcgan")
 pool = [torch.bernoulli(torch.full((batch, 784), 0.5)) * (2 if gan else 1) - (1 if gan else 0) for _ in range(8)]
 
-if work in ("vae", "iwae5", "iwae_eval"):
-    k = {"vae": 1, "iwae5": 5, "iwae_eval": 1000}[work]
-    enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
+
+
+def dcgan_up(z_dim, out):
+    """The DCGAN generator's shape (before any output squashing): a GAN's G, a conv VAE's decoder."""
+    return nn.Sequential(nn.Linear(z_dim, 128 * 7 * 7), Reshape(128, 7, 7), nn.BatchNorm2d(128), nn.ReLU(),
+                         nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+                         nn.ConvTranspose2d(64, 1, 4, 2, 1), Reshape(out))
+
+
+def dcgan_down(out):
+    """The DCGAN discriminator's shape: a GAN's D, a conv VAE's encoder."""
+    return nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+                         nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, out))
+
+
+if work in ("vae", "iwae5", "iwae_eval", "iwae_eval_dcgan"):
+    k = {"vae": 1, "iwae5": 5, "iwae_eval": 1000, "iwae_eval_dcgan": 1000}[work]
+    if work == "iwae_eval_dcgan":
+        # The Table 3 reproduction's convolutional VAE, batch norm in inference mode.
+        enc, dec = dcgan_down(100).eval(), dcgan_up(50, 784).eval()
+    else:
+        enc, dec = mlp([784, 512, 512, 100], nn.ReLU), mlp([50, 512, 512, 784], nn.ReLU)
 
     def bound(x):
         """The batch's mean ELBO (k = 1, KL in closed form) or L_k."""
@@ -59,8 +78,8 @@ if work in ("vae", "iwae5", "iwae_eval"):
         log_qz = -0.5 * (eps * eps + lv + math.log(2 * math.pi)).sum(2)
         return (torch.logsumexp(log_px + log_pz - log_qz, 0) - math.log(k)).mean()
 
-    if work == "iwae_eval":
-        # L_1000 on 10 digits, as `unigen eval` computes it: no gradient.
+    if work.startswith("iwae_eval"):
+        # L_1000 on a few digits, as `unigen eval` computes it: no gradient.
         @torch.no_grad()
         def step(i):
             return float(bound(pool[i % 8]))
@@ -78,11 +97,7 @@ elif gan:
         g = nn.Sequential(mlp([100, 256, 512, 784], nn.ReLU), nn.Tanh())
         d = mlp([784, 512, 256, 1], lambda: nn.LeakyReLU(0.2))
     else:
-        g = nn.Sequential(nn.Linear(100, 128 * 7 * 7), Reshape(128, 7, 7), nn.BatchNorm2d(128), nn.ReLU(),
-                          nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-                          nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh(), Reshape(784))
-        d = nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
-                          nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 1))
+        g, d = nn.Sequential(dcgan_up(100, 784), nn.Tanh()), dcgan_down(1)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 

@@ -140,7 +140,7 @@ pub enum Command {
         The result, with its protocol (samples, seeds, splits, k, classifier fingerprint), is also\n\
         written to RUN_DIR/eval.json (or FILE.eval.json beside a sample file).")]
     Eval(eval::Args),
-    /// Time the real training steps (VAE, IWAE k=5, MLP GAN, DCGAN), the classifier's forward pass and the L_1000 evaluation of a VAE (iwae-eval).
+    /// Time the real training steps (VAE, IWAE k=5, MLP GAN, DCGAN), the classifier's forward pass and the L_1000 evaluation of an MLP and a convolutional VAE (iwae-eval, iwae-eval-dcgan).
     #[command(after_help = "Examples:\n  unigen bench                     # all workloads\n  \
         unigen bench dcgan --steps 20 --json   # one JSON object per workload, a line each, as each ends\n\n\
         python3 bench/compare.py PYTHON_WITH_TORCH runs them alternately with their PyTorch twins\n\
