@@ -17,6 +17,23 @@
 
 use rayon::prelude::*;
 
+/// Runs `$body` with `act` (an [`Act`](linear::Act)) and its derivative (read off the output)
+/// bound as closures, so that each activation gets its own compiled, vectorised loops rather
+/// than a branch per element.
+macro_rules! with_act {
+    ($act:expr, |$f:ident, $df:ident| $body:expr) => {
+        match $act {
+            $crate::kernels::linear::Act::Identity => { let ($f, $df) = (|v: f32| v, |_: f32| 1f32); $body }
+            $crate::kernels::linear::Act::Relu => { let ($f, $df) = (|v: f32| v.max(0.0), |y: f32| if y > 0.0 { 1f32 } else { 0.0 }); $body }
+            $crate::kernels::linear::Act::LeakyRelu(slope) => {
+                let ($f, $df) = (move |v: f32| if v >= 0.0 { v } else { slope * v }, move |y: f32| if y > 0.0 { 1f32 } else if y < 0.0 { slope } else { 0.0 });
+                $body
+            }
+            $crate::kernels::linear::Act::Tanh => { let ($f, $df) = (|v: f32| $crate::kernels::linear::Act::Tanh.apply(v), |y: f32| 1.0 - y * y); $body }
+        }
+    };
+}
+
 pub mod activation;
 pub mod optimizer;
 pub mod conv;
@@ -25,6 +42,7 @@ mod extension;
 pub mod linear;
 pub mod linear_layer;
 mod matmul;
+pub mod norm;
 pub mod norm_layer;
 
 // The front door the networks call: burn layers run through these kernels (with backward passes
@@ -32,7 +50,7 @@ pub mod norm_layer;
 pub use activation::leaky_relu;
 pub use conv_layer::{conv_transpose2d, conv_transpose2d_channels_last, conv2d, conv2d_channels_last};
 pub use linear_layer::{Act, linear};
-pub use norm_layer::{batch_norm, batch_norm_channels_last};
+pub use norm_layer::{batch_norm, batch_norm_act_channels_last, batch_norm_channels_last};
 
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;

@@ -27,7 +27,7 @@ pub enum Act {
 }
 
 impl Act {
-    fn apply(self, v: f32) -> f32 {
+    pub(crate) fn apply(self, v: f32) -> f32 {
         match self {
             Act::Identity => v,
             Act::Relu => v.max(0.0),
@@ -38,7 +38,7 @@ impl Act {
 
     /// `act'` where the output is `y`. At a kink (`y = 0`) ReLU and leaky ReLU take 0, as burn's
     /// ReLU does and as unigen's leaky ReLU always has.
-    fn derivative(self, y: f32) -> f32 {
+    pub(crate) fn derivative(self, y: f32) -> f32 {
         match self {
             Act::Identity => 1.0,
             Act::Relu => if y > 0.0 { 1.0 } else { 0.0 },

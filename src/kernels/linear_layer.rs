@@ -12,10 +12,9 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::nn::Linear;
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
 use burn_flex::FlexTensor;
 
-use super::activation::{leaky_relu, tanh};
+use super::activation::activate;
 use super::extension::{bias, covered, flex, recorded, values};
 pub use crate::kernels::linear::Act;
 use crate::kernels::linear::{backward, forward};
@@ -86,13 +85,7 @@ impl<C: CheckpointStrategy> LinearOps for Autodiff<Flex, C> {
 /// `act(layer.forward(x))`, in one operation on the CPU.
 pub fn linear(layer: &Linear, x: Tensor<2>, act: Act) -> Tensor<2> {
     if !covered(&x) {
-        let h = layer.forward(x);
-        return match act {
-            Act::Identity => h,
-            Act::Relu => relu(h),
-            Act::LeakyRelu(slope) => leaky_relu(h, slope as f64),
-            Act::Tanh => tanh(h),
-        };
+        return activate(layer.forward(x), act);
     }
     let w = layer.weight.val();
     let b = bias(layer.bias.as_ref(), w.dims()[1], &x);
@@ -122,7 +115,7 @@ mod tests {
                         let h = layer.forward(x.clone());
                         match act {
                             Act::Identity => h,
-                            Act::Relu => relu(h),
+                            Act::Relu => burn::tensor::activation::relu(h),
                             Act::LeakyRelu(s) => burn::tensor::activation::leaky_relu(h, s as f64),
                             Act::Tanh => burn::tensor::activation::tanh(h),
                         }

@@ -15,13 +15,12 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::kernels::leaky_relu;
 use crate::kernels::{conv_transpose2d_channels_last, conv2d_channels_last};
 use crate::kernels::{Act, linear};
-use crate::kernels::batch_norm_channels_last;
+use crate::kernels::batch_norm_act_channels_last;
 
 pub use crate::config::Conditioning;
 
@@ -162,8 +161,8 @@ impl ConvUp {
         let (n, b) = (zc.dims()[0], self.base);
         // The fc output is read as `[N, C, H, W]` (as in checkpoints), then kept channels last.
         let h: Tensor<4> = linear(&self.fc, zc, Act::Identity).reshape([n, 2 * CHANNELS, b, b]).permute([0, 2, 3, 1]);
-        let h = relu(batch_norm_channels_last(&self.bn0, h));
-        let h = relu(batch_norm_channels_last(&self.bn1, conv_transpose2d_channels_last(&self.up1, h)));
+        let h = batch_norm_act_channels_last(&self.bn0, h, Act::Relu);
+        let h = batch_norm_act_channels_last(&self.bn1, conv_transpose2d_channels_last(&self.up1, h), Act::Relu);
         let x = conv_transpose2d_channels_last(&self.up2, h);
         match x.dims()[3] {
             // One output channel: `[N, H, W, 1]` is the image row-major.
@@ -189,7 +188,7 @@ impl ConvDown {
             c => (x, c),
         };
         let h = leaky_relu(conv2d_channels_last(&self.down1, x), 0.2);
-        let h = leaky_relu(batch_norm_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h)), 0.2);
+        let h = batch_norm_act_channels_last(&self.bn2, conv2d_channels_last(&self.down2, h), Act::LeakyRelu(0.2));
         let width = self.down2.weight.dims()[0];
         let h: Tensor<2> = h.permute([0, 3, 1, 2]).reshape([n, width * (s / 4) * (s / 4)]);
         match (&self.embed, c) {
