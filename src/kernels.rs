@@ -44,6 +44,7 @@ pub mod linear_layer;
 mod matmul;
 pub mod norm;
 pub mod norm_layer;
+pub mod pool;
 
 // The front door the networks call: burn layers run through these kernels (with backward passes
 // of their own, as burn backend extensions), bit-for-bit reproducible on the CPU.
@@ -51,6 +52,7 @@ pub use activation::leaky_relu;
 pub use conv_layer::{conv_transpose2d, conv_transpose2d_channels_last, conv2d, conv2d_channels_last};
 pub use linear_layer::{Act, linear};
 pub use norm_layer::{batch_norm, batch_norm_act_channels_last, batch_norm_channels_last};
+pub use pool::relu_max_pool_channels_last;
 
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;

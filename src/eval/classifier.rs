@@ -16,14 +16,14 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor};
 use rand::seq::SliceRandom;
 
 use crate::data::{Dataset, idx::SIDE};
 use crate::error::{Error, Result};
 use crate::host::{host, one_hot, tensor};
-use crate::kernels::{Act, conv2d, linear};
+use crate::kernels::{Act, conv2d_channels_last, linear, relu_max_pool_channels_last};
 use crate::rng::{Purpose, stream};
 use crate::run::checkpoint::{self, Part};
 
@@ -60,9 +60,11 @@ impl Classifier {
     /// Penultimate features: `x: [N, 784]`, pixels in [0, 1] -> `[N, FEATURES]`.
     pub fn features(&self, x: Tensor<2>) -> Tensor<2> {
         let n = x.dims()[0];
-        let h = self.pool.forward(relu(conv2d(&self.conv1, x.reshape([n, 1, SIDE, SIDE]))));
-        let h = self.pool.forward(relu(conv2d(&self.conv2, h)));
-        linear(&self.fc1, h.reshape([n, 64 * 7 * 7]), Act::Relu)
+        // Channels last inside (one input channel: the image is already so); the features are
+        // flattened as `[N, C, H, W]`, the order of fc1's weights.
+        let h = relu_max_pool_channels_last(&self.pool, conv2d_channels_last(&self.conv1, x.reshape([n, SIDE, SIDE, 1])));
+        let h = relu_max_pool_channels_last(&self.pool, conv2d_channels_last(&self.conv2, h));
+        linear(&self.fc1, h.permute([0, 3, 1, 2]).reshape([n, 64 * 7 * 7]), Act::Relu)
     }
 
     /// Class logits from features: `[N, FEATURES] -> [N, CLASSES]`.
