@@ -18,6 +18,20 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     crate::host::host(t)
 }
 
+/// Central differences, step `h`, of `loss` in each element of `args[which]`.
+pub fn numeric_gradient<const N: usize>(args: &[Vec<f32>; N], which: usize, h: f32, loss: impl Fn(&[Vec<f32>; N]) -> f64) -> Vec<f32> {
+    (0..args[which].len())
+        .map(|i| {
+            let mut moved = args.clone();
+            moved[which][i] += h;
+            let up = loss(&moved);
+            moved[which][i] -= 2.0 * h;
+            let down = loss(&moved);
+            ((up - down) / (2.0 * h as f64)) as f32
+        })
+        .collect()
+}
+
 pub fn assert_close(got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "lengths differ: got {got:?}, want {want:?}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {

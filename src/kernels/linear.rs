@@ -86,7 +86,7 @@ pub fn backward(r: &[f32], x: &[f32], y: &[f32], w: &[f32], n: usize, act: Act, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{assert_close, pattern};
+    use crate::testing::{assert_close, numeric_gradient, pattern};
 
     /// The layer by its definition, in f64: `act(Σ_j x[i, j] w[j, c] + b[c])`.
     fn definition(x: &[f32], w: &[f32], b: &[f32], act: Act) -> Vec<f32> {
@@ -113,28 +113,16 @@ mod tests {
         for act in [Act::Identity, Act::Relu, Act::LeakyRelu(0.2), Act::Tanh] {
             let y = forward(&x, &w, &b, act);
             let [dx, dw, db] = backward(&r, &x, &y, &w, n, act, [true; 3]).map(Option::unwrap);
-            let loss = |x: &[f32], w: &[f32], b: &[f32]| -> f64 {
-                definition(x, w, b, act).iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum()
-            };
-            let numeric = |which: usize, len: usize| -> Vec<f32> {
-                (0..len)
-                    .map(|i| {
-                        let h = 1e-2f32;
-                        let mut args = [x.clone(), w.clone(), b.clone()];
-                        args[which][i] += h;
-                        let up = loss(&args[0], &args[1], &args[2]);
-                        args[which][i] -= 2.0 * h;
-                        let down = loss(&args[0], &args[1], &args[2]);
-                        ((up - down) / (2.0 * h as f64)) as f32
-                    })
-                    .collect()
+            let args = [x.clone(), w.clone(), b.clone()];
+            let numeric = |which: usize| {
+                numeric_gradient(&args, which, 1e-2, |[x, w, b]| definition(x, w, b, act).iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum())
             };
             // Away from the kinks by more than a step moves them (h, as |x|, |w| <= 1).
             let pre = definition(&x, &w, &b, Act::Identity);
             assert!(pre.iter().all(|p| p.abs() > 0.011), "inputs too close to a kink: {pre:?}");
-            assert_close(&dx, &numeric(0, x.len()), 2e-3);
-            assert_close(&dw, &numeric(1, w.len()), 2e-3);
-            assert_close(&db, &numeric(2, b.len()), 2e-3);
+            assert_close(&dx, &numeric(0), 2e-3);
+            assert_close(&dw, &numeric(1), 2e-3);
+            assert_close(&db, &numeric(2), 2e-3);
         }
         assert_eq!(backward(&r, &x, &forward(&x, &w, &b, Act::Relu), &w, n, Act::Relu, [false, true, false]).map(|g| g.is_some()), [false, true, false]);
     }

@@ -111,7 +111,7 @@ pub fn backward(r: &[f32], xhat: &[f32], y: &[f32], inv_std: &[f32], gamma: &[f3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{assert_close, pattern};
+    use crate::testing::{assert_close, numeric_gradient, pattern};
 
     /// The layer by its definition, in f64 (batch moments).
     fn definition(x: &[f32], gamma: &[f32], beta: &[f32], eps: f64, act: Act) -> Vec<f32> {
@@ -145,26 +145,16 @@ mod tests {
             let s = inv_std(&var, eps as f32);
             let (y, xhat) = forward(&x, &mean, &s, &gamma, &beta, act);
             let [dx, dgamma, dbeta] = backward(&r, &xhat, &y, &s, &gamma, act, true);
-            let loss = |x: &[f32], g: &[f32], b: &[f32]| -> f64 { definition(x, g, b, eps, act).iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum() };
-            let numeric = |which: usize, len: usize| -> Vec<f32> {
-                (0..len)
-                    .map(|i| {
-                        let h = 1e-3f32;
-                        let mut args = [x.clone(), gamma.clone(), beta.clone()];
-                        args[which][i] += h;
-                        let up = loss(&args[0], &args[1], &args[2]);
-                        args[which][i] -= 2.0 * h;
-                        let down = loss(&args[0], &args[1], &args[2]);
-                        ((up - down) / (2.0 * h as f64)) as f32
-                    })
-                    .collect()
+            let args = [x.clone(), gamma.clone(), beta.clone()];
+            let numeric = |which: usize| {
+                numeric_gradient(&args, which, 1e-3, |[x, g, b]| definition(x, g, b, eps, act).iter().zip(&r).map(|(y, r)| *y as f64 * *r as f64).sum())
             };
             // Away from the kinks by more than a step moves them.
             let pre = definition(&x, &gamma, &beta, eps, Act::Identity);
             assert!(pre.iter().all(|p| p.abs() > 0.02), "inputs too close to a kink: {pre:?}");
-            assert_close(&dx, &numeric(0, x.len()), 3e-3);
-            assert_close(&dgamma, &numeric(1, c), 3e-3);
-            assert_close(&dbeta, &numeric(2, c), 3e-3);
+            assert_close(&dx, &numeric(0), 3e-3);
+            assert_close(&dgamma, &numeric(1), 3e-3);
+            assert_close(&dbeta, &numeric(2), 3e-3);
             let [dx_fixed, ..] = backward(&r, &xhat, &y, &s, &gamma, act, false);
             let want: Vec<f32> = (0..m * c).map(|k| gamma[k % c] * s[k % c] * r[k] * act.derivative(y[k])).collect();
             assert_close(&dx_fixed, &want, 1e-6);
