@@ -102,7 +102,7 @@ fn per_example_in_passes(model: &dyn LatentModel, data: &Dataset, k: usize, seed
         let b = per_batch.min(data.len() - start);
         let idx: Vec<usize> = (start..start + b).collect();
         let x = tensor(data.gather(&idx), [b, data.dim], device);
-        let mut given = |c: Option<Tensor<2>>| bounds_given(model, x.clone(), c, k, chunk, pass_rows, seed, &mut counter);
+        let mut given = |c: Option<Tensor<2>>| bounds_given(model, x.clone(), c, k, [chunk, pass_rows], seed, &mut counter);
         if !model.has_classifier() {
             let labels: Vec<u8> = idx.iter().map(|&i| data.labels[i]).collect();
             let (e, i) = given((classes > 0).then(|| one_hot(&labels, classes, device)));
@@ -127,8 +127,9 @@ fn per_example_in_passes(model: &dyn LatentModel, data: &Dataset, k: usize, seed
     Ok((elbos, iwaes))
 }
 
-/// The ELBO and `L_k` of each example of `x` given `c`, with the k samples drawn `chunk` at a time.
-fn bounds_given(model: &dyn LatentModel, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, chunk: usize, pass_rows: usize, seed: u64, counter: &mut u64) -> (Vec<f64>, Vec<f64>) {
+/// The ELBO and `L_k` of each example of `x` given `c`, with the k samples drawn `chunk` at a time
+/// and sent through the decoder in passes of at most `pass_rows` rows.
+fn bounds_given(model: &dyn LatentModel, x: Tensor<2>, c: Option<Tensor<2>>, k: usize, [chunk, pass_rows]: [usize; 2], seed: u64, counter: &mut u64) -> (Vec<f64>, Vec<f64>) {
     let (b, d, device) = (x.dims()[0], model.latent_dim(), x.device());
     let mut log_w = vec![Vec::with_capacity(k); b];
     let mut rec = vec![0f64; b];
