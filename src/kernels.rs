@@ -18,20 +18,22 @@
 use rayon::prelude::*;
 
 /// Runs `$body` with `act` (an [`Act`](linear::Act)) and its derivative (read off the output)
-/// bound as closures, so that each activation gets its own compiled, vectorised loops rather
-/// than a branch per element.
+/// bound as closures on the variant at hand, so that each activation gets its own compiled,
+/// vectorised loops rather than a branch per element. The formulas are `Act::apply` and
+/// `Act::derivative`'s.
 macro_rules! with_act {
-    ($act:expr, |$f:ident, $df:ident| $body:expr) => {
+    ($act:expr, |$f:ident, $df:ident| $body:expr) => {{
+        use $crate::kernels::linear::Act;
         match $act {
-            $crate::kernels::linear::Act::Identity => { let ($f, $df) = (|v: f32| v, |_: f32| 1f32); $body }
-            $crate::kernels::linear::Act::Relu => { let ($f, $df) = (|v: f32| v.max(0.0), |y: f32| if y > 0.0 { 1f32 } else { 0.0 }); $body }
-            $crate::kernels::linear::Act::LeakyRelu(slope) => {
-                let ($f, $df) = (move |v: f32| if v >= 0.0 { v } else { slope * v }, move |y: f32| if y > 0.0 { 1f32 } else if y < 0.0 { slope } else { 0.0 });
+            Act::Identity => { let ($f, $df) = (|v: f32| Act::Identity.apply(v), |y: f32| Act::Identity.derivative(y)); $body }
+            Act::Relu => { let ($f, $df) = (|v: f32| Act::Relu.apply(v), |y: f32| Act::Relu.derivative(y)); $body }
+            Act::LeakyRelu(slope) => {
+                let ($f, $df) = (move |v: f32| Act::LeakyRelu(slope).apply(v), move |y: f32| Act::LeakyRelu(slope).derivative(y));
                 $body
             }
-            $crate::kernels::linear::Act::Tanh => { let ($f, $df) = (|v: f32| $crate::kernels::linear::Act::Tanh.apply(v), |y: f32| 1.0 - y * y); $body }
+            Act::Tanh => { let ($f, $df) = (|v: f32| Act::Tanh.apply(v), |y: f32| Act::Tanh.derivative(y)); $body }
         }
-    };
+    }};
 }
 
 pub mod activation;
@@ -123,6 +125,17 @@ fn exp_nonpositive(t: f32) -> f32 {
     let r = t - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5.000_000_1e-1;
     (p * r * r + r + 1.0) * f32::from_bits(((n as i32 + 127) as u32) << 23)
+}
+
+/// `r act'(y)` elementwise: the gradient through an activation, read off its output `y` (the
+/// dense layer's, batch norm's and the activation op's backward passes).
+pub fn times_derivative(r: &[f32], y: &[f32], act: linear::Act) -> Vec<f32> {
+    assert_eq!(r.len(), y.len(), "gradient and output differ in size");
+    let mut d = matmul::overwritten(r.len());
+    with_act!(act, |_f, df| d.par_chunks_mut(CHUNK).zip(r.par_chunks(CHUNK).zip(y.par_chunks(CHUNK))).for_each(|(d, (r, y))| {
+        d.iter_mut().zip(r.iter().zip(y)).for_each(|(d, (r, y))| *d = r * df(*y))
+    }));
+    d
 }
 
 /// `tanh` of every element, in double precision: `(e - 1) / (e + 1)` with `e = exp(2x)`, whose

@@ -73,11 +73,7 @@ impl Backward<Flex, 1> for ActBackward {
         let (y, act) = &ops.state;
         let [node] = &ops.parents;
         if let Some(node) = node {
-            let (r, y_values) = (values(&r), values(y));
-            let mut dx = overwritten(r.len());
-            with_act!(*act, |_f, df| dx.par_chunks_mut(CHUNK).zip(r.par_chunks(CHUNK).zip(y_values.par_chunks(CHUNK))).for_each(|(d, (r, y))| {
-                d.iter_mut().zip(r.iter().zip(y)).for_each(|(d, (r, y))| *d = r * df(*y))
-            }));
+            let dx = kernels::times_derivative(&values(&r), &values(y), *act);
             grads.register::<Flex>(node.id, flex(dx, y.layout().shape().clone()));
         }
     }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 use super::CHUNK;
-use super::matmul::{Mat, affine, column_sums, matmul, overwritten};
+use super::matmul::{Mat, affine, column_sums, matmul};
 
 /// The nonlinearity after the affine map. Each one's derivative is a function of its output.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +27,7 @@ pub enum Act {
 }
 
 impl Act {
+    #[inline]
     pub(crate) fn apply(self, v: f32) -> f32 {
         match self {
             Act::Identity => v,
@@ -38,6 +39,7 @@ impl Act {
 
     /// `act'` where the output is `y`. At a kink (`y = 0`) ReLU and leaky ReLU take 0, as burn's
     /// ReLU does and as unigen's leaky ReLU always has.
+    #[inline]
     pub(crate) fn derivative(self, y: f32) -> f32 {
         match self {
             Act::Identity => 1.0,
@@ -68,13 +70,7 @@ pub fn backward(r: &[f32], x: &[f32], y: &[f32], w: &[f32], n: usize, act: Act, 
     assert!(r.len() == y.len() && x.len() == m * k && w.len() == k * n, "layer gradient, input, output and weight differ in shape");
     let r: Cow<[f32]> = match act {
         Act::Identity => r.into(),
-        _ => {
-            let mut rd = overwritten(r.len());
-            rd.par_chunks_mut(CHUNK).zip(r.par_chunks(CHUNK).zip(y.par_chunks(CHUNK))).for_each(|(rd, (r, y))| {
-                rd.iter_mut().zip(r.iter().zip(y)).for_each(|(d, (r, y))| *d = r * act.derivative(*y));
-            });
-            rd.into()
-        }
+        _ => super::times_derivative(r, y, act).into(),
     };
     let [want_x, want_w, want_b] = wanted;
     let dx = want_x.then(|| matmul(Mat::new(&r, m, n), Mat::new(w, k, n).t()));

@@ -79,12 +79,7 @@ pub fn backward(r: &[f32], xhat: &[f32], y: &[f32], inv_std: &[f32], gamma: &[f3
     let c = inv_std.len();
     let m = r.len() / c;
     let rows = BLOCK_ROWS * c;
-    let mut dz = overwritten(r.len());
-    with_act!(act, |_f, df| {
-        dz.par_chunks_mut(rows).zip(r.par_chunks(rows).zip(y.par_chunks(rows))).for_each(|(d, (r, y))| {
-            d.iter_mut().zip(r.iter().zip(y)).for_each(|(d, (r, y))| *d = r * df(*y));
-        })
-    });
+    let dz = super::times_derivative(r, y, act);
     // Σ dz (dβ) and Σ dz x̂ (dγ) per channel, in one pass: `[dβ | dγ]`.
     let sums = column_sums(m, 2 * c, |i, acc| {
         let (db, dg) = acc.split_at_mut(c);
