@@ -7,7 +7,8 @@ use std::borrow::Cow;
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::ops::{Backward, OpsKind};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
 use burn::module::Param;
@@ -53,5 +54,15 @@ pub(super) fn recorded<C: CheckpointStrategy, BO: Backward<Flex, 3>, R>(
             prep.finish(state(w, reuse), out)
         }
         OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+/// Registers each of a three-input operation's gradients, with its shape, for the inputs that
+/// asked for one (`None`: not computed).
+pub(super) fn register<S>(grads: &mut Gradients, ops: &Ops<S, 3>, each: [(Option<Vec<f32>>, Vec<usize>); 3]) {
+    for (node, (grad, shape)) in ops.parents.iter().zip(each) {
+        if let (Some(node), Some(grad)) = (node, grad) {
+            grads.register::<Flex>(node.id, flex(grad, shape));
+        }
     }
 }

@@ -15,7 +15,7 @@ use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 
 use super::activation::activate;
-use super::extension::{bias, covered, flex, recorded, values};
+use super::extension::{bias, covered, flex, recorded, register, values};
 pub use crate::kernels::linear::Act;
 use crate::kernels::linear::{backward, forward};
 
@@ -58,13 +58,7 @@ impl Backward<Flex, 3> for LinearBackward {
         let ([m, k], n) = ([x.layout().shape()[0], x.layout().shape()[1]], y.layout().shape()[1]);
         let wanted = ops.parents.each_ref().map(Option::is_some);
         let [dx, dw, db] = backward(&values(&r), &values(x), &values(y), &values(&w), n, *act, wanted);
-        let [node_x, node_w, node_b] = &ops.parents;
-        let shapes = [vec![m, k], vec![k, n], vec![n]];
-        for ((node, grad), shape) in [node_x, node_w, node_b].into_iter().zip([dx, dw, db]).zip(shapes) {
-            if let (Some(node), Some(grad)) = (node, grad) {
-                grads.register::<Flex>(node.id, flex(grad, shape));
-            }
-        }
+        register(grads, &ops, [(dx, vec![m, k]), (dw, vec![k, n]), (db, vec![n])]);
     }
 }
 

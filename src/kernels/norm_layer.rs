@@ -19,7 +19,7 @@ use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 
 use super::activation::activate;
-use super::extension::{covered, flex, recorded, values};
+use super::extension::{covered, flex, recorded, register, values};
 use super::linear::Act;
 use super::norm;
 
@@ -85,14 +85,8 @@ impl Backward<Flex, 3> for NormBackward {
         let gamma = checkpointer.retrieve_node_output::<FlexTensor>(ops.state.gamma);
         let Saved { xhat, y, norm: n, .. } = &ops.state;
         let c = n.mean.len();
-        let grads_of = norm::backward(&values(&r), xhat, &values(y), &n.inv_std, &values(&gamma), n.act, n.batch);
-        let [node_x, node_gamma, node_beta] = &ops.parents;
-        let shapes = [vec![xhat.len() / c, c], vec![c], vec![c]];
-        for ((node, grad), shape) in [node_x, node_gamma, node_beta].into_iter().zip(grads_of).zip(shapes) {
-            if let Some(node) = node {
-                grads.register::<Flex>(node.id, flex(grad, shape));
-            }
-        }
+        let [dx, dgamma, dbeta] = norm::backward(&values(&r), xhat, &values(y), &n.inv_std, &values(&gamma), n.act, n.batch);
+        register(grads, &ops, [(Some(dx), vec![xhat.len() / c, c]), (Some(dgamma), vec![c]), (Some(dbeta), vec![c])]);
     }
 }
 
