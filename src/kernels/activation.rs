@@ -41,11 +41,46 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     relu(x.clone()) - relu(x.neg()).mul_scalar(slope)
 }
 
+/// Maxout (Goodfellow et al. 2013) over `x: [n, units·pieces]`: unit `j` is the largest of
+/// columns `j·pieces .. (j+1)·pieces`. On the CPU one pass each way ([`ActOps::maxout`]); burn's
+/// `max_dim` routes the gradient through a generic scatter, 10% of a PacGAN 2-D GAN step.
+pub fn maxout(x: Tensor<2>, pieces: usize) -> Tensor<2> {
+    let [n, c] = x.dims();
+    assert!((1..=256).contains(&pieces) && c % pieces == 0, "maxout: {c} columns are not units of {pieces} pieces (1 to 256)");
+    if covered(&x) {
+        return Tensor::from_dispatch(<burn::backend::Dispatch as ActOps>::maxout(x.into_dispatch(), pieces));
+    }
+    x.reshape([n, c / pieces, pieces]).max_dim(2).reshape([n, c / pieces])
+}
+
 /// `act(x)` elementwise as one operation, its gradient `r act'(y)` read off the output `y`: one
-/// pass each way where burn's ops for a leaky ReLU took five forward and seven backward.
+/// pass each way where burn's ops for a leaky ReLU took five forward and seven backward. And
+/// [`maxout`], whose gradient goes to each unit's largest piece.
 #[backend_extension(Flex, Autodiff)]
 pub trait ActOps: Backend {
     fn activation(x: FloatTensor<Self>, act: Act) -> FloatTensor<Self>;
+    fn maxout(x: FloatTensor<Self>, pieces: usize) -> FloatTensor<Self>;
+}
+
+/// Each unit's largest piece (the first of equals, as burn's `max_dim`) and which one it is.
+fn maxout_forward(x: &FlexTensor, pieces: usize) -> (FlexTensor, Vec<u8>) {
+    let shape = x.layout().shape().clone();
+    let x = values(x);
+    let units = x.len() / pieces;
+    let (mut y, mut arg) = (overwritten(units), vec![0u8; units]);
+    // Whole units per chunk, so every chunk of `x` starts at a unit.
+    y.par_chunks_mut(CHUNK).zip(arg.par_chunks_mut(CHUNK)).zip(x.par_chunks(CHUNK * pieces)).for_each(|((y, arg), x)| {
+        for ((y, arg), p) in y.iter_mut().zip(arg.iter_mut()).zip(x.chunks_exact(pieces)) {
+            let (mut best, mut at) = (p[0], 0);
+            for (k, &v) in p.iter().enumerate().skip(1) {
+                if v > best {
+                    (best, at) = (v, k);
+                }
+            }
+            (*y, *arg) = (best, at as u8);
+        }
+    });
+    (flex(y, [shape[0], shape[1] / pieces]), arg)
 }
 
 fn apply(x: &FlexTensor, act: Act) -> FlexTensor {
@@ -58,6 +93,34 @@ fn apply(x: &FlexTensor, act: Act) -> FlexTensor {
 impl ActOps for Flex {
     fn activation(x: FlexTensor, act: Act) -> FlexTensor {
         apply(&x, act)
+    }
+
+    fn maxout(x: FlexTensor, pieces: usize) -> FlexTensor {
+        maxout_forward(&x, pieces).0
+    }
+}
+
+#[derive(Debug)]
+struct MaxoutBackward;
+
+impl Backward<Flex, 1> for MaxoutBackward {
+    /// Each unit's largest piece, the pieces per unit, and the input's shape.
+    type State = (Vec<u8>, usize, burn::tensor::Shape);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let r = grads.consume::<Flex>(&ops.node);
+        let (arg, pieces, shape) = &ops.state;
+        let [node] = &ops.parents;
+        if let Some(node) = node {
+            let r = values(&r);
+            let mut dx = vec![0f32; r.len() * pieces];
+            dx.par_chunks_mut(CHUNK * pieces).zip(r.par_chunks(CHUNK).zip(arg.par_chunks(CHUNK))).for_each(|(dx, (r, arg))| {
+                for ((dx, r), &at) in dx.chunks_exact_mut(*pieces).zip(r).zip(arg) {
+                    dx[at as usize] = *r;
+                }
+            });
+            grads.register::<Flex>(node.id, flex(dx, shape.clone()));
+        }
     }
 }
 
@@ -89,6 +152,16 @@ impl<C: CheckpointStrategy> ActOps for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(apply(x.primitive(), act)),
         }
     }
+
+    fn maxout(x: FloatTensor<Self>, pieces: usize) -> FloatTensor<Self> {
+        match MaxoutBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let (y, arg) = maxout_forward(x.primitive(), pieces);
+                prep.finish((arg, pieces, x.primitive().layout().shape().clone()), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(maxout_forward(x.primitive(), pieces).0),
+        }
+    }
 }
 
 /// `tanh(x)`. On the CPU its values come from one pass of [`kernels::tanh`] and its gradient
@@ -106,7 +179,7 @@ pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{assert_close, t1, to_vec};
+    use crate::testing::{assert_close, t1, t2, to_vec};
 
     /// Values and gradients of `f` and of burn's version at points on both sides of 0 (and away
     /// from the kink of the leaky ReLU, where the one-sided gradients differ).
@@ -127,6 +200,27 @@ mod tests {
     #[test]
     fn leaky_relu_is_burns() {
         same_as_burn(|x| leaky_relu(x, 0.2), |x| burn::tensor::activation::leaky_relu(x, 0.2), 0.0);
+    }
+
+    #[test]
+    fn maxout_is_burns_max_dim() {
+        // 3 rows of 4 units of 5 pieces, distinct values, plus a unit whose pieces tie.
+        let (units, pieces) = (4, 5);
+        let mut xs: Vec<f32> = (0..3 * units * pieces).map(|i| ((i * 7919) % 61) as f32 / 7.0 - 4.0 + i as f32 * 1e-3).collect();
+        xs[5..10].copy_from_slice(&[0.5, 2.0, 2.0, -1.0, 2.0]);
+        let weights = t2(&(0..3 * units).map(|i| (i as f32).sin()).collect::<Vec<_>>(), [3, units]);
+        let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+            let x = t2(&xs, [3, units * pieces]).require_grad();
+            let y = f(x.clone());
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            (to_vec(y), to_vec(x.grad(&grads).unwrap()))
+        };
+        let (y, g) = run(&|x| maxout(x, pieces));
+        let (y_burn, g_burn) = run(&|x| x.reshape([3, units, pieces]).max_dim(2).reshape([3, units]));
+        assert_eq!(y, y_burn);
+        assert_eq!(g, g_burn);
+        // The tied unit's gradient goes to its first largest piece, and nowhere else.
+        assert_eq!(&g[5..10], &[0.0, to_vec(weights)[1], 0.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -2,12 +2,11 @@
 
 use burn::module::Module;
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, MAXOUT_PIECES};
-use crate::kernels::activation::{leaky_relu, tanh};
-use crate::kernels::{Act, batch_norm, linear};
+use crate::kernels::activation::maxout;
+use crate::kernels::{Act, batch_norm_act_channels_last, batch_norm_channels_last, linear};
 
 /// `d_in -> hidden[0] -> ... -> hidden[n-1] -> d_out`, the nonlinearity between layers, none after
 /// the last.
@@ -60,44 +59,39 @@ impl Mlp {
     /// `x: [N, d_in] -> [N, d_out]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
+        let act = match self.activation {
+            Activation::Relu => Some(Act::Relu),
+            Activation::Tanh => Some(Act::Tanh),
+            Activation::LeakyRelu => Some(Act::LeakyRelu(0.2)),
+            Activation::Maxout => None,
+        };
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let fused = match (i == last, self.activation) {
-                (true, _) => Some(Act::Identity),
-                _ if !self.norms.is_empty() => None,
-                (false, Activation::Relu) => Some(Act::Relu),
-                (false, Activation::Tanh) => Some(Act::Tanh),
-                (false, Activation::LeakyRelu) => Some(Act::LeakyRelu(0.2)),
-                (false, Activation::Maxout) => None,
-            };
-            match fused {
-                Some(act) => linear(layer, h, act),
-                None => {
+            if i == last {
+                return linear(layer, h, Act::Identity);
+            }
+            // Each case one fused operation where a kernel exists: the dense layer with its
+            // activation, or batch norm with its activation (a `[N, C]` matrix is channels last).
+            match (self.norms.get(i), act) {
+                (None, Some(act)) => linear(layer, h, act),
+                (Some(bn), Some(act)) => {
                     let h = linear(layer, h, Act::Identity);
-                    let h = match self.norms.get(i) {
+                    let [n, c] = h.dims();
+                    batch_norm_act_channels_last(bn, h.reshape([n, 1, 1, c]), act).reshape([n, c])
+                }
+                (norm, None) => {
+                    let h = linear(layer, h, Act::Identity);
+                    let h = match norm {
                         Some(bn) => {
                             let [n, c] = h.dims();
-                            batch_norm(bn, h.reshape([n, c, 1, 1])).reshape([n, c])
+                            batch_norm_channels_last(bn, h.reshape([n, 1, 1, c])).reshape([n, c])
                         }
                         None => h,
                     };
-                    activate(h, self.activation)
+                    // Unit j's pieces are columns j·P .. (j+1)·P.
+                    maxout(h, MAXOUT_PIECES)
                 }
             }
         })
-    }
-}
-
-/// The hidden nonlinearity on its own (after batch norm, or maxout's pieces).
-fn activate(h: Tensor<2>, activation: Activation) -> Tensor<2> {
-    match activation {
-        Activation::Relu => relu(h),
-        Activation::Tanh => tanh(h),
-        Activation::LeakyRelu => leaky_relu(h, 0.2),
-        Activation::Maxout => {
-            // Unit j's pieces are columns j·P .. (j+1)·P.
-            let [n, c] = h.dims();
-            h.reshape([n, c / MAXOUT_PIECES, MAXOUT_PIECES]).max_dim(2).reshape([n, c / MAXOUT_PIECES])
-        }
     }
 }
 
