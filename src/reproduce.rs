@@ -356,14 +356,13 @@ fn read_result(path: &Path, protocol: &Protocol, reference: Option<&Reference>) 
     Ok(result)
 }
 
-/// The commit of the working tree, if git can say, marked `+dirty` when tracked files differ
-/// from it. Read once when a reproduction starts: a campaign runs for hours from a frozen binary
-/// while the tree moves on.
+/// The commit this binary was built from (`build.rs`), marked `+dirty` when its code differed
+/// from it; `None` when it was built outside a git checkout. Not the tree's: a campaign runs for
+/// hours from a frozen copy of the binary while the tree moves on. (Until 2026-11-30 this read
+/// the tree's HEAD when the campaign started, which named the binary's commit only when the two
+/// agreed; docs/reproduction/README.md lists the results that differ.)
 pub fn commit() -> Option<String> {
-    let git = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success());
-    let head = String::from_utf8_lossy(&git(&["rev-parse", "--short=12", "HEAD"])?.stdout).trim().to_string();
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|o| !o.stdout.is_empty());
-    Some(if dirty { format!("{head}+dirty") } else { head })
+    Some(env!("UNIGEN_BUILD_COMMIT").to_string()).filter(|c| !c.is_empty())
 }
 
 /// The run directory of one model, setting and seed.
@@ -778,6 +777,20 @@ pub fn save(path: &Path, text: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// Inside a git checkout the binary names a commit of it: 12 hex digits that git knows.
+    #[test]
+    fn results_name_the_commit_the_binary_was_built_from() {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let git = |args: &[&str]| std::process::Command::new("git").current_dir(dir).args(args).output().ok().filter(|o| o.status.success());
+        if git(&["rev-parse", "HEAD"]).is_none() {
+            return; // a source tree without git: nothing to name
+        }
+        let commit = commit().expect("built inside a git checkout");
+        let hash = commit.trim_end_matches("+dirty");
+        assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{commit}");
+        assert!(git(&["cat-file", "-e", &format!("{hash}^{{commit}}")]).is_some(), "{commit} is not a commit of this checkout");
+    }
+
     use super::*;
 
     #[test]
