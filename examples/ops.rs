@@ -94,7 +94,10 @@ fn main() {
     }
     t("bn128 7x7 (burn) fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
     t("bn64 14x14 (burn) fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
-    t("bn64 14x14 (unigen) fwd+bwd", r, || { let _ = unigen::kernels::batch_norm(&bn64, x2.clone()).sum().backward(); });
+    let x2_last = x2.clone().permute([0, 2, 3, 1]);
+    t("bn64 14x14 (unigen, fused, channels last) fwd+bwd", r, || {
+        let _ = unigen::kernels::batch_norm_act_channels_last(&bn64, x2_last.clone(), unigen::kernels::Act::Identity).sum().backward();
+    });
     t("leaky_relu (burn) 64x64x14x14 fwd+bwd", r, || { let _ = leaky_relu(x2.clone(), 0.2).sum().backward(); });
     t("max(x, 0.2x) 64x64x14x14 fwd+bwd", r, || { let _ = x2.clone().max_pair(x2.clone().mul_scalar(0.2)).sum().backward(); });
     t("relu 64x64x14x14 fwd+bwd", r, || { let _ = relu(x2.clone()).sum().backward(); });
