@@ -777,6 +777,8 @@ pub fn save(path: &Path, text: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Inside a git checkout the binary names a commit of it: 12 hex digits that git knows.
     #[test]
     fn results_name_the_commit_the_binary_was_built_from() {
@@ -790,8 +792,6 @@ mod tests {
         assert!(hash.len() == 12 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{commit}");
         assert!(git(&["cat-file", "-e", &format!("{hash}^{{commit}}")]).is_some(), "{commit} is not a commit of this checkout");
     }
-
-    use super::*;
 
     #[test]
     fn every_row_of_the_paper_is_there_once() {

@@ -142,10 +142,11 @@ fn update_running(bn: &BatchNorm, mean: &[f32], var: &[f32]) {
     }
 }
 
-/// `bn` applied to `x: [N, H, W, C]` from burn's tensor ops (off the CPU, and for maxout units).
-/// In training (an autodiff device and `bn` not frozen), with the batch's statistics, the biased
-/// variance, and the running statistics updated as burn does; otherwise burn's own inference pass.
-pub fn batch_norm_channels_last(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+/// `bn` applied to `x: [N, H, W, C]` from burn's tensor ops, where the fused kernel does not
+/// apply (off the CPU). In training (an autodiff device and `bn` not frozen), with the batch's
+/// statistics, the biased variance, and the running statistics updated as burn does; otherwise
+/// burn's own inference pass.
+fn batch_norm_channels_last(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     if !training(bn, &x) {
         return bn.forward(x.permute([0, 3, 1, 2])).permute([0, 2, 3, 1]);
     }

@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, MAXOUT_PIECES};
 use crate::kernels::activation::maxout;
-use crate::kernels::{Act, batch_norm_act_channels_last, batch_norm_channels_last, linear};
+use crate::kernels::{Act, batch_norm_act_channels_last, linear};
 
 /// `d_in -> hidden[0] -> ... -> hidden[n-1] -> d_out`, the nonlinearity between layers, none after
 /// the last.
@@ -69,28 +69,18 @@ impl Mlp {
             if i == last {
                 return linear(layer, h, Act::Identity);
             }
-            // Each case one fused operation where a kernel exists: the dense layer with its
-            // activation, or batch norm with its activation (a `[N, C]` matrix is channels last).
-            match (self.norms.get(i), act) {
-                (None, Some(act)) => linear(layer, h, act),
-                (Some(bn), Some(act)) => {
-                    let h = linear(layer, h, Act::Identity);
-                    let [n, c] = h.dims();
-                    batch_norm_act_channels_last(bn, h.reshape([n, 1, 1, c]), act).reshape([n, c])
-                }
-                (norm, None) => {
-                    let h = linear(layer, h, Act::Identity);
-                    let h = match norm {
-                        Some(bn) => {
-                            let [n, c] = h.dims();
-                            batch_norm_channels_last(bn, h.reshape([n, 1, 1, c])).reshape([n, c])
-                        }
-                        None => h,
-                    };
-                    // Unit j's pieces are columns j·P .. (j+1)·P.
-                    maxout(h, MAXOUT_PIECES)
-                }
+            let norm = self.norms.get(i);
+            if let (None, Some(act)) = (norm, act) {
+                return linear(layer, h, act);
             }
+            // With batch norm, it and the activation are one fused operation (a `[N, C]` matrix is
+            // channels last); maxout then takes each unit's largest piece, columns j·P .. (j+1)·P.
+            let mut h = linear(layer, h, Act::Identity);
+            if let Some(bn) = norm {
+                let [n, c] = h.dims();
+                h = batch_norm_act_channels_last(bn, h.reshape([n, 1, 1, c]), act.unwrap_or(Act::Identity)).reshape([n, c]);
+            }
+            if act.is_none() { maxout(h, MAXOUT_PIECES) } else { h }
         })
     }
 }
