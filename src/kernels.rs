@@ -234,7 +234,7 @@ unsafe fn adam_chunk_avx2(c: &AdamCoefficients, p: &mut [f32], g: &[f32], m: &mu
 /// Why Adam needs it: a weight whose gradient is exactly 0 step after step (the first layer's
 /// weights from pixels that are almost always blank in MNIST) keeps a first moment that decays by
 /// `beta_1` each step and turns subnormal after about 800 steps at 0.9 (130 at 0.5). x86 CPUs run
-/// arithmetic on subnormal numbers in microcode, 10-30 times slower: the MLP VAE's training fell
+/// arithmetic on subnormal numbers in microcode, many times slower: the MLP VAE's training fell
 /// from 13,500 to 3,900 examples/s by its third epoch on MNIST. The step it changes, `m c / (sqrt(v)
 /// + eps)` times the learning rate, is below 1e-30: a weight keeps its bits unless it is itself
 /// below about 1e-22 (docs/performance.md).
