@@ -8,9 +8,9 @@
 //!
 //! Module map, from the bottom layer up (no module imports one above it; `tests/layers.rs`
 //! checks that there is no cycle):
-//! - [`error`], [`rng`], [`host`], [`backend`], [`kernels`], [`atomic`]: errors, seeded random
-//!   streams, host-side numerics, the device, fused CPU kernels (docs/performance.md), files
-//!   replaced whole.
+//! - [`error`], [`rng`], [`host`], [`backend`], [`fpenv`], [`kernels`], [`atomic`]: errors,
+//!   seeded random streams, host-side numerics, the device, subnormals flushed to zero, fused CPU
+//!   kernels (docs/performance.md), files replaced whole.
 //! - [`data`]: MNIST IDX files, the 2-D toy mixtures, subsets, binarisation, `data fetch`.
 //! - [`objectives`]: the shared terms every objective is assembled from, and the switches
 //!   (bound, adversary, sample weights) that make one code path serve several models.
@@ -36,6 +36,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod fpenv;
 pub mod host;
 pub mod interrupt;
 pub mod kind;

@@ -22,14 +22,19 @@ fn keep_freed_memory() {
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
-/// The whole command runs on a worker of its own rayon pool. Called from outside a pool, every
+/// The whole command runs on a worker of the global rayon pool. Called from outside a pool, every
 /// parallel op (each matmul, each kernel) hands all its work to sleeping workers and blocks until
 /// they finish; called from a worker, it runs a share itself and wakes one thread fewer. On 2
-/// cores that was 10-20% of a VAE step (docs/performance.md). The stack is the main thread's 8 MiB.
+/// cores that was 10-20% of a VAE step (docs/performance.md). The pool is the global one, so
+/// threads the command starts itself (the demo's trainings) share its workers. Subnormal numbers
+/// are flushed to zero (`fpenv`) from the start, so every thread inherits the mode. The stack is
+/// the main thread's 8 MiB.
 fn main() -> std::process::ExitCode {
     keep_freed_memory();
-    match rayon::ThreadPoolBuilder::new().stack_size(8 << 20).build() {
-        Ok(pool) => pool.install(cli::main),
+    unigen::fpenv::flush_subnormals();
+    match unigen::fpenv::pool().stack_size(8 << 20).build_global() {
+        // `scope` runs its body on a worker of the global pool.
+        Ok(()) => rayon::scope(|_| cli::main()),
         Err(_) => cli::main(),
     }
 }

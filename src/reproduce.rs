@@ -251,7 +251,7 @@ pub struct RunResult {
     /// The commit of the code that made it, where git could say.
     #[serde(default)]
     pub commit: Option<String>,
-    /// Where it ran (CPU model, cores).
+    /// Where it ran (CPU model, cores), and whether subnormal numbers were flushed to zero.
     #[serde(default)]
     pub machine: Option<String>,
 }
@@ -498,7 +498,8 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
         protocol: Some(protocol),
         scored_step: meta.get("step").and_then(|s| s.parse().ok()),
         commit: plan.commit.clone(),
-        machine: Some(plan.machine.clone()),
+        // Read on the thread that trained: the arithmetic mode is per thread (`fpenv`).
+        machine: Some(if crate::fpenv::flushes_subnormals() { format!("{}, subnormals flushed to zero", plan.machine) } else { plan.machine.clone() }),
     };
     save_result(&result_path, &result)?;
     if let Some(path) = &committed {
@@ -549,7 +550,7 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
             let result = if jobs == 1 {
                 run_one(plan, row, *model, *seed, device)
             } else {
-                match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                match crate::fpenv::pool().num_threads(threads).build() {
                     Ok(pool) => pool.install(|| run_one(plan, row, *model, *seed, device)),
                     Err(e) => Err(Error::Invalid(format!("cannot start a pool of {threads} threads: {e}"))),
                 }
@@ -572,11 +573,16 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
             }
         }
     };
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            s.spawn(worker);
-        }
-    });
+    if jobs == 1 {
+        // On the calling thread: the command's, a worker of its pool.
+        worker();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(worker);
+            }
+        });
+    }
     let mut errors = errors.into_inner().expect("no worker panicked holding it");
     // The first failure in the campaign's order is the one reported.
     if let Some(e) = queue.iter().find_map(|q| errors.remove(&q.0)) {

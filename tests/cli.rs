@@ -516,6 +516,14 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
     let (one, two) = (scores("r1"), scores("r2"));
     assert_eq!(one.len(), 16, "8 rows, 2 models, 1 seed: {one:?}");
     assert_eq!(one, two, "--jobs 2 changed a score");
+    // Every run, on the command's thread or a job's pool, flushed subnormals to zero.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    for results in ["r1", "r2"] {
+        for f in std::fs::read_dir(dir.path().join(results).join("quick")).unwrap() {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(f.unwrap().path()).unwrap()).unwrap();
+            assert!(v["machine"].as_str().unwrap().ends_with(", subnormals flushed to zero"), "{results}: {v}");
+        }
+    }
     let report = std::fs::read_to_string(p("m2.md")).unwrap();
     assert!(report.contains("| SVAE / AASVAE | 10% labels |") && !report.contains("Under way"), "{report}");
 
