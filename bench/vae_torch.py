@@ -6,9 +6,11 @@ Bernoulli likelihood from logits, closed-form KL, batch 100, Adam(lr 1e-3, betas
 eps 1e-8), each batch dynamically binarised, the loss read back every step (as unigen does
 for its NaN check and progress bar).
 
-Usage: python bench/vae_torch.py MNIST_DIR [EPOCHS] [THREADS]
+Usage: python bench/vae_torch.py MNIST_DIR [EPOCHS] [THREADS] [flush]
 Prints one line per epoch: examples/s over the epoch's training steps and the epoch's mean
-loss (the number unigen writes as train_loss in metrics.jsonl).
+loss (the number unigen writes as train_loss in metrics.jsonl). `flush` sets
+torch.set_flush_denormal(True), the mode unigen runs in (subnormal numbers flushed to zero);
+PyTorch's default computes on them.
 """
 import gzip, struct, sys, time
 
@@ -20,6 +22,9 @@ mnist = sys.argv[1]
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 2
 torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
 torch.manual_seed(0)
+if len(sys.argv) > 4:
+    assert sys.argv[4] == "flush", f"the fourth argument can only be 'flush', not {sys.argv[4]!r}"
+    assert torch.set_flush_denormal(True), "this CPU cannot flush subnormals"
 
 raw = gzip.open(f"{mnist}/train-images-idx3-ubyte.gz").read()
 n = struct.unpack(">I", raw[4:8])[0]
