@@ -74,54 +74,74 @@ pub(crate) fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
 
 /// `c = a · b`, or `c += a · b` when `accumulate`, with `c` row-major.
 ///
-/// On several threads the rows of `c` are split into one block per thread, each a one-thread
-/// `gemm` call. On two threads `gemm`'s own split ran the batch-100 products 0.58-1.09 times the
-/// speed of one thread, row blocks 1.45-1.69 times (`examples/gemm_threads.rs`,
-/// docs/performance.md). Each element is the same sum in the same order either way
-/// ([`row_blocks`] says when a split could change it, and does not split then).
+/// On several threads the output is split into one block of columns per thread, or failing that
+/// one block of rows, each block a one-thread `gemm` call. On two threads `gemm`'s own split ran
+/// the batch-100 products 0.58-1.09 times the speed of one thread, row blocks 1.45-1.69 times
+/// (`examples/gemm_threads.rs`); column blocks, where each thread packs only its share of the
+/// weights, made the VAE step another 9% faster (docs/performance.md). Each element is the same
+/// sum in the same order either way ([`blocks`] says when a split could change it, and does not
+/// split then).
 pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
     assert_eq!(c.len(), m * n, "product and output differ in size");
     let threads = rayon::current_num_threads();
     let alpha = if accumulate { 1.0 } else { 0.0 };
-    // SAFETY (both calls): the views describe in-bounds strided matrices of `a.data`, `b.data`
-    // (checked lengths in `Mat::new`); `c` (or a block of whole rows of it) is the output's
-    // buffer (checked) and aliases neither. A block of rows `r0..` of `a` starts `r0 * a_rs`
-    // elements in, inside `a.data`.
-    let call = |rows: usize, a_ptr: *const f32, c: &mut [f32], par: Parallelism| unsafe {
-        gemm(rows, n, k, c.as_mut_ptr(), 1, n as isize, accumulate, a_ptr, a_cs, a_rs, b.data.as_ptr(), b_cs, b_rs, alpha, 1.0, false, false, false, par)
+    // `rows x cols` of the output from `out` (row stride `n`), rows of `a` from `a_ptr`, columns
+    // of `b` from `b_ptr`.
+    let call = |rows: usize, cols: usize, out: *mut f32, a_ptr: *const f32, b_ptr: *const f32, par: Parallelism| {
+        // SAFETY: the views describe in-bounds strided matrices of `a.data`, `b.data` (checked
+        // lengths in `Mat::new`), `c` holds the `m x n` output (checked) and aliases neither, and
+        // every caller below passes a block inside them: rows `r0..` of `a` start `r0 * a_rs` in,
+        // columns `j0..` of `b` start `j0 * b_cs` in, and block `(r0, j0)` of `c` starts
+        // `r0 * n + j0` in.
+        unsafe { gemm(rows, cols, k, out, 1, n as isize, accumulate, a_ptr, a_cs, a_rs, b_ptr, b_cs, b_rs, alpha, 1.0, false, false, false, par) }
     };
-    match row_blocks(m, n, k, threads) {
-        Some(block) => c.par_chunks_mut(block * n).enumerate().for_each(|(i, c)| {
-            let a_ptr = a.data.as_ptr().wrapping_offset((i * block) as isize * a_rs);
-            call(c.len() / n, a_ptr, c, Parallelism::None)
-        }),
-        None if threads > 1 => call(m, a.data.as_ptr(), c, Parallelism::Rayon(threads)),
-        None => call(m, a.data.as_ptr(), c, Parallelism::None),
+    if let Some(width) = blocks(n, m, k, threads, 32) {
+        /// The output's address, shared by the threads that each write their own columns of it.
+        #[derive(Clone, Copy)]
+        struct Out(*mut f32);
+        // SAFETY: each thread writes a disjoint set of columns through it, and `c` outlives them.
+        unsafe impl Send for Out {}
+        unsafe impl Sync for Out {}
+        let out = Out(c.as_mut_ptr());
+        (0..n.div_ceil(width)).into_par_iter().for_each(|i| {
+            let (out, j0) = (out, i * width);
+            let b_ptr = b.data.as_ptr().wrapping_offset(j0 as isize * b_cs);
+            call(m, width.min(n - j0), out.0.wrapping_add(j0), a.data.as_ptr(), b_ptr, Parallelism::None)
+        });
+    } else if let Some(height) = blocks(m, n, k, threads, 16) {
+        c.par_chunks_mut(height * n).enumerate().for_each(|(i, c)| {
+            let a_ptr = a.data.as_ptr().wrapping_offset((i * height) as isize * a_rs);
+            call(c.len() / n, n, c.as_mut_ptr(), a_ptr, b.data.as_ptr(), Parallelism::None)
+        });
+    } else {
+        let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
+        call(m, n, c.as_mut_ptr(), a.data.as_ptr(), b.data.as_ptr(), par);
     }
 }
 
-/// The rows of each block when an `m x k` by `k x n` product is split over `threads`, or `None`
-/// to leave it whole. Blocks keep at least 16 rows. A split must not change how `gemm` sums an
-/// element, and in gemm 0.19 only one choice depends on the output's shape: products with both
-/// sides of the output at most 64 sum the inner dimension in blocks of 512, larger ones in
-/// blocks of about equal size (784 = 392 + 392). The two agree when `k <= 512` (one block),
-/// and otherwise a split is made only where the blocks stay on the whole product's side of 64.
-/// Outputs at most 16 columns wide are not split: `gemm` runs some of them through other
-/// kernels, chosen by the rows too, and before this rule 79 of about 10,000 products of a grid of
-/// shapes changed bits when split, all 16 columns wide or less (the tests below run a grid).
-fn row_blocks(m: usize, n: usize, k: usize, threads: usize) -> Option<usize> {
-    const MIN_ROWS: usize = 16;
-    let parts = threads.min(m / MIN_ROWS);
-    if parts < 2 || n <= 16 {
+/// The size of each block when the output's side `len` long (its rows or its columns) is split
+/// over `threads` and the other side, `other` long, is kept, or `None` to leave it whole. Blocks
+/// keep at least `min` along the split side. A split must not change how `gemm` sums an element,
+/// and in gemm 0.19 two choices depend on the output's shape. Outputs with both sides at most 64
+/// sum the inner dimension in blocks of 512, larger ones in blocks of about equal size
+/// (784 = 392 + 392): the two agree when `k <= 512` (one block), and otherwise a split is made
+/// only where the blocks stay on the whole product's side of 64. And outputs with a side of 16
+/// or less go through other kernels in some cases, chosen by the other side too: before this
+/// rule, 79 of about 10,000 products of a grid of shapes changed bits when split into rows, all
+/// 16 columns wide or less. So the kept side must be longer than 16, and column blocks are at
+/// least 32 wide (the tests below run a grid).
+fn blocks(len: usize, other: usize, k: usize, threads: usize, min: usize) -> Option<usize> {
+    let parts = threads.min(len / min);
+    if parts < 2 || other <= 16 {
         return None;
     }
-    let block = m.div_ceil(parts);
-    let small = |rows: usize| rows <= 64 && n <= 64;
-    // The last block is the smallest; every block is at most `block` rows.
-    let last = m - block * (m.div_ceil(block) - 1);
-    (k <= 512 || (small(m) == small(block) && small(m) == small(last))).then_some(block)
+    let block = len.div_ceil(parts);
+    let small = |side: usize| side <= 64 && other <= 64;
+    // The last block is the smallest; every block is at most `block` long.
+    let last = len - block * (len.div_ceil(block) - 1);
+    (k <= 512 || (small(len) == small(block) && small(len) == small(last))).then_some(block)
 }
 
 #[cfg(test)]
@@ -132,15 +152,15 @@ mod tests {
         (0..len as u32).map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0).collect()
     }
 
-    /// Row blocks on several threads give every element the bits of one `gemm` call on one
-    /// thread, over a grid of shapes (inner dimensions on both sides of 512, outputs on both
-    /// sides of 16 and 64 columns), plain and transposed operands, accumulating and not.
+    /// Row and column blocks on several threads give every element the bits of one `gemm` call on
+    /// one thread, over a grid of shapes (inner dimensions on both sides of 512, outputs on both
+    /// sides of 16 and 64 rows and columns), plain and transposed operands, accumulating and not.
     #[test]
-    fn products_split_into_row_blocks_keep_the_bits_of_one_call() {
+    fn products_split_into_blocks_keep_the_bits_of_one_call() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let mut split_seen = 0;
-        for m in [32, 50, 65, 100, 129, 500, 10_000] {
+        let (mut rows_split, mut cols_split) = (0, 0);
+        for m in [1, 2, 10, 16, 17, 32, 50, 65, 100, 129, 500, 2000] {
             for k in [1, 2, 3, 10, 100, 500, 513, 784, 1000] {
                 for n in [1, 2, 10, 16, 17, 32, 65, 100, 784] {
                     for (ta, tb, accumulate) in [(false, false, false), (true, false, true), (false, true, true), (true, true, false)] {
@@ -151,28 +171,30 @@ mod tests {
                         let (mut whole, mut split) = (start.clone(), start);
                         one.install(|| product(a, b, &mut whole, accumulate));
                         pool.install(|| product(a, b, &mut split, accumulate));
-                        split_seen += usize::from(row_blocks(m, n, k, 3).is_some());
+                        rows_split += usize::from(blocks(n, m, k, 3, 32).is_none() && blocks(m, n, k, 3, 16).is_some());
+                        cols_split += usize::from(blocks(n, m, k, 3, 32).is_some());
                         let same = whole.iter().zip(&split).all(|(x, y)| x.to_bits() == y.to_bits());
                         assert!(same, "{m}x{k}x{n} (transposed {ta}, {tb}; accumulate {accumulate}): the split changed a value");
                     }
                 }
             }
         }
-        assert!(split_seen >= 500, "too few of the shapes were split ({split_seen}): the test would not test the split");
+        assert!(rows_split >= 100 && cols_split >= 500, "too few of the shapes were split ({rows_split} by rows, {cols_split} by columns): the test would not test the splits");
     }
 
-    /// The rule itself: no block under 16 rows, no output of 16 columns or fewer, and no split that
+    /// The rule itself: no block under the minimum, no kept side of 16 or fewer, and no split that
     /// moves the output across `gemm`'s 64 x 64 line when the inner dimension is summed in more
     /// than one block.
     #[test]
-    fn row_blocks_split_only_where_the_sums_stay_the_same() {
-        assert_eq!(row_blocks(100, 500, 784, 2), Some(50));
-        assert_eq!(row_blocks(100, 500, 784, 1), None);
-        assert_eq!(row_blocks(31, 500, 100, 2), None, "blocks of 15 rows");
-        assert_eq!(row_blocks(100, 50, 100, 2), Some(50), "k = 100 is one block of the inner dimension");
-        assert_eq!(row_blocks(100, 50, 784, 2), None, "100 x 50 sums 784 as 392 + 392, a 50 x 50 block as 512 + 272");
-        assert_eq!(row_blocks(40, 50, 784, 2), Some(20), "both small: 512 + 272 either way");
-        assert_eq!(row_blocks(1000, 17, 2048, 4), Some(250));
-        assert_eq!(row_blocks(1000, 16, 100, 4), None, "16 columns or fewer");
+    fn blocks_split_only_where_the_sums_stay_the_same() {
+        assert_eq!(blocks(100, 500, 784, 2, 16), Some(50));
+        assert_eq!(blocks(500, 100, 784, 2, 32), Some(250));
+        assert_eq!(blocks(100, 500, 784, 1, 16), None);
+        assert_eq!(blocks(31, 500, 100, 2, 16), None, "blocks of 15");
+        assert_eq!(blocks(100, 50, 100, 2, 16), Some(50), "k = 100 is one block of the inner dimension");
+        assert_eq!(blocks(100, 50, 784, 2, 16), None, "100 x 50 sums 784 as 392 + 392, a 50 x 50 block as 512 + 272");
+        assert_eq!(blocks(40, 50, 784, 2, 16), Some(20), "both small: 512 + 272 either way");
+        assert_eq!(blocks(1000, 17, 2048, 4, 16), Some(250));
+        assert_eq!(blocks(1000, 16, 100, 4, 16), None, "a kept side of 16 or fewer");
     }
 }
