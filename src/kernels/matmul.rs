@@ -147,10 +147,7 @@ fn blocks(len: usize, other: usize, k: usize, threads: usize, min: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len as u32).map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 2001) as f32 / 1000.0 - 1.0).collect()
-    }
+    use crate::testing::pattern;
 
     /// Row and column blocks on several threads give every element the bits of one `gemm` call on
     /// one thread, over a grid of shapes (inner dimensions on both sides of 512, outputs on both
@@ -164,10 +161,10 @@ mod tests {
             for k in [1, 2, 3, 10, 100, 500, 513, 784, 1000] {
                 for n in [1, 2, 10, 16, 17, 32, 65, 100, 784] {
                     for (ta, tb, accumulate) in [(false, false, false), (true, false, true), (false, true, true), (true, true, false)] {
-                        let (a_data, b_data) = (values(m * k, 1), values(k * n, 2));
+                        let (a_data, b_data) = (pattern(m * k, 1), pattern(k * n, 2));
                         let a = if ta { Mat::new(&a_data, k, m).t() } else { Mat::new(&a_data, m, k) };
                         let b = if tb { Mat::new(&b_data, n, k).t() } else { Mat::new(&b_data, k, n) };
-                        let start = values(m * n, 3);
+                        let start = pattern(m * n, 3);
                         let (mut whole, mut split) = (start.clone(), start);
                         one.install(|| product(a, b, &mut whole, accumulate));
                         pool.install(|| product(a, b, &mut split, accumulate));
