@@ -54,11 +54,27 @@ mod tests {
     }
 }
 
-/// Runs `init` right after seeding the device, under a lock: the device's random generator, which
-/// draws initial weights, is shared by every thread using the device.
-pub fn seeded<T>(seed: u64, device: &burn::tensor::Device, init: impl FnOnce() -> T) -> T {
+/// A module whose initial weights are drawn from `seed`: `init` runs right after seeding the
+/// device, and every parameter is drawn before the lock is let go.
+///
+/// Why both: the device's random generator is one for every thread using the device, and burn
+/// draws a parameter lazily, when it is first read. A draw made outside the lock on another
+/// thread, even one for weights about to be replaced by a file's, takes numbers from the middle
+/// of a seeded stream, and a parameter first read after the lock is gone takes them from
+/// whatever stream is current then: either way the initial weights depend on timing (tests
+/// running side by side hit both). So every draw from the device's generator goes through here.
+pub fn seeded<M: burn::module::Module>(seed: u64, device: &burn::tensor::Device, init: impl FnOnce() -> M) -> M {
+    use burn::module::{ModuleVisitor, Param};
+    struct DrawNow;
+    impl ModuleVisitor for DrawNow {
+        fn visit_float<const D: usize>(&mut self, param: &Param<burn::Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    init()
+    let module = init();
+    module.visit(&mut DrawNow);
+    module
 }

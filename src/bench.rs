@@ -114,14 +114,14 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
         .collect();
     let mut step: Box<dyn FnMut(usize) -> Result<f64>> = match w {
         Workload::Classifier => {
-            let model = Classifier::new(device);
+            let model = crate::backend::seeded(0, device, || Classifier::new(device));
             Box::new(move |i| {
                 Ok(model.classify(&pool[i % 8], device).log_probs[0] as f64)
             })
         }
         Workload::IwaeEval | Workload::IwaeEvalDcgan => {
             let spec = w.spec().expect("a VAE");
-            let vae = crate::models::VaeConfig::new(SIDE * SIDE, &spec.config, 0, false).init(device);
+            let vae = crate::backend::seeded(0, device, || crate::models::VaeConfig::new(SIDE * SIDE, &spec.config, 0, false).init(device));
             let sets: Vec<crate::data::Dataset> = pool
                 .into_iter()
                 .map(|x| crate::data::Dataset { x, dim: SIDE * SIDE, labels: vec![0; b], image_side: Some(SIDE) })

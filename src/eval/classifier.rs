@@ -268,7 +268,9 @@ pub fn load(path: &Path, device: &Device) -> Result<Reference> {
 }
 
 fn apply(loaded: checkpoint::Loaded, device: &Device) -> Result<Reference> {
-    let mut model = Classifier::new(device);
+    // Drawn under the device's lock although the file replaces them, so loading a classifier
+    // cannot take draws from a run being initialised on another thread.
+    let mut model = crate::backend::seeded(0, device, || Classifier::new(device));
     loaded.apply(PART, &mut model)?;
     let fingerprint = loaded.weights_sha256(PART).expect("part applied");
     Ok(Reference { model, fingerprint, path: loaded.path.clone(), meta: loaded.meta })

@@ -233,8 +233,7 @@ mod tests {
         let mut c = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, crate::models::ModelKind::Vae);
         (c.hidden, c.latent_dim) = (vec![16], 3);
         let dev = crate::testing::device();
-        dev.seed(0);
-        let model = crate::models::VaeConfig::new(6, &c, 0, false).init(&dev);
+        let model = crate::backend::seeded(0, &dev, || crate::models::VaeConfig::new(6, &c, 0, false).init(&dev));
         let x: Vec<f32> = (0..5 * 6).map(|i| ((i * 7) % 3 == 0) as u8 as f32).collect();
         let data = Dataset { x, dim: 6, labels: vec![0; 5], image_side: None };
         let score = |rows| per_example_in_passes(&model, &data, 10, 3, &dev, |_| {}, rows).expect("finite bounds");

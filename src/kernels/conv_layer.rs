@@ -273,7 +273,7 @@ mod tests {
             (Conv2dConfig::new([1, 5], [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)), [3, 1, 8, 8]),
             (Conv2dConfig::new([2, 3], [3, 3]).with_bias(false), [2, 2, 5, 6]),
         ] {
-            let layer = config.init(&dev);
+            let layer = crate::backend::seeded(0, &dev, || config.init(&dev));
             check(input, |variant, x| {
                 let y = run_variant(variant, x, |x| layer.forward(x), |x, last| if last { conv2d_channels_last(&layer, x) } else { conv2d(&layer, x) });
                 (y, vec![layer.weight.val()], layer.bias.as_ref().map(|b| b.val()))
@@ -289,7 +289,7 @@ mod tests {
             (ConvTranspose2dConfig::new([3, 2], [3, 4]).with_stride([2, 3]).with_padding([1, 0]).with_padding_out([1, 2]).with_dilation([2, 1]), [2, 3, 5, 4]),
             (ConvTranspose2dConfig::new([2, 1], [4, 4]).with_stride([2, 2]).with_padding([1, 1]).with_bias(false), [3, 2, 7, 7]),
         ] {
-            let layer = config.init(&dev);
+            let layer = crate::backend::seeded(0, &dev, || config.init(&dev));
             check(input, |variant, x| {
                 let y = run_variant(variant, x, |x| layer.forward(x), |x, last| {
                     if last { conv_transpose2d_channels_last(&layer, x) } else { conv_transpose2d(&layer, x) }

@@ -99,7 +99,7 @@ mod tests {
         let dev = crate::testing::device();
         let (m, k, n) = (9, 31, 17);
         for bias in [true, false] {
-            let layer = LinearConfig::new(k, n).with_bias(bias).init(&dev);
+            let layer = crate::backend::seeded(0, &dev, || LinearConfig::new(k, n).with_bias(bias).init(&dev));
             for act in [Act::Identity, Act::Relu, Act::LeakyRelu(0.2), Act::Tanh] {
                 let run = |ours: bool| {
                     let x = crate::host::tensor(pattern(m * k, 1), [m, k], &dev).require_grad();

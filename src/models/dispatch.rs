@@ -10,7 +10,6 @@ use super::infogan::step::InfoGanTrainer;
 use super::step::Trainer;
 use super::vae::step::{Labelled, VaeTrainer};
 use super::wake_sleep::WakeSleepTrainer;
-use crate::backend::seeded;
 use crate::data::Dataset;
 use crate::kind::ModelKind;
 use crate::run::RunSpec;
@@ -23,34 +22,34 @@ pub struct Extra {
     pub labelled: Option<Labelled>,
 }
 
-/// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed: the one
-/// place that maps a model kind to its code. Without `extra` (inference: loading a checkpoint,
-/// the initial model), models that train on more than the batches are built without it.
+/// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed (each
+/// trainer draws its own with [`crate::backend::seeded`]): the one place that maps a model kind
+/// to its code. Without `extra` (inference: loading a checkpoint, the initial model), models that
+/// train on more than the batches are built without it.
 pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn Trainer> {
     use ModelKind as M;
     let Extra { shifted, labelled } = extra.unwrap_or(Extra { shifted: None, labelled: None });
-    let fresh = |f: &dyn Fn() -> Box<dyn Trainer>| seeded(spec.seed, device, f);
     match spec.model {
-        M::Infogan => fresh(&|| Box::new(InfoGanTrainer::new(spec, device))),
-        M::Aae => fresh(&|| Box::new(AaeTrainer::new(spec, device))),
-        M::WakeSleep => fresh(&|| Box::new(WakeSleepTrainer::new(spec, device))),
+        M::Infogan => Box::new(InfoGanTrainer::new(spec, device)),
+        M::Aae => Box::new(AaeTrainer::new(spec, device)),
+        M::WakeSleep => Box::new(WakeSleepTrainer::new(spec, device)),
         M::Ada => {
-            let t = seeded(spec.seed, device, || AdaTrainer::new(spec, device));
+            let t = AdaTrainer::new(spec, device);
             Box::new(match shifted {
                 Some(target) => t.with_target(target),
                 None => t,
             })
         }
         M::Cyclegan => {
-            let t = seeded(spec.seed, device, || CycleGanTrainer::new(spec, device));
+            let t = CycleGanTrainer::new(spec, device);
             Box::new(match shifted {
                 Some(target) => t.with_target(target),
                 None => t,
             })
         }
-        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => fresh(&|| Box::new(GanTrainer::new(spec, device))),
+        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => Box::new(GanTrainer::new(spec, device)),
         M::Vae | M::Iwae | M::Cvae | M::Aavae | M::Aacvae | M::Svae | M::Aasvae => {
-            let t = seeded(spec.seed, device, || VaeTrainer::new(spec, device));
+            let t = VaeTrainer::new(spec, device);
             Box::new(match labelled {
                 Some(l) => t.with_labelled(l),
                 None => t,

@@ -208,22 +208,22 @@ mod tests {
         let dev = crate::testing::device();
         for (side, cond, conditioning) in [(28, 0, Conditioning::Projection), (32, 0, Conditioning::Projection), (28, 10, Conditioning::Projection), (32, 10, Conditioning::Projection), (28, 10, Conditioning::Channels)] {
             let cfg = DcganConfig::for_images(side * side, 8, cond).conditioned(conditioning);
-            let (g, d) = (cfg.generator(&dev), cfg.discriminator(&dev));
+            let (g, d) = crate::backend::seeded(0, &dev, || (cfg.generator(&dev), cfg.discriminator(&dev)));
             let x = g.forward(Tensor::zeros([3, 8 + cond], &dev));
             assert_eq!(x.dims(), [3, side * side]);
             let c = (cond > 0).then(|| Tensor::zeros([3, cond], &dev));
             assert_eq!(d.forward(x.clone(), c.clone()).dims(), [3, 1]);
-            assert_eq!(cfg.encoder(16, &dev).forward(x.clone(), c.clone()).dims(), [3, 16]);
+            assert_eq!(crate::backend::seeded(0, &dev, || cfg.encoder(16, &dev)).forward(x.clone(), c.clone()).dims(), [3, 16]);
             // Three channels (stacked MNIST): generator and discriminator agree on the layout.
             if cond == 0 {
                 let three = DcganConfig::for_images(side * side, 8, 0).with_image_channels(3);
                 assert_eq!(three.side, side);
-                let x3 = three.generator(&dev).forward(Tensor::zeros([3, 8], &dev));
+                let x3 = crate::backend::seeded(0, &dev, || three.generator(&dev)).forward(Tensor::zeros([3, 8], &dev));
                 assert_eq!(x3.dims(), [3, 3 * side * side]);
-                assert_eq!(three.discriminator(&dev).forward(x3, None).dims(), [3, 1]);
+                assert_eq!(crate::backend::seeded(0, &dev, || three.discriminator(&dev)).forward(x3, None).dims(), [3, 1]);
             }
             // A narrower discriminator: fewer channels, the same logits' shape.
-            let narrow = cfg.clone().with_d_channels(16).discriminator(&dev);
+            let narrow = crate::backend::seeded(0, &dev, || cfg.clone().with_d_channels(16).discriminator(&dev));
             assert_eq!(narrow.down2.weight.dims()[0], 32);
             assert_eq!(narrow.forward(x, c).dims(), [3, 1]);
         }
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn a_pack_s_images_are_its_channels_in_order() {
         let dev = crate::testing::device();
-        let mut d = DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev);
+        let mut d = crate::backend::seeded(0, &dev, || DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev));
         assert_eq!(d.down1.weight.dims(), [CHANNELS, 2, 4, 4]);
         let image = |k: usize| -> Vec<f32> { (0..784).map(|i| ((i * (k + 3) * 37) % 101) as f32 / 50.0 - 1.0).collect() };
         let logits = |d: &ConvDown, packs: [[usize; 2]; 2]| {
@@ -254,7 +254,7 @@ mod tests {
         d = mask(d, 1);
         let first = logits(&d, [[0, 1], [0, 2]]);
         assert!((first[0] - first[1]).abs() < 1e-5, "{first:?}");
-        let d = mask(DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev), 0);
+        let d = mask(crate::backend::seeded(0, &dev, || DcganConfig::for_images(784, 8, 0).packed(2).discriminator(&dev)), 0);
         let second = logits(&d, [[1, 0], [2, 0]]);
         assert!((second[0] - second[1]).abs() < 1e-5, "{second:?}");
     }
@@ -270,7 +270,7 @@ mod tests {
         // With c concatenated onto h, l(x, c) - l(x, c') would be the same for every x.
         let dev = crate::testing::device();
         for conditioning in [Conditioning::Projection, Conditioning::Channels] {
-            let d = DcganConfig::for_images(784, 8, 10).conditioned(conditioning).discriminator(&dev);
+            let d = crate::backend::seeded(0, &dev, || DcganConfig::for_images(784, 8, 10).conditioned(conditioning).discriminator(&dev));
             assert_eq!(d.down1.weight.dims()[1], if conditioning == Conditioning::Channels { 11 } else { 1 });
             let x = crate::host::tensor((0..2 * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(), [2, 784], &dev);
             let logits = |label: u8| crate::host::host(d.forward(x.clone(), Some(crate::host::one_hot(&[label, label], 10, &dev))));

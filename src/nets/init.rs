@@ -56,7 +56,7 @@ mod tests {
 
     fn net() -> Net {
         let dev = crate::testing::device();
-        Net { fc: LinearConfig::new(100, 500).init(&dev), bn: BatchNormConfig::new(64).init(&dev) }
+        crate::backend::seeded(0, &dev, || Net { fc: LinearConfig::new(100, 500).init(&dev), bn: BatchNormConfig::new(64).init(&dev) })
     }
 
     /// Weights spread as N(0, 0.02²), batch norm's scale about 1, biases and shifts exactly 0;

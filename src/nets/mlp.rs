@@ -93,7 +93,7 @@ mod tests {
     fn shapes_follow_the_config() {
         let dev = crate::testing::device();
         let cfg = MlpConfig::new(5, vec![7, 3], 2, Activation::Tanh);
-        let mlp = cfg.init(&dev);
+        let mlp = crate::backend::seeded(0, &dev, || cfg.init(&dev));
         assert_eq!(mlp.layers.len(), 3);
         assert_eq!(mlp.forward(Tensor::zeros([4, 5], &dev)).dims(), [4, 2]);
         assert_eq!(mlp.num_params(), 5 * 7 + 7 + 7 * 3 + 3 + 3 * 2 + 2);
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn maxout_keeps_each_unit_s_largest_piece() {
         let dev = crate::testing::device();
-        let mlp = MlpConfig::new(3, vec![4], 1, Activation::Maxout).init(&dev);
+        let mlp = crate::backend::seeded(0, &dev, || MlpConfig::new(3, vec![4], 1, Activation::Maxout).init(&dev));
         assert_eq!(mlp.layers[0].weight.dims(), [3, 4 * MAXOUT_PIECES]);
         let x = crate::host::tensor(vec![0.3, -1.2, 0.7, 1.5, 0.1, -0.4], [2, 3], &dev);
         let pieces = crate::host::host(mlp.layers[0].forward(x.clone()));
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn batch_norm_replaces_the_hidden_biases_and_normalises_over_the_batch() {
         let dev = crate::testing::device();
-        let mlp = MlpConfig::new(2, vec![6, 6], 2, Activation::Relu).with_batch_norm(true).init(&dev);
+        let mlp = crate::backend::seeded(0, &dev, || MlpConfig::new(2, vec![6, 6], 2, Activation::Relu).with_batch_norm(true).init(&dev));
         assert!(mlp.layers[..2].iter().all(|l| l.bias.is_none()) && mlp.layers[2].bias.is_some());
         assert_eq!(mlp.norms.len(), 2);
         // Weights, the output bias, and per norm gamma, beta and the two running statistics.

@@ -57,11 +57,12 @@ pub fn code_discriminator_loss(d: &Discriminator, z_prior: Tensor<2>, z_posterio
 
 impl AaeTrainer {
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
+        let (model, discriminator) = crate::backend::seeded(spec.seed, device, || (vae::init(spec, device), init_discriminator(spec, device)));
         AaeTrainer {
-            model: vae::init(spec, device),
+            model,
             optim: optimizer(&spec.config),
             optim_reg: optimizer(&spec.config),
-            discriminator: init_discriminator(spec, device),
+            discriminator,
             optim_d: optimizer(&spec.config),
             d_steps: spec.config.d_steps,
             lr: spec.config.lr,
@@ -143,7 +144,7 @@ mod tests {
     fn the_code_discriminator_calls_prior_draws_real_and_posterior_codes_generated() {
         let dev = crate::testing::device().autodiff();
         let spec = crate::testing::small_spec(ModelKind::Aae, 1, 2, vec![16]);
-        let mut t = crate::backend::seeded(1, &dev, || AaeTrainer::new(&spec, &dev));
+        let mut t = AaeTrainer::new(&spec, &dev);
         let rng = &mut crate::rng::stream(1, crate::rng::Purpose::Eps, 0);
         let codes_at = |centre: f32, rng: &mut ChaCha8Rng| tensor(normals(rng, 64 * 2).into_iter().map(|v| v * 0.3 + centre).collect(), [64, 2], &dev);
         for _ in 0..100 {

@@ -53,7 +53,7 @@ pub fn domain_confusion_loss(l_source: Tensor<1>, l_target: Tensor<1>) -> Tensor
 
 impl AdaTrainer {
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        let (model, discriminator) = init(spec, device);
+        let (model, discriminator) = crate::backend::seeded(spec.seed, device, || init(spec, device));
         AdaTrainer {
             model,
             optim: optimizer(&spec.config),

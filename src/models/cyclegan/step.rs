@@ -65,7 +65,7 @@ pub fn identity_losses(a: Tensor<2>, b: Tensor<2>, a_to_b: impl Fn(Tensor<2>) ->
 
 impl CycleGanTrainer {
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        let (translators, critics) = init(spec, device);
+        let (translators, critics) = crate::backend::seeded(spec.seed, device, || init(spec, device));
         CycleGanTrainer {
             translators,
             critics,

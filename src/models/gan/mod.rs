@@ -235,7 +235,7 @@ mod tests {
         let x = crate::host::tensor((0..12).map(|i| (i as f32 * 0.37).sin()).collect(), [6, 2], &dev);
         for pack in [1, 2, 3] {
             c.pack = pack;
-            let d = GanConfig::new(2, &c, false, 0).discriminator(&dev);
+            let d = crate::backend::seeded(0, &dev, || GanConfig::new(2, &c, false, 0).discriminator(&dev));
             let DiscriminatorNet::Mlp(net) = &d.net else { panic!("an MLP") };
             let logits = crate::host::host(d.logits(x.clone(), None));
             assert_eq!(logits.len(), 6 / pack);

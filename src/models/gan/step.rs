@@ -59,9 +59,9 @@ pub fn initial_weights(spec: &RunSpec, mut g: Generator, mut d: Discriminator) -
 }
 
 impl GanTrainer {
-    /// A fresh GAN for `spec` on the (already seeded) `device`.
+    /// A fresh GAN for `spec` on `device`, its weights drawn from the run's seed.
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        let (generator, discriminator) = init(spec, device);
+        let (generator, discriminator) = crate::backend::seeded(spec.seed, device, || init(spec, device));
         let c = &spec.config;
         GanTrainer {
             classes: classes(spec),
@@ -177,7 +177,6 @@ mod tests {
     use super::*;
     use crate::config::{Network, TrainConfig};
     use crate::data::DataSource;
-    use burn::store::ModuleSnapshot;
     use crate::models::ModelKind;
 
     fn values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<u32> {
@@ -194,13 +193,8 @@ mod tests {
         config.network = Network::Dcgan;
         config.latent_dim = 8;
         let spec = RunSpec { model: ModelKind::Gan, seed: 3, data: DataSource::Mnist { dir: "-".into() }, config };
-        // Both runs start from copies of one pair of networks (other tests draw from the shared
-        // device RNG, so initialising twice need not give the same weights).
-        let (g0, d0) = init(&spec, &dev);
         let run = |frozen: bool| {
-            let (mut g, mut d) = init(&spec, &dev);
-            assert!(g.apply(g0.collect(None, None, false), None, None, false).errors.is_empty());
-            assert!(d.apply(d0.collect(None, None, false), None, None, false).errors.is_empty());
+            let (g, d) = crate::backend::seeded(spec.seed, &dev, || init(&spec, &dev));
             let z = tensor(normals(&mut crate::rng::stream(3, crate::rng::Purpose::Eps, 0), 4 * 8), [4, 8], &dev);
             let d_used = if frozen { d.clone().no_grad() } else { d.clone() };
             let loss = generator_loss(d_used.logits(g.forward(z, None), None), GeneratorForm::NonSaturating, SampleWeights::Uniform, None);

@@ -39,7 +39,7 @@ pub fn init(spec: &RunSpec, device: &Device) -> (Generator, Discriminator) {
 
 impl InfoGanTrainer {
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        let (generator, discriminator) = init(spec, device);
+        let (generator, discriminator) = crate::backend::seeded(spec.seed, device, || init(spec, device));
         InfoGanTrainer {
             generator,
             discriminator,

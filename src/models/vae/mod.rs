@@ -431,12 +431,11 @@ mod tests {
         c.likelihood = likelihood;
         c.learn_variance = learn_variance;
         let dev = device();
-        dev.seed(0);
-        VaeConfig::new(6, &c, 0, false).init(&dev)
+        crate::backend::seeded(0, &dev, || VaeConfig::new(6, &c, 0, false).init(&dev))
     }
 
     fn batch(dev: &Device) -> Tensor<2> {
-        Tensor::<2>::random([4, 6], Distribution::Bernoulli(0.5), dev)
+        crate::backend::seeded(1, dev, || Tensor::<2>::random([4, 6], Distribution::Bernoulli(0.5), dev))
     }
 
     #[test]
@@ -447,7 +446,7 @@ mod tests {
             let m = small(lik, lv);
             let dev = device();
             let x = batch(&dev);
-            let eps = Tensor::<3>::random([4, 1, 3], Distribution::Normal(0.0, 1.0), &dev);
+            let eps = crate::backend::seeded(2, &dev, || Tensor::<3>::random([4, 1, 3], Distribution::Normal(0.0, 1.0), &dev));
             let t = m.terms(x, None, eps);
             let single = t.log_px_z.clone() + t.log_pz.clone() - t.log_qz_x.clone();
             assert_close(&to_vec(t.bound(Bound::Iwae)), &to_vec(single.reshape([4])), 1e-5);
@@ -460,7 +459,7 @@ mod tests {
         let dev = device();
         let x = batch(&dev);
         let k = 20_000;
-        let eps = Tensor::<3>::random([4, k, 3], Distribution::Normal(0.0, 1.0), &dev);
+        let eps = crate::backend::seeded(2, &dev, || Tensor::<3>::random([4, k, 3], Distribution::Normal(0.0, 1.0), &dev));
         let t = m.terms(x, None, eps);
         let closed = to_vec(t.bound(Bound::Elbo));
         let sampled = to_vec(t.log_w().mean_dim(1).reshape([4]));

@@ -14,6 +14,7 @@ use burn::tensor::{Device, Tensor};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::backend::seeded;
 use crate::run::checkpoint::{self, Part};
 use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
@@ -90,12 +91,13 @@ fn normalized(w: [Tensor<1>; 3], normalize: bool) -> [Tensor<1>; 3] {
 }
 
 impl VaeTrainer {
-    /// A fresh model for `spec` on the (already seeded) `device`. Semi-supervised models train
-    /// only once given their labelled examples ([`VaeTrainer::with_labelled`]).
+    /// A fresh model for `spec` on `device`, its weights drawn from the run's seed. Semi-supervised
+    /// models train only once given their labelled examples ([`VaeTrainer::with_labelled`]).
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
         let cfg = &spec.config;
-        let model = init(spec, device);
-        let adversary = (spec.model.adversary() == Adversary::Learned).then(|| (init_discriminator(spec, device), optimizer(cfg)));
+        let learned = spec.model.adversary() == Adversary::Learned;
+        let (model, discriminator) = seeded(spec.seed, device, || (init(spec, device), learned.then(|| init_discriminator(spec, device))));
+        let adversary = discriminator.map(|d| (d, optimizer(cfg)));
         VaeTrainer {
             model,
             optim: optimizer(cfg),
@@ -298,7 +300,7 @@ mod tests {
     fn the_perfect_discriminator_reduces_aavae_to_the_vae() {
         let dev = crate::testing::device();
         let s = spec(ModelKind::Aavae);
-        let model = init(&s, &dev);
+        let model = crate::backend::seeded(0, &dev, || init(&s, &dev));
         let (x, x_f) = (binary(8, 1, &dev), binary(8, 2, &dev));
         let eps = |c| tensor(normals(&mut noise(c), 8 * 3), [8, 1, 3], &dev);
         let update = |loss: Tensor<1>, m: Vae| {
@@ -321,7 +323,7 @@ mod tests {
     fn the_model_loss_gives_the_discriminator_no_gradient() {
         let dev = crate::testing::device();
         let s = spec(ModelKind::Aavae);
-        let (model, d) = (init(&s, &dev), init_discriminator(&s, &dev));
+        let (model, d) = crate::backend::seeded(0, &dev, || (init(&s, &dev), init_discriminator(&s, &dev)));
         let (x, x_f) = (binary(8, 1, &dev), binary(8, 2, &dev));
         let eps = |c| tensor(normals(&mut noise(c), 8 * 3), [8, 1, 3], &dev);
         let (l_real, l_fake) = (d.logits(x.clone(), None), d.logits(x_f.clone(), None));
@@ -361,8 +363,8 @@ mod tests {
         let dev = crate::testing::device().autodiff();
         let trainer = |alpha: f64, warmup: u64| {
             let mut s = spec(ModelKind::Aavae);
-            (s.config.alpha, s.config.alpha_warmup) = (alpha, warmup);
-            crate::backend::seeded(9, &dev, || VaeTrainer::new(&s, &dev))
+            (s.config.alpha, s.config.alpha_warmup, s.seed) = (alpha, warmup, 9);
+            VaeTrainer::new(&s, &dev)
         };
         let one_step = |t: VaeTrainer| bits(&Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap().0.model);
         assert_eq!(one_step(trainer(1.0, 100)), one_step(trainer(0.0, 0)));
@@ -376,8 +378,8 @@ mod tests {
         let dev = crate::testing::device().autodiff();
         let after_one_step = |d_steps: usize| {
             let mut s = spec(ModelKind::Aavae);
-            s.config.d_steps = d_steps;
-            let t = crate::backend::seeded(9, &dev, || VaeTrainer::new(&s, &dev));
+            (s.config.d_steps, s.seed) = (d_steps, 9);
+            let t = VaeTrainer::new(&s, &dev);
             let (t, _) = Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap();
             (bits(&t.adversary.as_ref().unwrap().0), bits(&t.model))
         };
@@ -392,7 +394,7 @@ mod tests {
     #[test]
     fn the_svae_unlabelled_bound_is_the_expected_labelled_bound_plus_entropy() {
         let dev = crate::testing::device();
-        let model = init(&spec(ModelKind::Svae), &dev);
+        let model = crate::backend::seeded(0, &dev, || init(&spec(ModelKind::Svae), &dev));
         let (b, n) = (3, 10);
         let x = binary(b, 1, &dev);
         let eps_all = normals(&mut noise(2), b * n * 3);

@@ -51,7 +51,7 @@ pub fn sleep_loss(model: &Vae, n: usize, noise: &mut ChaCha8Rng, device: &Device
 
 impl WakeSleepTrainer {
     pub fn new(spec: &RunSpec, device: &Device) -> Self {
-        WakeSleepTrainer { model: vae::init(spec, device), optim: optimizer(&spec.config), lr: spec.config.lr }
+        WakeSleepTrainer { model: crate::backend::seeded(spec.seed, device, || vae::init(spec, device)), optim: optimizer(&spec.config), lr: spec.config.lr }
     }
 }
 
