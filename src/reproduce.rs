@@ -715,6 +715,13 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         };
         let ((bm, bs), (tm, ts), deltas) = paired(row.metric.key());
         let (dm, ds) = mean_std(&deltas);
+        // A spread over one seed would read as exactly 0: below two seeds only the mean is shown.
+        let pm = |m: f64, s: f64, signed: bool, d: usize| match (deltas.len() > 1, signed) {
+            (true, true) => format!("{m:+.d$} ± {s:.d$}"),
+            (true, false) => format!("{m:.d$} ± {s:.d$}"),
+            (false, true) => format!("{m:+.d$}"),
+            (false, false) => format!("{m:.d$}"),
+        };
         let same_sign = dm.signum() == paper_delta.signum();
         reported += 1;
         agree += same_sign as usize;
@@ -722,7 +729,7 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         let lk = if with_lk(row) {
             let ((lb, _), (lt, _), d) = paired("test_iwae");
             let (dm, ds) = mean_std(&d);
-            format!(" {lb:.2} / {lt:.2}; {dm:+.2} ± {ds:.2} |")
+            format!(" {lb:.2} / {lt:.2}; {} |", pm(dm, ds, true, 2))
         } else {
             String::new()
         };
@@ -735,15 +742,17 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         let minutes = (mean(base, &wall) + mean(tr, &wall)) / 2.0 / 60.0;
         let _ = writeln!(
             md,
-            "| {models} | {}{} | {paper} | {bm:.d$} ± {bs:.d$} / {tm:.d$} ± {ts:.d$} | {dm:+.d$} ± {ds:.d$}{interval} | {}/{} | {} |{lk} {} / {} | {minutes:.1} |",
+            "| {models} | {}{} | {paper} | {} / {} | {}{interval} | {}/{} | {} |{lk} {} / {} | {minutes:.1} |",
             row.setting,
             if base.len() < plan.seeds as usize { format!(" ({} of {} seeds)", base.len(), plan.seeds) } else { String::new() },
+            pm(bm, bs, false, digits),
+            pm(tm, ts, false, digits),
+            pm(dm, ds, true, digits),
             deltas.iter().filter(|d| **d > 0.0).count(),
             deltas.len(),
             if same_sign { "yes" } else { "**no**" },
             steps(base),
             steps(tr),
-            d = digits,
         );
     }
     let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of the {reported} rows with results ({} rows planned).", rows.len());
@@ -969,6 +978,9 @@ mod tests {
         assert!(md.contains("1% data (2 of 5 seeds)") && md.contains("| 2/2 |"), "{md}");
         assert!(md.contains("| 10% data | -104.49 / -103.05 | +1.44 | pending (0 of 5 seeds) |"), "{md}");
         assert!(md.contains("in 1 of the 1 rows with results (2 rows planned)"), "{md}");
+        // One seed: means alone, no spread of 0.
+        let md = report(&p, &[rows(Table::Table3)[0].clone()], &[(base[..1].to_vec(), tr[..1].to_vec())], 0.0);
+        assert!(md.contains("| -130.00 / -129.00 | +1.00 | 1/1 |") && md.contains("; +1.00 |"), "{md}");
         // Every line of the table has the header's number of cells.
         let cells = |l: &str| l.matches('|').count();
         let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
