@@ -1,4 +1,8 @@
 //! Helpers for unit tests: an autodiff CPU device and small tensor constructors.
+//!
+//! Tests run side by side on one device, whose random generator all of them share: build every
+//! network, and draw every random tensor, inside [`crate::backend::seeded`], or another test's
+//! seeded weights may change under it.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
