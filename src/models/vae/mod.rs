@@ -173,6 +173,11 @@ impl Vae {
             (None, Some(conv)) => conv.forward(x, c),
             (None, None) => unreachable!("a VAE has an encoder"),
         };
+        self.split_code(h)
+    }
+
+    /// The encoder's outputs `[N, 2d]` as `(mu, log_var)`.
+    fn split_code(&self, h: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let d = self.latent_dim;
         (h.clone().narrow(1, 0, d), h.narrow(1, d, d))
     }
@@ -258,9 +263,14 @@ impl Vae {
     /// All terms for `x: [B, D]` (with its classes `c`, conditional models) and reparameterisation
     /// noise `eps: [B, k, d]`, `z_i = mu + sigma * eps_i`.
     pub fn terms(&self, x: Tensor<2>, c: Option<Tensor<2>>, eps: Tensor<3>) -> Terms {
+        let code = self.encode(x.clone(), c.clone());
+        self.terms_of_code(x, c, code, eps)
+    }
+
+    /// [`Vae::terms`] given the encoder's outputs `(mu, log_var)` for `x` and `c`.
+    fn terms_of_code(&self, x: Tensor<2>, c: Option<Tensor<2>>, (mu, log_var): (Tensor<2>, Tensor<2>), eps: Tensor<3>) -> Terms {
         let [b, k, d] = eps.dims();
         let x_dim = x.dims()[1];
-        let (mu, log_var) = self.encode(x.clone(), c.clone());
         let kl = kl_standard_normal(mu.clone(), log_var.clone());
         let rows = |t: Tensor<2>, width: usize| -> Tensor<2> {
             if k == 1 { t } else { t.unsqueeze_dim::<3>(1).expand([b, k, width]).reshape([b * k, width]) }
@@ -298,7 +308,14 @@ impl Vae {
         let n = self.classes;
         let every: Vec<u8> = (0..b * n).map(|r| (r % n) as u8).collect();
         let x_rep = x.clone().unsqueeze_dim::<3>(1).expand([b, n, width]).reshape([b * n, width]);
-        let b_xc = self.labelled_bound(x_rep, one_hot(&every, n, &x.device()), eps, bound).reshape([b, n]);
+        let c = one_hot(&every, n, &x.device());
+        // The MLP encoder multiplies each digit by its first layer's weights once, not once per
+        // class (`Mlp::forward_each`); the convolutional one sees every copy.
+        let code = match &self.encoder {
+            Some(mlp) => self.split_code(mlp.forward_each(x.clone(), one_hot(&(0..n as u8).collect::<Vec<_>>(), n, &x.device()))),
+            None => self.encode(x_rep.clone(), Some(c.clone())),
+        };
+        let b_xc = self.terms_of_code(x_rep, Some(c), code, eps).bound(bound).add_scalar(self.log_prior_c()).reshape([b, n]);
         marginal_bound(self.class_log_probs(x), b_xc)
     }
 }
