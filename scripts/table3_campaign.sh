@@ -8,7 +8,8 @@
 # BATCH is one of
 #   vae10      VAE / AA-VAE 10% data, seeds 3-4                      (514c06f)
 #   cvae10     CVAE / AA-CVAE 10% data, seeds 0-4                    (2435de8)
-#   svae       SVAE / AA-SVAE 1% and 10% labels, seeds 0-4           (acba451)
+#   svae1      SVAE / AA-SVAE 1% labels, seeds 0-4                   (acba451)
+#   svae10     SVAE / AA-SVAE 10% labels, seeds 0-4                  (1623c75: the faster SVAE step)
 #   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (acba451)
 # Each batch starts in the background, one thread, its log in $RUNS/logs/BATCH.log; a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
@@ -46,9 +47,10 @@ for batch in "$@"; do
   case $batch in
     vae10) commit=514c06f; for s in 3 4; do names+=(vae-10-data-s$s aavae-10-data-s$s); done ;;
     cvae10) commit=2435de8; for s in 0 1 2 3 4; do names+=(cvae-10-data-s$s aacvae-10-data-s$s); done ;;
-    svae) commit=acba451; for p in 1 10; do for s in 0 1 2 3 4; do names+=(svae-$p-labels-s$s aasvae-$p-labels-s$s); done; done ;;
+    svae1) commit=acba451; for s in 0 1 2 3 4; do names+=(svae-1-labels-s$s aasvae-1-labels-s$s); done ;;
+    svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
     full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
-    *) echo "unknown batch '$batch': one of vae10, cvae10, svae, full" >&2; exit 2 ;;
+    *) echo "unknown batch '$batch': one of vae10, cvae10, svae1, svae10, full" >&2; exit 2 ;;
   esac
   bin=$(if [ "${DRY:-}" = 1 ]; then echo "$builds/$commit/unigen"; else binary $commit; fi)
   args=(reproduce table3 --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
