@@ -716,11 +716,9 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
         let ((bm, bs), (tm, ts), deltas) = paired(row.metric.key());
         let (dm, ds) = mean_std(&deltas);
         // A spread over one seed would read as exactly 0: below two seeds only the mean is shown.
-        let pm = |m: f64, s: f64, signed: bool, d: usize| match (deltas.len() > 1, signed) {
-            (true, true) => format!("{m:+.d$} ± {s:.d$}"),
-            (true, false) => format!("{m:.d$} ± {s:.d$}"),
-            (false, true) => format!("{m:+.d$}"),
-            (false, false) => format!("{m:.d$}"),
+        let pm = |m: f64, s: f64, signed: bool, d: usize| {
+            let mean = if signed { format!("{m:+.d$}") } else { format!("{m:.d$}") };
+            if deltas.len() > 1 { format!("{mean} ± {s:.d$}") } else { mean }
         };
         let same_sign = dm.signum() == paper_delta.signum();
         reported += 1;
