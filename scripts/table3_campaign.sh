@@ -3,17 +3,19 @@
 # build that began its row (docs/reproduction/README.md, "What remains of Table 3, by build"), so
 # that a row's paired differences compare runs of one build.
 #
-#   scripts/table3_campaign.sh BATCH [BATCH...]
+#   scripts/table3_campaign.sh QUEUE [QUEUE...]
 #
-# BATCH is one of
+# A QUEUE is batches or single runs joined by commas (`aasvae-1-labels-s1,svae-1-labels-s2,cvae10`),
+# started in the background as one process that takes them one after another; a single run goes
+# to its batch's build. A batch is one of
 #   vae10      VAE / AA-VAE 10% data, seeds 3-4                      (514c06f)
 #   cvae10     CVAE / AA-CVAE 10% data, seeds 0-4                    (2435de8)
 #   svae1      SVAE / AA-SVAE 1% labels, seeds 0-4                   (acba451)
 #   svae10     SVAE / AA-SVAE 10% labels, seeds 0-4                  (1623c75: the faster SVAE step)
 #   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (acba451)
-# Each batch starts in the background, one thread, its log in $RUNS/logs/BATCH.log; a run whose
+# Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
-# resumes from its directory under $RUNS if it is still there. Two batches at once fill the 2
+# resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
 # cores this project's machines have. A build missing from $BUILDS is made first (a worktree
 # of the commit and `cargo build --release`: about 5 minutes). Results land in this checkout's
 # docs/reproduction; commit each as it lands.
@@ -36,33 +38,57 @@ binary() {
     mkdir -p "$builds"
     git -C "$repo" worktree prune
     [ -d "$dir/src" ] || git -C "$repo" worktree add --detach "$dir/src" "$commit" >&2
-    (cd "$dir/src" && cargo build --release >&2)
-    cp "$dir/src/target/release/unigen" "$dir/unigen"
+    # One target directory for every build: the dependencies (one Cargo.lock) compile once, and
+    # each further build compiles only unigen. The lock keeps a second batch's build from
+    # replacing the binary between this build and its copy.
+    (cd "$dir/src" && CARGO_TARGET_DIR="$builds/target" flock "$builds/.lock" \
+      sh -c 'cargo build --release && cp "$0/release/unigen" "$1.new"' "$builds/target" "$dir/unigen" >&2)
+    mv "$dir/unigen.new" "$dir/unigen"
   fi
   echo "$dir/unigen"
 }
 
-for batch in "$@"; do
-  names=()
-  case $batch in
+# The build that runs `batch` (a batch's name or one run's, e.g. `aasvae-1-labels-s1`) and the
+# runs it names, as "COMMIT NAME...".
+resolve() {
+  local names=() commit
+  case $1 in
     vae10) commit=514c06f; for s in 3 4; do names+=(vae-10-data-s$s aavae-10-data-s$s); done ;;
     cvae10) commit=2435de8; for s in 0 1 2 3 4; do names+=(cvae-10-data-s$s aacvae-10-data-s$s); done ;;
     svae1) commit=acba451; for s in 0 1 2 3 4; do names+=(svae-1-labels-s$s aasvae-1-labels-s$s); done ;;
     svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
     full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
-    *) echo "unknown batch '$batch': one of vae10, cvae10, svae1, svae10, full" >&2; exit 2 ;;
+    *) local b
+       for b in vae10 cvae10 svae1 svae10 full; do
+         if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
+       done
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full" >&2; return 2; } ;;
   esac
-  bin=$(if [ "${DRY:-}" = 1 ]; then echo "$builds/$commit/unigen"; else binary $commit; fi)
-  args=(reproduce table3 --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
-        --results "$repo/docs/reproduction")
-  for n in "${names[@]}"; do args+=(--run "$n"); done
-  # Builds before 2435de8 name the commit of the tree they run in: run them in their own.
-  cwd=$repo; [ $commit = 514c06f ] && cwd=$(dirname "$bin")/src
+  echo "$commit ${names[*]}"
+}
+
+# Each argument is a queue: batches or runs joined by commas, run one after another.
+for queue in "$@"; do
+  cmds=()
+  IFS=, read -ra items <<< "$queue"
+  for item in "${items[@]}"; do
+    resolved=$(resolve "$item") || exit 2
+    read -r commit names <<< "$resolved"
+    bin=$(if [ "${DRY:-}" = 1 ]; then echo "$builds/$commit/unigen"; else binary $commit; fi)
+    args=(reproduce table3 --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
+          --results "$repo/docs/reproduction")
+    for n in $names; do args+=(--run "$n"); done
+    # Builds before 2435de8 name the commit of the tree they run in: run them in their own.
+    cwd=$repo; [ $commit = 514c06f ] && cwd=$(dirname "$bin")/src
+    cmds+=("(cd $cwd && RAYON_NUM_THREADS=1 $bin ${args[*]})")
+  done
+  log="$runs/logs/${queue//,/+}.log"
   if [ "${DRY:-}" = 1 ]; then
-    echo "(cd $cwd && RAYON_NUM_THREADS=1 $bin ${args[*]})"
+    printf '%s\n' "${cmds[@]}"
   else
     mkdir -p "$runs/logs"
-    (cd "$cwd" && RAYON_NUM_THREADS=1 nohup "$bin" "${args[@]}" > "$runs/logs/$batch.log" 2>&1 &)
-    echo "$batch: started $bin ($commit), log $runs/logs/$batch.log"
+    # `;` not `&&`: a failed run does not hold up the rest of its queue.
+    (nohup bash -c "$(printf '%s; ' "${cmds[@]}")" > "$log" 2>&1 &)
+    echo "$queue: started, log $log"
   fi
 done
