@@ -94,7 +94,8 @@ fn main() {
     }
     t("bn128 7x7 (burn) fwd+bwd", r, || { let _ = bn128.forward(x3.clone()).sum().backward(); });
     t("bn64 14x14 (burn) fwd+bwd", r, || { let _ = bn64.forward(x2.clone()).sum().backward(); });
-    let x2_last = x2.clone().permute([0, 2, 3, 1]);
+    // A leaf of its own: a permute of `x2` would be one graph node that the first backward consumes.
+    let x2_last = x2.clone().permute([0, 2, 3, 1]).detach().require_grad();
     t("bn64 14x14 (unigen, fused, channels last) fwd+bwd", r, || {
         let _ = unigen::kernels::batch_norm_act_channels_last(&bn64, x2_last.clone(), unigen::kernels::Act::Identity).sum().backward();
     });
