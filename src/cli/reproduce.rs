@@ -96,7 +96,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         log: &log,
         interrupt: unigen::interrupt::Interrupt::on_signals()?,
         results: Some(a.results.clone()),
-        machine: machine(),
+        machine: machine(backend),
         jobs,
         commit: reproduce::commit(),
         command,
@@ -157,12 +157,27 @@ fn shell_quote(arg: &str) -> String {
     }
 }
 
-/// The CPU model and the cores used, for the report.
-fn machine() -> String {
+/// The CPU model, its widest vector instructions and the cores used, for the report. The vector
+/// width picks `gemm`'s kernels, so two machines of one model name may still round differently.
+fn machine(backend: Backend) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|t| t.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpu}, {cores} cores, CPU backend")
+    let backend = if backend == Backend::Flex { "CPU backend".to_string() } else { format!("{backend:?} backend").to_lowercase() };
+    format!("{cpu}, {}, {cores} cores, {backend}", simd())
+}
+
+fn simd() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return "AVX-512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            return "AVX2";
+        }
+    }
+    std::env::consts::ARCH
 }
