@@ -17,7 +17,8 @@
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
 # cores this project's machines have. A build missing from $BUILDS is made first (a worktree
-# of the commit and `cargo build --release`: about 5 minutes). Results land in this checkout's
+# of the commit and `cargo build --release`, all into one target directory: about 11 minutes
+# for the first, about a minute for each further one). Results land in this checkout's
 # docs/reproduction; commit each as it lands.
 #
 # Environment: RUNS (default /work/runs/reproduce-converge), DATA (default ../shared/data/mnist,
