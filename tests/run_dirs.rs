@@ -335,12 +335,20 @@ fn runs_written_before_the_restructure_list_evaluate_and_resume_bit_identically(
             out
         };
         let (twenty, full) = (made(&format!("{model}-20"), &["--stop-after-steps", "20"]), made(&format!("{model}-full"), &[]));
+        let fixture_metrics = untimed(&metrics(&fixtures.join(model).display().to_string()));
         ok(&unigen(&["train", "--out", &run, "--resume", "-q"]));
         if state(&twenty) == digest {
-            // Today's code reaches the fixture's state: the arithmetic is this machine's, so the
-            // resumed run must end exactly where an uninterrupted one does.
+            // Today's code reaches the fixture's weights: the products round as on the fixture's
+            // machine, so the resumed run must end exactly where an uninterrupted one does.
             assert_eq!(state(&run), state(&full), "{model}: resumed from the old checkpoint, bit-identical");
-            assert_eq!(untimed(&metrics(&run)), untimed(&metrics(&full)), "{model}");
+            // The reported losses are sums whose order follows the vector width (an AVX2 CPU
+            // and an AVX-512 one reach the same weights here but report losses a few ulps
+            // apart), and the resumed run keeps the fixture's first epoch and partial sums.
+            if untimed(&metrics(&twenty)) == fixture_metrics {
+                assert_eq!(untimed(&metrics(&run)), untimed(&metrics(&full)), "{model}");
+            } else {
+                eprintln!("{model}: this CPU reports the fixture's losses in other last bits; checked the weights only");
+            }
         } else {
             // Another kind of CPU rounds differently: the old checkpoint must still resume the
             // same way every time.
