@@ -431,6 +431,21 @@ pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Vec<(Vec<RunResult>, Vec<Run
     Ok(out)
 }
 
+/// The finished runs whose seed's other run has not finished: not in the tables yet, but
+/// measured, so the report lists them.
+pub fn waiting(plan: &Plan, rows: &[Row]) -> Result<Vec<RunResult>> {
+    let mut out = Vec::new();
+    for row in rows {
+        for seed in 0..plan.seeds {
+            match (finished(plan, row, row.base, seed, false)?, finished(plan, row, row.transferred, seed, false)?) {
+                (Some(r), None) | (None, Some(r)) => out.push(r),
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Trains (or resumes, or skips) one run and scores it.
 fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device) -> Result<RunResult> {
     if let Some(result) = finished(plan, row, model, seed, true)? {
@@ -564,7 +579,9 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
                 // The report grows run by run (under the lock: one writer at a time).
                 Ok(_) => {
                     if let Some(path) = &plan.report {
-                        let written = collect(plan, rows).and_then(|r| save(path, &report(plan, rows, &r, total_wall_s(&r))));
+                        let written = collect(plan, rows)
+                            .and_then(|r| Ok((waiting(plan, rows)?, r)))
+                            .and_then(|(w, r)| save(path, &report(plan, rows, &r, &w, total_wall_s(&r))));
                         if let Err(e) = written {
                             (plan.log)(&format!("could not update the report {}: {e}", path.display()));
                         }
@@ -641,8 +658,11 @@ pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
 /// The markdown report: one table per paper table, our mean ± std over seeds beside the paper's
 /// numbers, the improvement (transferred - baseline, paired by seed) and whether its sign agrees.
 /// `results` holds, for each row, the seeds whose two runs have both finished: a campaign under
-/// way reports what it has, each row saying how many of its seeds are in.
-pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], wall_s: f64) -> String {
+/// way reports what it has, each row saying how many of its seeds are in, and lists the
+/// `waiting` runs (finished, their partner not) after the tables.
+pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], waiting: &[RunResult], wall_s: f64) -> String {
+    let wall = |r: &RunResult| r.train_wall_s + r.eval_wall_s;
+    let wall_s = wall_s + waiting.iter().map(wall).sum::<f64>();
     let mut md = String::new();
     let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
     if plan.budget == Budget::Quick {
@@ -736,7 +756,6 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
             let (trained, scored) = (mean(rs, &|r| r.steps as f64), mean(rs, &|r| r.scored_step.unwrap_or(r.steps) as f64));
             if trained == scored { format!("{trained:.0}") } else { format!("{trained:.0} ({scored:.0})") }
         };
-        let wall = |r: &RunResult| r.train_wall_s + r.eval_wall_s;
         let minutes = (mean(base, &wall) + mean(tr, &wall)) / 2.0 / 60.0;
         let _ = writeln!(
             md,
@@ -772,6 +791,16 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
             capped.len(),
             capped.into_iter().collect::<Vec<_>>().join("; ")
         );
+    }
+    if !waiting.is_empty() {
+        let _ = writeln!(md, "\nFinished, waiting for the other run of their seed (so in no row above yet):\n");
+        for r in waiting {
+            let score = |key: &str| r.scores.get(key).map_or("-".to_string(), |v| format!("{v:.4}"));
+            let key = rows.iter().find(|row| row.setting == r.setting && (row.base.name() == r.model || row.transferred.name() == r.model)).map_or("test_elbo", |row| row.metric.key());
+            let lk = r.scores.get("test_iwae").map_or(String::new(), |v| format!(", test_iwae {v:.2}"));
+            let scored = r.scored_step.map_or(String::new(), |s| format!(" (state of step {s})"));
+            let _ = writeln!(md, "- {} ({}, seed {}): {key} {}{lk}; {} steps{scored}, {:.1} min", r.model, r.setting, r.seed, score(key), r.steps, wall(r) / 60.0);
+        }
     }
     md
 }
@@ -923,7 +952,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = |_: &str| {};
         let mut p = plan(dir.path(), &log);
-        let quick = |p: &Plan| report(p, &[], &[], 0.0);
+        let quick = |p: &Plan| report(p, &[], &[], &[], 0.0);
         assert!(!quick(&p).contains("not a reproduction"));
         p.budget = Budget::Quick;
         assert!(quick(&p).contains("A smoke test, not a reproduction"));
@@ -954,7 +983,7 @@ mod tests {
         // Paired differences 1, 2, 3, 4, 5: mean 3, 95% t interval 3 ± 1.96.
         let base: Vec<RunResult> = (0..5).map(|s| result(row.base, s, -130.0)).collect();
         let tr: Vec<RunResult> = (0..5).map(|s| result(row.transferred, s, -130.0 + (s + 1) as f64)).collect();
-        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), tr.clone())], 0.0);
+        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), tr.clone())], &[], 0.0);
         assert!(md.contains("+3.00 ± 1.58 [+1.04, +4.96]"), "{md}");
         assert!(md.contains("| 5/5 |") && md.contains("3000 (1250) / 3000 (1250)"), "{md}");
         // The L_1000 column: means and the paired difference.
@@ -965,19 +994,22 @@ mod tests {
         let mut capped = tr.clone();
         capped[2].steps = Budget::Converge.steps(row.transferred);
         capped[2].scored_step = Some(11_500);
-        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), capped)], 0.0);
+        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), capped)], &[], 0.0);
         assert!(md.contains("1 run(s) reached the step cap") && md.contains("aavae (1% data, seed 2: best state at step 11500)"), "{md}");
 
         // A campaign under way: two seeds of the first row, none of the second.
         let second = rows(Table::Table3)[1].clone();
         let partial = [(base[..2].to_vec(), tr[..2].to_vec()), (vec![], vec![])];
-        let md = report(&p, &[row, second], &partial, 0.0);
+        let md = report(&p, &[row, second], &partial, &base[2..3], 0.0);
         assert!(md.contains("Under way: 2 of 10 seed pairs finished"), "{md}");
+        // Seed 2's baseline finished alone: listed, with its score, and its time counted.
+        assert!(md.contains("- vae (1% data, seed 2): test_elbo -130.0000, test_iwae -120.00; 3000 steps (state of step 1250), 2.0 min"), "{md}");
+        assert!(md.contains("took 2 min of wall time"), "{md}");
         assert!(md.contains("1% data (2 of 5 seeds)") && md.contains("| 2/2 |"), "{md}");
         assert!(md.contains("| 10% data | -104.49 / -103.05 | +1.44 | pending (0 of 5 seeds) |"), "{md}");
         assert!(md.contains("in 1 of the 1 rows with results (2 rows planned)"), "{md}");
         // One seed: means alone, no spread of 0.
-        let md = report(&p, &[rows(Table::Table3)[0].clone()], &[(base[..1].to_vec(), tr[..1].to_vec())], 0.0);
+        let md = report(&p, &[rows(Table::Table3)[0].clone()], &[(base[..1].to_vec(), tr[..1].to_vec())], &[], 0.0);
         assert!(md.contains("| -130.00 / -129.00 | +1.00 | 1/1 |") && md.contains("; +1.00 |"), "{md}");
         // Every line of the table has the header's number of cells.
         let cells = |l: &str| l.matches('|').count();

@@ -124,7 +124,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         say!("{} finished ({:.0} s); the report: the same command with --report-only instead of --run", a.run.join(", "), started.elapsed().as_secs_f64());
         return Ok(());
     }
-    let md = reproduce::report(&plan, &rows, &results, wall);
+    let md = reproduce::report(&plan, &rows, &results, &reproduce::waiting(&plan, &rows)?, wall);
     reproduce::save(&a.report, &md)?;
     super::emit(serde_json::json!({ "report": a.report, "results": results.len(), "wall_s": wall }), || println!("{md}"))?;
     say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
