@@ -413,35 +413,50 @@ fn finished(plan: &Plan, row: &Row, model: ModelKind, seed: u64, commit: bool) -
     Ok(Some(result))
 }
 
-/// For each row, the seeds whose two runs have both finished, training and writing nothing: what
-/// a report of a campaign under way shows (its runs commit their own results).
-pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
-    check_sets(plan, rows)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let mut pair = (Vec::new(), Vec::new());
-        for seed in 0..plan.seeds {
-            if let (Some(b), Some(t)) = (finished(plan, row, row.base, seed, false)?, finished(plan, row, row.transferred, seed, false)?) {
-                pair.0.push(b);
-                pair.1.push(t);
-            }
-        }
-        out.push(pair);
-    }
-    Ok(out)
+/// The finished runs of a campaign's rows, read from the committed results and run directories.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// For each row, the results of the seeds whose two runs have both finished: baselines and
+    /// transferred models, in seed order. These make the tables.
+    pub pairs: Vec<(Vec<RunResult>, Vec<RunResult>)>,
+    /// The finished runs whose seed's other run has not finished, each with its row's index:
+    /// measured but in no table yet, so the report lists them apart.
+    pub waiting: Vec<(usize, RunResult)>,
 }
 
-/// The finished runs whose seed's other run has not finished: not in the tables yet, but
-/// measured, so the report lists them.
-pub fn waiting(plan: &Plan, rows: &[Row]) -> Result<Vec<RunResult>> {
-    let mut out = Vec::new();
-    for row in rows {
+impl Finished {
+    /// The training and scoring wall time of every distinct run, in seconds (runs shared between
+    /// rows count once).
+    pub fn wall_s(&self) -> f64 {
+        let mut seen = std::collections::BTreeSet::new();
+        self.pairs
+            .iter()
+            .flat_map(|(b, t)| b.iter().chain(t))
+            .chain(self.waiting.iter().map(|(_, r)| r))
+            .filter(|r| seen.insert((r.model.clone(), r.setting.clone(), r.seed)))
+            .map(|r| r.train_wall_s + r.eval_wall_s)
+            .sum()
+    }
+}
+
+/// Every row's finished runs, training and writing nothing: what a report of a campaign under
+/// way shows (its runs commit their own results).
+pub fn collect(plan: &Plan, rows: &[Row]) -> Result<Finished> {
+    check_sets(plan, rows)?;
+    let mut out = Finished::default();
+    for (i, row) in rows.iter().enumerate() {
+        let mut pair = (Vec::new(), Vec::new());
         for seed in 0..plan.seeds {
             match (finished(plan, row, row.base, seed, false)?, finished(plan, row, row.transferred, seed, false)?) {
-                (Some(r), None) | (None, Some(r)) => out.push(r),
-                _ => {}
+                (Some(b), Some(t)) => {
+                    pair.0.push(b);
+                    pair.1.push(t);
+                }
+                (Some(r), None) | (None, Some(r)) => out.waiting.push((i, r)),
+                (None, None) => {}
             }
         }
+        out.pairs.push(pair);
     }
     Ok(out)
 }
@@ -531,14 +546,14 @@ fn save_result(path: &Path, result: &RunResult) -> Result<()> {
     write_atomic(path, serde_json::to_string_pretty(result).expect("result serialises").as_bytes())
 }
 
-/// The results of every row: for each row, the baseline's and the transferred model's results
-/// by seed. Runs shared between rows (the SVAE runs serve Table 2 and Table 3) train once.
+/// Trains the rows' runs that have not finished, then returns every finished run of the rows
+/// (this process's and any other's). Runs shared between rows (the SVAE runs serve Table 2 and Table 3) train once.
 ///
 /// With `plan.jobs` above 1, that many runs train at once, each on its own thread pool of
 /// `cores / jobs` threads: a run's numbers do not depend on its thread count (the kernels sum in
 /// a fixed order), only its speed. Rows at full data go last, so complete rows land early. The
 /// first failure stops the taking of new runs; the runs under way finish and keep their results.
-pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunResult>, Vec<RunResult>)>> {
+pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Finished> {
     check_sets(plan, rows)?;
     // One whole reproduction per output directory at a time; runs picked by name (a job array's)
     // share it, each locking its own directory.
@@ -579,9 +594,7 @@ pub fn run(plan: &Plan, rows: &[Row], device: &Device) -> Result<Vec<(Vec<RunRes
                 // The report grows run by run (under the lock: one writer at a time).
                 Ok(_) => {
                     if let Some(path) = &plan.report {
-                        let written = collect(plan, rows)
-                            .and_then(|r| Ok((waiting(plan, rows)?, r)))
-                            .and_then(|(w, r)| save(path, &report(plan, rows, &r, &w, total_wall_s(&r))));
+                        let written = collect(plan, rows).and_then(|f| save(path, &report(plan, rows, &f)));
                         if let Err(e) = written {
                             (plan.log)(&format!("could not update the report {}: {e}", path.display()));
                         }
@@ -643,26 +656,14 @@ pub fn run_names(plan: &Plan, rows: &[Row]) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// The training and scoring wall time of every distinct run, in seconds (runs shared between
-/// rows count once).
-pub fn total_wall_s(results: &[(Vec<RunResult>, Vec<RunResult>)]) -> f64 {
-    let mut seen = std::collections::BTreeSet::new();
-    results
-        .iter()
-        .flat_map(|(b, t)| b.iter().chain(t))
-        .filter(|r| seen.insert((r.model.clone(), r.setting.clone(), r.seed)))
-        .map(|r| r.train_wall_s + r.eval_wall_s)
-        .sum()
-}
-
 /// The markdown report: one table per paper table, our mean ± std over seeds beside the paper's
 /// numbers, the improvement (transferred - baseline, paired by seed) and whether its sign agrees.
-/// `results` holds, for each row, the seeds whose two runs have both finished: a campaign under
-/// way reports what it has, each row saying how many of its seeds are in, and lists the
-/// `waiting` runs (finished, their partner not) after the tables.
-pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)], waiting: &[RunResult], wall_s: f64) -> String {
+/// A campaign under way reports what it has: each row says how many of its seeds are in, and
+/// the runs waiting for their partner are listed after the tables.
+pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
+    let (results, waiting) = (&finished.pairs, &finished.waiting);
     let wall = |r: &RunResult| r.train_wall_s + r.eval_wall_s;
-    let wall_s = wall_s + waiting.iter().map(wall).sum::<f64>();
+    let wall_s = finished.wall_s();
     let mut md = String::new();
     let _ = writeln!(md, "# Reproduction of Hu et al. (2018), MNIST\n");
     if plan.budget == Budget::Quick {
@@ -794,9 +795,9 @@ pub fn report(plan: &Plan, rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResu
     }
     if !waiting.is_empty() {
         let _ = writeln!(md, "\nFinished, waiting for the other run of their seed (so in no row above yet):\n");
-        for r in waiting {
+        for (i, r) in waiting {
             let score = |key: &str| r.scores.get(key).map_or("-".to_string(), |v| format!("{v:.4}"));
-            let key = rows.iter().find(|row| row.setting == r.setting && (row.base.name() == r.model || row.transferred.name() == r.model)).map_or("test_elbo", |row| row.metric.key());
+            let key = rows[*i].metric.key();
             let lk = r.scores.get("test_iwae").map_or(String::new(), |v| format!(", test_iwae {v:.2}"));
             let scored = r.scored_step.map_or(String::new(), |s| format!(" (state of step {s})"));
             let _ = writeln!(md, "- {} ({}, seed {}): {key} {}{lk}; {} steps{scored}, {:.1} min", r.model, r.setting, r.seed, score(key), r.steps, wall(r) / 60.0);
@@ -952,7 +953,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = |_: &str| {};
         let mut p = plan(dir.path(), &log);
-        let quick = |p: &Plan| report(p, &[], &[], &[], 0.0);
+        let quick = |p: &Plan| report(p, &[], &Finished::default());
         assert!(!quick(&p).contains("not a reproduction"));
         p.budget = Budget::Quick;
         assert!(quick(&p).contains("A smoke test, not a reproduction"));
@@ -983,7 +984,8 @@ mod tests {
         // Paired differences 1, 2, 3, 4, 5: mean 3, 95% t interval 3 ± 1.96.
         let base: Vec<RunResult> = (0..5).map(|s| result(row.base, s, -130.0)).collect();
         let tr: Vec<RunResult> = (0..5).map(|s| result(row.transferred, s, -130.0 + (s + 1) as f64)).collect();
-        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), tr.clone())], &[], 0.0);
+        let pairs = |pairs: Vec<(Vec<RunResult>, Vec<RunResult>)>| Finished { pairs, waiting: vec![] };
+        let md = report(&p, std::slice::from_ref(&row), &pairs(vec![(base.clone(), tr.clone())]));
         assert!(md.contains("+3.00 ± 1.58 [+1.04, +4.96]"), "{md}");
         assert!(md.contains("| 5/5 |") && md.contains("3000 (1250) / 3000 (1250)"), "{md}");
         // The L_1000 column: means and the paired difference.
@@ -994,22 +996,23 @@ mod tests {
         let mut capped = tr.clone();
         capped[2].steps = Budget::Converge.steps(row.transferred);
         capped[2].scored_step = Some(11_500);
-        let md = report(&p, std::slice::from_ref(&row), &[(base.clone(), capped)], &[], 0.0);
+        let md = report(&p, std::slice::from_ref(&row), &pairs(vec![(base.clone(), capped)]));
         assert!(md.contains("1 run(s) reached the step cap") && md.contains("aavae (1% data, seed 2: best state at step 11500)"), "{md}");
 
         // A campaign under way: two seeds of the first row, none of the second.
         let second = rows(Table::Table3)[1].clone();
-        let partial = [(base[..2].to_vec(), tr[..2].to_vec()), (vec![], vec![])];
-        let md = report(&p, &[row, second], &partial, &base[2..3], 0.0);
+        let partial = Finished { pairs: vec![(base[..2].to_vec(), tr[..2].to_vec()), (vec![], vec![])], waiting: vec![(0, base[2].clone())] };
+        let md = report(&p, &[row, second], &partial);
         assert!(md.contains("Under way: 2 of 10 seed pairs finished"), "{md}");
         // Seed 2's baseline finished alone: listed, with its score, and its time counted.
         assert!(md.contains("- vae (1% data, seed 2): test_elbo -130.0000, test_iwae -120.00; 3000 steps (state of step 1250), 2.0 min"), "{md}");
-        assert!(md.contains("took 2 min of wall time"), "{md}");
+        // Four paired runs and the waiting one, 2 minutes each.
+        assert!(md.contains("took 10 min of wall time"), "{md}");
         assert!(md.contains("1% data (2 of 5 seeds)") && md.contains("| 2/2 |"), "{md}");
         assert!(md.contains("| 10% data | -104.49 / -103.05 | +1.44 | pending (0 of 5 seeds) |"), "{md}");
         assert!(md.contains("in 1 of the 1 rows with results (2 rows planned)"), "{md}");
         // One seed: means alone, no spread of 0.
-        let md = report(&p, &[rows(Table::Table3)[0].clone()], &[(base[..1].to_vec(), tr[..1].to_vec())], &[], 0.0);
+        let md = report(&p, &[rows(Table::Table3)[0].clone()], &pairs(vec![(base[..1].to_vec(), tr[..1].to_vec())]));
         assert!(md.contains("| -130.00 / -129.00 | +1.00 | 1/1 |") && md.contains("; +1.00 |"), "{md}");
         // Every line of the table has the header's number of cells.
         let cells = |l: &str| l.matches('|').count();

@@ -113,20 +113,20 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let results = match if a.report_only { reproduce::collect(&plan, &rows) } else { reproduce::run(&plan, &rows, &device) } {
+    let finished = match if a.report_only { reproduce::collect(&plan, &rows) } else { reproduce::run(&plan, &rows, &device) } {
         Err(e @ unigen::Error::Interrupted { .. }) => {
             return Err(anyhow::Error::new(e).context("stopped; run the same command again to continue: finished runs are kept, the interrupted one resumes"));
         }
         other => other?,
     };
-    let wall = reproduce::total_wall_s(&results);
+    let wall = finished.wall_s();
     if !a.run.is_empty() {
         say!("{} finished ({:.0} s); the report: the same command with --report-only instead of --run", a.run.join(", "), started.elapsed().as_secs_f64());
         return Ok(());
     }
-    let md = reproduce::report(&plan, &rows, &results, &reproduce::waiting(&plan, &rows)?, wall);
+    let md = reproduce::report(&plan, &rows, &finished);
     reproduce::save(&a.report, &md)?;
-    super::emit(serde_json::json!({ "report": a.report, "results": results.len(), "wall_s": wall }), || println!("{md}"))?;
+    super::emit(serde_json::json!({ "report": a.report, "results": finished.pairs.len(), "wall_s": wall }), || println!("{md}"))?;
     say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
     Ok(())
 }
