@@ -12,47 +12,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from twins import Reshape, dcgan_down, dcgan_up, gan_step, mlp
+
 work = sys.argv[1]
 warmup, steps, blocks, threads = (int(a) for a in (sys.argv[2:6] + ["5", "30", "3", "2"][len(sys.argv) - 2:]))
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
 
-def mlp(widths, act):
-    layers = []
-    for i, (a, b) in enumerate(zip(widths, widths[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(widths) - 2:
-            layers.append(act())
-    return nn.Sequential(*layers)
-
-
-class Reshape(nn.Module):
-    def __init__(self, *shape):
-        super().__init__()
-        self.shape = shape
-
-    def forward(self, x):
-        return x.reshape(x.shape[0], *self.shape)
-
-
 batch = {"vae": 128, "iwae5": 128, "mlp_gan": 64, "dcgan": 64, "classifier": 500, "iwae_eval": 10, "iwae_eval_dcgan": 4}[work]
 gan = work in ("mlp_gan", "dcgan")
 pool = [torch.bernoulli(torch.full((batch, 784), 0.5)) * (2 if gan else 1) - (1 if gan else 0) for _ in range(8)]
 
-
-
-def dcgan_up(z_dim, out):
-    """The DCGAN generator's shape (before any output squashing): a GAN's G, a conv VAE's decoder."""
-    return nn.Sequential(nn.Linear(z_dim, 128 * 7 * 7), Reshape(128, 7, 7), nn.BatchNorm2d(128), nn.ReLU(),
-                         nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-                         nn.ConvTranspose2d(64, 1, 4, 2, 1), Reshape(out))
-
-
-def dcgan_down(out):
-    """The DCGAN discriminator's shape: a GAN's D, a conv VAE's encoder."""
-    return nn.Sequential(Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
-                         nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, out))
 
 
 if work in ("vae", "iwae5", "iwae_eval", "iwae_eval_dcgan"):
@@ -102,16 +73,7 @@ elif gan:
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
     def step(i):
-        x = pool[i % 8]
-        fake = g(torch.randn(batch, 100)).detach()
-        d_loss = F.softplus(-d(x)).mean() + F.softplus(d(fake)).mean()
-        opt_d.zero_grad()
-        d_loss.backward()
-        opt_d.step()
-        g_loss = F.softplus(-d(g(torch.randn(batch, 100)))).mean()
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
+        d_loss, g_loss = gan_step(g, d, opt_g, opt_d, pool[i % 8])
         g_loss.item()
         return d_loss.item()
 else:

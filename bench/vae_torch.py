@@ -12,11 +12,13 @@ loss (the number unigen writes as train_loss in metrics.jsonl). `flush` sets
 torch.set_flush_denormal(True), the mode unigen runs in (subnormal numbers flushed to zero);
 PyTorch's default computes on them.
 """
-import gzip, struct, sys, time
+import sys, time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from twins import mlp, mnist_train_images
 
 mnist = sys.argv[1]
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 2
@@ -26,18 +28,8 @@ if len(sys.argv) > 4:
     assert sys.argv[4] == "flush", f"the fourth argument can only be 'flush', not {sys.argv[4]!r}"
     assert torch.set_flush_denormal(True), "this CPU cannot flush subnormals"
 
-raw = gzip.open(f"{mnist}/train-images-idx3-ubyte.gz").read()
-n = struct.unpack(">I", raw[4:8])[0]
-x_all = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, 784).float() / 255.0
-
-
-def mlp(widths):
-    layers = []
-    for i, (a, b) in enumerate(zip(widths, widths[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(widths) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+x_all = mnist_train_images(mnist)
+n = x_all.shape[0]
 
 
 class Vae(nn.Module):
