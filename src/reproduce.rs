@@ -72,7 +72,7 @@ impl Budget {
             (Budget::Paper, false, true) => 30_000,
             (Budget::Paper, false, false) => 60_000,
             // 32 MNIST epochs at batch 64: the unconditional GAN's inception score levels off
-            // at about 7.6 from epoch 25 on (7.47 at epoch 21, 20,000 steps; docs/results.md).
+            // at about 7.6 from epoch 25 on (7.47 at epoch 21, about 20,000 steps; docs/results.md).
             (Budget::Converge, true, _) => 30_000,
             // The SVAE's unlabelled bound enumerates the classes: about ten VAE steps each.
             (Budget::Converge, false, true) => 30_000,
