@@ -506,8 +506,17 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
             let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
             let labels = balanced_labels(n, trained.classes());
             let s = images::score(reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), device);
-            scores.insert("inception_score".into(), s.inception_score);
-            scores.insert("frechet_distance".into(), s.frechet_distance);
+            scores.extend(
+                [
+                    ("inception_score", s.inception_score),
+                    ("frechet_distance", s.frechet_distance),
+                    ("precision", s.precision),
+                    ("recall", s.recall),
+                    ("class_entropy", s.class_entropy),
+                    ("conditional_entropy", s.conditional_entropy),
+                ]
+                .map(|(k, v)| (k.to_string(), v)),
+            );
             if let Some(a) = s.conditional_accuracy {
                 scores.insert("conditional_accuracy".into(), a);
             }
@@ -778,6 +787,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
         );
     }
     let _ = writeln!(md, "\nThe improvement's sign agrees with the paper in {agree} of the {reported} rows with results ({} rows planned).", rows.len());
+    md.push_str(&other_scores(rows, results));
     // Runs that model selection did not stop: the step cap did, so their best state may still
     // have been improving. (GAN rows train a fixed number of steps by design.)
     let capped: std::collections::BTreeSet<String> = results
@@ -810,6 +820,46 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
     md
 }
 
+/// The GAN rows' scores besides the row's own, paired by seed as the rows are: what the paper
+/// does not report but a reader weighing its claim needs (sample quality, coverage, and which part
+/// of the inception score moved). Empty when no row has them.
+fn other_scores(rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)]) -> String {
+    const OTHER: [(&str, &str); 5] = [
+        ("frechet_distance", "Fréchet distance (lower is closer to real digits)"),
+        ("precision", "precision (share of samples among real digits' neighbours)"),
+        ("recall", "recall (share of real digits among the samples' neighbours)"),
+        ("class_entropy", "H(y), nats: the classes' spread (2.303 when all ten are even)"),
+        ("conditional_entropy", "E H(y|x), nats: the classifier's doubt about a sample"),
+    ];
+    let mut md = String::new();
+    for (row, (base, tr)) in rows.iter().zip(results) {
+        for (key, what) in OTHER {
+            let vals = |rs: &[RunResult]| rs.iter().map(|r| r.scores.get(key).copied()).collect::<Option<Vec<f64>>>();
+            let (Some(b), Some(t)) = (vals(base), vals(tr)) else { continue };
+            if b.is_empty() {
+                continue;
+            }
+            if md.is_empty() {
+                md.push_str("\n## Other scores of the GAN rows, paired the same way\n\n");
+                md.push_str("| models | setting | score | ours (mean ± std) | ours Δ (paired: mean ± std [95% t interval]) | seeds with Δ > 0 |\n|---|---|---|---|---|---|\n");
+            }
+            let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
+            let ((bm, bs), (tm, ts), (dm, ds)) = (mean_std(&b), mean_std(&t), mean_std(&deltas));
+            let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.4}, {hi:+.4}]"));
+            let _ = writeln!(
+                md,
+                "| {} / {} | {} | {what} | {bm:.4} ± {bs:.4} / {tm:.4} ± {ts:.4} | {dm:+.4} ± {ds:.4}{interval} | {}/{} |",
+                row.base.name().to_uppercase(),
+                row.transferred.name().to_uppercase(),
+                row.setting,
+                deltas.iter().filter(|d| **d > 0.0).count(),
+                deltas.len(),
+            );
+        }
+    }
+    md
+}
+
 fn today() -> String {
     chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
@@ -825,6 +875,26 @@ pub fn save(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finished run with these scores: 3,000 steps, its best state at step 1,250, a minute of
+    /// training and one of scoring.
+    fn finished(model: ModelKind, seed: u64, setting: &str, scores: &[(&str, f64)]) -> RunResult {
+        RunResult {
+            model: model.name().into(),
+            seed,
+            setting: setting.into(),
+            steps: 3000,
+            epochs: 600,
+            train_wall_s: 60.0,
+            eval_wall_s: 60.0,
+            scores: scores.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
+            classifier_fingerprint: None,
+            protocol: None,
+            scored_step: Some(1250),
+            commit: None,
+            machine: None,
+        }
+    }
 
     /// Inside a git checkout the binary names a commit of it: 12 hex digits that git knows.
     #[test]
@@ -919,19 +989,10 @@ mod tests {
         let gan = protocol_of(plan.budget, &run_spec(&plan, gan.base, &gan.sets, 0).unwrap());
         assert_eq!((gan.settings["network"].as_str(), gan.settings["init"].as_str()), ("\"dcgan\"", "\"dcgan\""), "{gan:?}");
         let result = RunResult {
-            model: row.base.name().into(),
-            seed: 0,
-            setting: row.setting.clone(),
             steps: 1234,
-            epochs: 10,
-            train_wall_s: 1.0,
-            eval_wall_s: 1.0,
-            scores: BTreeMap::from([("test_elbo".to_string(), -100.0)]),
-            classifier_fingerprint: None,
             protocol: Some(protocol.clone()),
             scored_step: Some(1000),
-            commit: None,
-            machine: None,
+            ..finished(row.base, 0, &row.setting, &[("test_elbo", -100.0)])
         };
         let path = committed_path(dir.path(), &plan, row.base, &row.setting, 0);
         assert!(path.starts_with(dir.path().join("converge")), "{}", path.display());
@@ -970,21 +1031,7 @@ mod tests {
         let mut p = plan(dir.path(), &log);
         p.seeds = 5;
         let row = rows(Table::Table3)[0].clone();
-        let result = |model: ModelKind, seed: u64, elbo: f64| RunResult {
-            model: model.name().into(),
-            seed,
-            setting: row.setting.clone(),
-            steps: 3000,
-            epochs: 600,
-            train_wall_s: 60.0,
-            eval_wall_s: 60.0,
-            scores: BTreeMap::from([("test_elbo".to_string(), elbo), ("test_iwae".to_string(), elbo + 10.0)]),
-            classifier_fingerprint: None,
-            protocol: None,
-            scored_step: Some(1250),
-            commit: None,
-            machine: None,
-        };
+        let result = |model: ModelKind, seed: u64, elbo: f64| finished(model, seed, &row.setting, &[("test_elbo", elbo), ("test_iwae", elbo + 10.0)]);
         // Paired differences 1, 2, 3, 4, 5: mean 3, 95% t interval 3 ± 1.96.
         let base: Vec<RunResult> = (0..5).map(|s| result(row.base, s, -130.0)).collect();
         let tr: Vec<RunResult> = (0..5).map(|s| result(row.transferred, s, -130.0 + (s + 1) as f64)).collect();
@@ -1022,5 +1069,22 @@ mod tests {
         let cells = |l: &str| l.matches('|').count();
         let table: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert!(table.iter().all(|l| cells(l) == cells(table[0])), "{md}");
+    }
+
+    /// The GAN rows' other scores get their own paired table; rows without them add nothing.
+    #[test]
+    fn the_gan_rows_other_scores_are_paired_too() {
+        let row = rows(Table::Table2)[0].clone();
+        let result = |model: ModelKind, seed: u64, fd: f64| finished(model, seed, &row.setting, &[("inception_score", 7.5), ("frechet_distance", fd), ("recall", 0.8)]);
+        // Fréchet distances 60 against 61, 62, 63: differences 1, 2, 3.
+        let base: Vec<RunResult> = (0..3).map(|s| result(row.base, s, 60.0)).collect();
+        let tr: Vec<RunResult> = (0..3).map(|s| result(row.transferred, s, 61.0 + s as f64)).collect();
+        let md = other_scores(std::slice::from_ref(&row), &[(base.clone(), tr)]);
+        assert!(md.contains("| GAN / IWGAN | MNIST | Fréchet distance") && md.contains("| 60.0000 ± 0.0000 / 62.0000 ± 1.0000 | +2.0000 ± 1.0000 [-0.4843, +4.4843] | 3/3 |"), "{md}");
+        assert!(md.contains("| recall") && md.contains("+0.0000 ± 0.0000"), "{md}");
+        assert!(!md.contains("precision"), "a score no run has is left out: {md}");
+        let elbo_only = BTreeMap::from([("test_elbo".to_string(), -100.0)]);
+        let plain: Vec<RunResult> = base.into_iter().map(|r| RunResult { scores: elbo_only.clone(), ..r }).collect();
+        assert_eq!(other_scores(&[row], &[(plain.clone(), plain)]), "");
     }
 }

@@ -36,6 +36,53 @@ pub fn inception_score(log_probs: &[f32], classes: usize, splits: usize) -> (f64
     (mean, var.sqrt())
 }
 
+/// What the score is made of, over all the samples at once. `E_x KL(p(y|x) || p(y))` is exactly
+/// `H(y) - E_x H(y|x)`: the entropy of the classes the samples spread over (`ln 10 ≈ 2.303` nats
+/// when all ten are equally common; lower when some are rare or missing) minus the classifier's
+/// mean uncertainty about a sample (0 for unambiguous digits). So a score below 10 says which of
+/// the two it lacks: modes (mode collapse) or clear samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decomposition {
+    /// `H(y)` of the marginal `p(y) = E_x p(y|x)`, nats.
+    pub class_entropy: f64,
+    /// `E_x H(y|x)`, nats.
+    pub conditional_entropy: f64,
+    /// The fraction of samples the classifier labels as each class (its most probable one).
+    pub class_shares: Vec<f64>,
+}
+
+impl Decomposition {
+    /// `log_probs`: `[n, classes]` log-probabilities, row-major.
+    pub fn of(log_probs: &[f32], classes: usize) -> Self {
+        let n = log_probs.len() / classes;
+        assert!(n > 0 && log_probs.len() == n * classes, "the decomposition needs whole rows of log-probabilities");
+        let (mut marginal, mut counts, mut conditional) = (vec![0f64; classes], vec![0usize; classes], 0f64);
+        for row in log_probs.chunks_exact(classes) {
+            let mut best = 0;
+            for (c, &l) in row.iter().enumerate() {
+                let (l, p) = (l as f64, (l as f64).exp());
+                marginal[c] += p / n as f64;
+                // 0 · ln 0 = 0.
+                if p > 0.0 {
+                    conditional -= p * l / n as f64;
+                }
+                if l > row[best] as f64 {
+                    best = c;
+                }
+            }
+            counts[best] += 1;
+        }
+        let shares = counts.iter().map(|&c| c as f64 / n as f64).collect();
+        let class_entropy = -marginal.iter().filter(|&&m| m > 0.0).map(|m| m * m.ln()).sum::<f64>();
+        Self { class_entropy, conditional_entropy: conditional, class_shares: shares }
+    }
+
+    /// `exp(H(y) - E_x H(y|x))`: the inception score of all the samples as one split.
+    pub fn score(&self) -> f64 {
+        (self.class_entropy - self.conditional_entropy).exp()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +104,31 @@ mod tests {
         assert!((mean - 1.0).abs() < 1e-9, "{mean}");
         let uniform = vec![(0.1f32).ln(); 1000 * 10];
         assert!((inception_score(&uniform, 10, SPLITS).0 - 1.0).abs() < 1e-6);
+    }
+
+    /// The two entropies on constructed sets, and their difference is the one-split score.
+    #[test]
+    fn the_decomposition_separates_missing_classes_from_unclear_samples() {
+        let half = Decomposition::of(&certain((0..1000).map(|i| i % 5)), 10);
+        assert!((half.class_entropy - 5f64.ln()).abs() < 1e-9 && half.conditional_entropy.abs() < 1e-12, "{half:?}");
+        assert_eq!(half.class_shares, [[0.2; 5], [0.0; 5]].concat());
+        // Every sample torn between two classes, all ten classes equally common.
+        let torn: Vec<f32> = (0..1000).flat_map(|i| (0..10).map(move |j| if j == i % 10 || j == (i + 1) % 10 { 0.5f32.ln() } else { f32::NEG_INFINITY })).collect();
+        let d = Decomposition::of(&torn, 10);
+        // (ln 0.5 in f32: within 1e-7.)
+        assert!((d.class_entropy - 10f64.ln()).abs() < 1e-7 && (d.conditional_entropy - 2f64.ln()).abs() < 1e-7, "{d:?}");
+        assert!((d.score() - 5.0).abs() < 1e-6, "{}", d.score());
+        // Rows that are neither certain nor uniform: the identity with the one-split score.
+        let mixed: Vec<f32> = (0..300)
+            .flat_map(|i| {
+                let logits: Vec<f64> = (0..10).map(|j| ((i * 7 + j * 3) % 11) as f64 * 0.4 - (j == i % 4) as u8 as f64).collect();
+                let lse = logits.iter().map(|l| l.exp()).sum::<f64>().ln();
+                logits.into_iter().map(move |l| (l - lse) as f32)
+            })
+            .collect();
+        let d = Decomposition::of(&mixed, 10);
+        assert!((d.score() - inception_score(&mixed, 10, 1).0).abs() < 1e-6, "{} against {}", d.score(), inception_score(&mixed, 10, 1).0);
+        assert!((d.class_shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
 
     #[test]
