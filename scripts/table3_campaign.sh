@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Continues the Table 3 `converge` campaign (issue 22) on this machine: each batch of runs by the
+# Continues the `converge` campaigns (Table 3, issue 22; Table 2's GANs, issue 23) on this machine: each batch of runs by the
 # build that began its row (docs/reproduction/README.md, "What remains of Table 3, by build"), so
 # that a row's paired differences compare runs of one build.
 #
@@ -13,6 +13,8 @@
 #   svae1      SVAE / AA-SVAE 1% labels, seeds 0-4                   (acba451)
 #   svae10     SVAE / AA-SVAE 10% labels, seeds 0-4                  (1623c75: the faster SVAE step)
 #   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (acba451)
+#   gan        Table 2 (left): GAN / IWGAN on MNIST, seeds 0-4         (6fb179a: results keep
+#   cgan       Table 2 (middle): CGAN / IW-CGAN on MNIST, seeds 0-4     precision, recall, H(y))
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -59,11 +61,12 @@ resolve() {
     svae1) commit=acba451; for s in 0 1 2 3 4; do names+=(svae-1-labels-s$s aasvae-1-labels-s$s); done ;;
     svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
     full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
+    gan|cgan) commit=6fb179a; for s in 0 1 2 3 4; do names+=($1-MNIST-s$s iw$1-MNIST-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full; do
+       for b in vae10 cvae10 svae1 svae10 full gan cgan; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
@@ -76,7 +79,8 @@ for queue in "$@"; do
     resolved=$(resolve "$item") || exit 2
     read -r commit names <<< "$resolved"
     bin=$(if [ "${DRY:-}" = 1 ]; then echo "$builds/$commit/unigen"; else binary $commit; fi)
-    args=(reproduce table3 --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
+    table=table3; [[ $names == *-MNIST-* ]] && table=table2
+    args=(reproduce $table --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
           --results "$repo/docs/reproduction")
     for n in $names; do args+=(--run "$n"); done
     # Builds before 2435de8 name the commit of the tree they run in: run them in their own.
