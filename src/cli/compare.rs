@@ -27,11 +27,13 @@ fn protocol_value(v: &Value, path: &[&str]) -> Option<u64> {
 }
 
 /// The columns shown, in order, when any result has them.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 14] = [
     "test_elbo",
     "test_iwae",
     "inception_score",
     "inception_score_std",
+    "class_entropy",
+    "conditional_entropy",
     "frechet_distance",
     "precision",
     "recall",
