@@ -512,8 +512,8 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
                     ("frechet_distance", s.frechet_distance),
                     ("precision", s.precision),
                     ("recall", s.recall),
-                    ("class_entropy", s.class_entropy),
-                    ("conditional_entropy", s.conditional_entropy),
+                    ("class_entropy", s.classes.class_entropy),
+                    ("conditional_entropy", s.classes.conditional_entropy),
                 ]
                 .map(|(k, v)| (k.to_string(), v)),
             );
@@ -741,13 +741,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
             let _ = writeln!(md, "| {models} | {} | {paper} | pending (0 of {} seeds) |{}", row.setting, plan.seeds, " |".repeat(cells));
             continue;
         }
-        let vals = |rs: &[RunResult], key: &str| rs.iter().map(|r| r.scores.get(key).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
-        let paired = |key: &str| {
-            let (b, t) = (vals(base, key), vals(tr, key));
-            let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
-            (mean_std(&b), mean_std(&t), deltas)
-        };
-        let ((bm, bs), (tm, ts), deltas) = paired(row.metric.key());
+        let ((bm, bs), (tm, ts), deltas) = paired(base, tr, row.metric.key());
         let (dm, ds) = mean_std(&deltas);
         // A spread over one seed would read as exactly 0: below two seeds only the mean is shown.
         let pm = |m: f64, s: f64, signed: bool, d: usize| {
@@ -759,7 +753,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
         agree += same_sign as usize;
         let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.digits$}, {hi:+.digits$}]"));
         let lk = if with_lk(row) {
-            let ((lb, _), (lt, _), d) = paired("test_iwae");
+            let ((lb, _), (lt, _), d) = paired(base, tr, "test_iwae");
             let (dm, ds) = mean_std(&d);
             format!(" {lb:.2} / {lt:.2}; {} |", pm(dm, ds, true, 2))
         } else {
@@ -820,6 +814,15 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
     md
 }
 
+/// A row's score `key` paired by seed: the baseline's and the transferred model's (mean, std), and
+/// each seed's difference, transferred minus baseline. NaN where a run lacks the score.
+fn paired(base: &[RunResult], tr: &[RunResult], key: &str) -> ((f64, f64), (f64, f64), Vec<f64>) {
+    let vals = |rs: &[RunResult]| rs.iter().map(|r| r.scores.get(key).copied().unwrap_or(f64::NAN)).collect::<Vec<_>>();
+    let (b, t) = (vals(base), vals(tr));
+    let deltas = b.iter().zip(&t).map(|(b, t)| t - b).collect();
+    (mean_std(&b), mean_std(&t), deltas)
+}
+
 /// The GAN rows' scores besides the row's own, paired by seed as the rows are: what the paper
 /// does not report but a reader weighing its claim needs (sample quality, coverage, and which part
 /// of the inception score moved). Empty when no row has them.
@@ -834,17 +837,15 @@ fn other_scores(rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)]) -> S
     let mut md = String::new();
     for (row, (base, tr)) in rows.iter().zip(results) {
         for (key, what) in OTHER {
-            let vals = |rs: &[RunResult]| rs.iter().map(|r| r.scores.get(key).copied()).collect::<Option<Vec<f64>>>();
-            let (Some(b), Some(t)) = (vals(base), vals(tr)) else { continue };
-            if b.is_empty() {
+            let ((bm, bs), (tm, ts), deltas) = paired(base, tr, key);
+            if deltas.is_empty() || deltas.iter().any(|d| d.is_nan()) {
                 continue;
             }
             if md.is_empty() {
                 md.push_str("\n## Other scores of the GAN rows, paired the same way\n\n");
                 md.push_str("| models | setting | score | ours (mean ± std) | ours Δ (paired: mean ± std [95% t interval]) | seeds with Δ > 0 |\n|---|---|---|---|---|---|\n");
             }
-            let deltas: Vec<f64> = b.iter().zip(&t).map(|(b, t)| t - b).collect();
-            let ((bm, bs), (tm, ts), (dm, ds)) = (mean_std(&b), mean_std(&t), mean_std(&deltas));
+            let (dm, ds) = mean_std(&deltas);
             let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.4}, {hi:+.4}]"));
             let _ = writeln!(
                 md,

@@ -105,12 +105,13 @@ fn image_report(s: &ImageScores, reference: &Reference, real: &str, result: &mut
     }
     lines.push(format!("  {} samples against {} real digits; classifier {}", s.n_samples, s.n_real, reference.short()));
     lines.push(format!("  inception score   {:>8.3} ± {:.3}  ({SPLITS} splits)", s.inception_score, s.inception_score_std));
+    let shares = &s.classes.class_shares;
     let share = |pick: fn(f64, f64) -> bool| {
-        let c = (0..s.class_shares.len()).reduce(|a, b| if pick(s.class_shares[b], s.class_shares[a]) { b } else { a }).unwrap_or(0);
-        format!("{:.1}% (class {c})", 100.0 * s.class_shares.get(c).copied().unwrap_or(0.0))
+        let c = (0..shares.len()).reduce(|a, b| if pick(shares[b], shares[a]) { b } else { a }).unwrap_or(0);
+        format!("{:.1}% (class {c})", 100.0 * shares.get(c).copied().unwrap_or(0.0))
     };
-    let even = (s.class_shares.len() as f64).ln();
-    let (h, u, rarest, commonest) = (s.class_entropy, s.conditional_entropy, share(|a, b| a < b), share(|a, b| a > b));
+    let even = (shares.len() as f64).ln();
+    let (h, u, rarest, commonest) = (s.classes.class_entropy, s.classes.conditional_entropy, share(|a, b| a < b), share(|a, b| a > b));
     lines.push(format!("  classes           H(y) {h:.3} nats (all ten even: {even:.3}), E H(y|x) {u:.3}; labelled {rarest} to {commonest}"));
     lines.push(format!("  Fréchet distance  {:>8.3}", s.frechet_distance));
     lines.push(format!("  precision {:.3}  recall {:.3}  (k = {K})", s.precision, s.recall));

@@ -18,11 +18,9 @@ pub const SAMPLES: usize = 10_000;
 pub struct ImageScores {
     pub inception_score: f64,
     pub inception_score_std: f64,
-    /// `H(y)` and `E_x H(y|x)` of the score's decomposition ([`Decomposition`]), nats.
-    pub class_entropy: f64,
-    pub conditional_entropy: f64,
-    /// The fraction of samples labelled as each class, classes 0 to 9.
-    pub class_shares: Vec<f64>,
+    /// `H(y)`, `E_x H(y|x)` and the classes' shares: what the score is made of.
+    #[serde(flatten)]
+    pub classes: Decomposition,
     pub frechet_distance: f64,
     pub precision: f64,
     pub recall: f64,
@@ -54,13 +52,10 @@ pub fn score(reference: &Reference, real: &[f32], fake: &[f32], intended: Option
     let f = reference.classify(fake, device);
     let (inception_score, inception_score_std) = inception_score(&f.log_probs, CLASSES, SPLITS);
     let (precision, recall) = precision_recall(&r.features, &f.features, FEATURES, K, device);
-    let Decomposition { class_entropy, conditional_entropy, class_shares } = Decomposition::of(&f.log_probs, CLASSES);
     ImageScores {
         inception_score,
         inception_score_std,
-        class_entropy,
-        conditional_entropy,
-        class_shares,
+        classes: Decomposition::of(&f.log_probs, CLASSES),
         frechet_distance: frechet_distance(&fit(&r.features, FEATURES), &fit(&f.features, FEATURES)),
         precision,
         recall,

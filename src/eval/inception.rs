@@ -12,16 +12,9 @@ pub fn inception_score(log_probs: &[f32], classes: usize, splits: usize) -> (f64
     let part = n / splits;
     let scores: Vec<f64> = (0..splits)
         .map(|s| {
-            let rows: Vec<Vec<f64>> = log_probs[s * part * classes..(s + 1) * part * classes]
-                .chunks_exact(classes)
-                .map(|r| r.iter().map(|&l| l as f64).collect())
-                .collect();
-            let mut marginal = vec![0f64; classes];
-            for r in &rows {
-                for (m, &l) in marginal.iter_mut().zip(r) {
-                    *m += l.exp() / part as f64;
-                }
-            }
+            let split = &log_probs[s * part * classes..(s + 1) * part * classes];
+            let marginal = marginal(split, classes);
+            let rows: Vec<Vec<f64>> = split.chunks_exact(classes).map(|r| r.iter().map(|&l| l as f64).collect()).collect();
             // KL(p(y|x) || p(y)); classes with p(y|x) = 0 contribute nothing.
             let kl: f64 = rows
                 .iter()
@@ -36,12 +29,24 @@ pub fn inception_score(log_probs: &[f32], classes: usize, splits: usize) -> (f64
     (mean, var.sqrt())
 }
 
+/// `p(y) = E_x p(y|x)` over the rows of `log_probs` (`[n, classes]`, row-major).
+fn marginal(log_probs: &[f32], classes: usize) -> Vec<f64> {
+    let n = (log_probs.len() / classes) as f64;
+    let mut marginal = vec![0f64; classes];
+    for row in log_probs.chunks_exact(classes) {
+        for (m, &l) in marginal.iter_mut().zip(row) {
+            *m += (l as f64).exp() / n;
+        }
+    }
+    marginal
+}
+
 /// What the score is made of, over all the samples at once. `E_x KL(p(y|x) || p(y))` is exactly
 /// `H(y) - E_x H(y|x)`: the entropy of the classes the samples spread over (`ln 10 ≈ 2.303` nats
 /// when all ten are equally common; lower when some are rare or missing) minus the classifier's
 /// mean uncertainty about a sample (0 for unambiguous digits). So a score below 10 says which of
 /// the two it lacks: modes (mode collapse) or clear samples.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Decomposition {
     /// `H(y)` of the marginal `p(y) = E_x p(y|x)`, nats.
     pub class_entropy: f64,
@@ -56,24 +61,20 @@ impl Decomposition {
     pub fn of(log_probs: &[f32], classes: usize) -> Self {
         let n = log_probs.len() / classes;
         assert!(n > 0 && log_probs.len() == n * classes, "the decomposition needs whole rows of log-probabilities");
-        let (mut marginal, mut counts, mut conditional) = (vec![0f64; classes], vec![0usize; classes], 0f64);
-        for row in log_probs.chunks_exact(classes) {
-            let mut best = 0;
-            for (c, &l) in row.iter().enumerate() {
-                let (l, p) = (l as f64, (l as f64).exp());
-                marginal[c] += p / n as f64;
-                // 0 · ln 0 = 0.
-                if p > 0.0 {
-                    conditional -= p * l / n as f64;
-                }
-                if l > row[best] as f64 {
-                    best = c;
-                }
+        let mut conditional = 0f64;
+        for &l in log_probs {
+            let (l, p) = (l as f64, (l as f64).exp());
+            // 0 · ln 0 = 0.
+            if p > 0.0 {
+                conditional -= p * l / n as f64;
             }
-            counts[best] += 1;
+        }
+        let mut counts = vec![0usize; classes];
+        for label in crate::host::argmax_rows(log_probs, classes) {
+            counts[label as usize] += 1;
         }
         let shares = counts.iter().map(|&c| c as f64 / n as f64).collect();
-        let class_entropy = -marginal.iter().filter(|&&m| m > 0.0).map(|m| m * m.ln()).sum::<f64>();
+        let class_entropy = -marginal(log_probs, classes).iter().filter(|&&m| m > 0.0).map(|m| m * m.ln()).sum::<f64>();
         Self { class_entropy, conditional_entropy: conditional, class_shares: shares }
     }
 
