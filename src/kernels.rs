@@ -61,56 +61,87 @@ const CHUNK: usize = 16 * 1024;
 
 /// `log p(x | l)` of Bernoulli pixels with logits `l`, one row of `width` at a time, and its
 /// gradient with respect to `l`: `ll_r = sum_j x_j l_j - softplus(l_j)`, `g = x - sigmoid(l)`.
+/// `x` may have fewer rows than `logits`, `1/r` as many: each of its rows then serves `r`
+/// consecutive rows of logits (the k samples of one digit), and is never copied k times.
 pub fn bernoulli_log_likelihood(logits: &[f32], x: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
-    assert_eq!(logits.len(), x.len(), "logits and data differ in size");
     let mut grad = vec![0f32; logits.len()];
+    let ll = bernoulli_rows::<true>(logits, x, width, &mut grad);
+    (ll, grad)
+}
+
+/// [`bernoulli_log_likelihood`]'s value alone, the same bits, for evaluation: no gradient is
+/// computed or stored.
+pub fn bernoulli_log_likelihood_value(logits: &[f32], x: &[f32], width: usize) -> Vec<f32> {
+    bernoulli_rows::<false>(logits, x, width, &mut [])
+}
+
+/// The rows of [`bernoulli_log_likelihood`], in parallel chunks of rows; `grad` is filled when
+/// `GRAD` (and may be empty otherwise).
+fn bernoulli_rows<const GRAD: bool>(logits: &[f32], x: &[f32], width: usize, grad: &mut [f32]) -> Vec<f32> {
+    let (n, nx) = (logits.len() / width, x.len() / width);
+    assert!(
+        logits.len() == n * width && x.len() == nx * width && nx > 0 && n % nx == 0,
+        "logits ({} values) and data ({} values) are not whole rows of {width}, the data's rows a divisor of the logits'",
+        logits.len(),
+        x.len()
+    );
+    let repeat = n / nx;
     let rows = CHUNK.div_ceil(width).max(1);
-    let ll: Vec<f32> = grad
-        .par_chunks_mut(rows * width)
-        .zip(logits.par_chunks(rows * width).zip(x.par_chunks(rows * width)))
-        .flat_map_iter(|(g, (l, x))| {
+    let mut grads: Vec<&mut [f32]> = if GRAD { grad.chunks_mut(rows * width).collect() } else { (0..n.div_ceil(rows)).map(|_| &mut [][..]).collect() };
+    logits
+        .par_chunks(rows * width)
+        .zip(grads.par_iter_mut())
+        .enumerate()
+        .flat_map_iter(|(chunk, (l, g))| {
             let mut terms = vec![0f32; width];
-            g.chunks_mut(width)
-                .zip(l.chunks(width).zip(x.chunks(width)))
-                .map(|(g, (l, x))| bernoulli_row(l, x, g, &mut terms[..l.len()]))
+            l.chunks(width)
+                .enumerate()
+                .map(|(i, l)| {
+                    let row = chunk * rows + i;
+                    let x = &x[row / repeat * width..][..width];
+                    let g = if GRAD { &mut g[i * width..][..width] } else { &mut [][..] };
+                    bernoulli_row::<GRAD>(l, x, g, &mut terms)
+                })
                 .collect::<Vec<_>>()
         })
-        .collect();
-    (ll, grad)
+        .collect()
 }
 
 /// One row of [`bernoulli_log_likelihood`], vectorised (AVX2 when the CPU has it): the
 /// per-pixel terms go to `terms`, then are summed in order.
-fn bernoulli_row(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
+fn bernoulli_row<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { bernoulli_row_avx2(l, x, g, terms) };
+        return unsafe { bernoulli_row_avx2::<GRAD>(l, x, g, terms) };
     }
-    bernoulli_row_portable(l, x, g, terms)
+    bernoulli_row_portable::<GRAD>(l, x, g, terms)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn bernoulli_row_avx2(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
-    bernoulli_row_portable(l, x, g, terms)
+unsafe fn bernoulli_row_avx2<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
+    bernoulli_row_portable::<GRAD>(l, x, g, terms)
 }
 
 /// `softplus(l) = max(l, 0) + ln(1 + e)` and `sigmoid(l)` from one `e = exp(-|l|)`, with
 /// `ln(1 + e) = 2 atanh(s)`, `s = e / (2 + e) <= 1/3`, by its odd series (exact to f32 after the
 /// s^13 term, and accurate for tiny `e`, where `ln(1 + e)` computed as written is not).
 #[inline(always)]
-fn bernoulli_row_portable(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
+fn bernoulli_row_portable<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
     let n = l.len();
-    let (x, g, terms) = (&x[..n], &mut g[..n], &mut terms[..n]);
+    let (x, terms) = (&x[..n], &mut terms[..n]);
+    let g = if GRAD { &mut g[..n] } else { g };
     for i in 0..n {
         let e = exp_nonpositive(-l[i].abs());
         let s = e / (2.0 + e);
         let s2 = s * s;
         let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 / 13.0)))));
         terms[i] = x[i] * l[i] - (l[i].max(0.0) + 2.0 * s * series);
-        let r = 1.0 / (1.0 + e);
-        g[i] = x[i] - if l[i] >= 0.0 { r } else { e * r };
+        if GRAD {
+            let r = 1.0 / (1.0 + e);
+            g[i] = x[i] - if l[i] >= 0.0 { r } else { e * r };
+        }
     }
     terms.iter().sum()
 }
@@ -273,6 +304,22 @@ mod tests {
         for i in 0..4 {
             assert!((g[i] as f64 - (x[i] as f64 - sigmoid(l[i] as f64))).abs() < 1e-7, "grad {i}: {g:?}");
         }
+    }
+
+    /// Data rows serving several rows of logits give the bits of the data copied out row by row;
+    /// the value alone gives the bits of the value with its gradient.
+    #[test]
+    fn bernoulli_rows_read_in_place_and_the_value_alone_keep_their_bits() {
+        let (k, width) = (5, 784);
+        let x: Vec<f32> = (0..3 * width).map(|i| ((i * 31) % 7 < 3) as u8 as f32).collect();
+        let l: Vec<f32> = (0..3 * k * width).map(|i| ((i * 7919) % 4001) as f32 / 100.0 - 20.0).collect();
+        let copied: Vec<f32> = x.chunks(width).flat_map(|row| std::iter::repeat_n(row, k).flatten().copied()).collect();
+        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        let (ll, g) = bernoulli_log_likelihood(&l, &copied, width);
+        let (ll_in_place, g_in_place) = bernoulli_log_likelihood(&l, &x, width);
+        assert_eq!((bits(&ll_in_place), bits(&g_in_place)), (bits(&ll), bits(&g)));
+        assert_eq!(bits(&bernoulli_log_likelihood_value(&l, &x, width)), bits(&ll));
+        assert!(ll.chunks(k).any(|s| s.iter().any(|v| v != &s[0])), "the samples' logits differ, so a mix-up would show");
     }
 
     #[test]

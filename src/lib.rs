@@ -50,6 +50,7 @@ pub mod reproduce;
 pub mod rng;
 pub mod run;
 pub mod runs;
+pub mod side_by_side;
 pub mod train;
 
 #[cfg(test)]

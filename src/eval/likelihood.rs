@@ -20,7 +20,7 @@ use crate::host::{argmax_rows, host, log_mean_exp, normals, one_hot, tensor};
 /// What the estimators ask of a model with an encoder (the VAE family, the AAE, the Helmholtz
 /// machine; `models::Vae` implements it): its bound's terms for given noise, and for models
 /// with a class, how the class enters.
-pub trait LatentModel {
+pub trait LatentModel: Sync {
     /// The dimension of `z`.
     fn latent_dim(&self) -> usize;
     /// Classes the networks are given (0: none).
@@ -141,12 +141,18 @@ fn bounds_given(model: &dyn LatentModel, x: Tensor<2>, c: Option<Tensor<2>>, k: 
         *counter += 1;
         // The chunk's `log p(x|z)` of each example, summed once all its passes are in.
         let mut lp = vec![Vec::with_capacity(kc); b];
-        for (examples, samples) in passes(b, kc, pass_rows) {
+        // The passes are independent: one per core at a time, each on one thread (`side_by_side`).
+        let passes = passes(b, kc, pass_rows);
+        let terms = crate::side_by_side::map(passes.len(), |p| {
+            let (examples, samples) = passes[p].clone();
             let (n, m) = (examples.len(), samples.len());
             let eps: Vec<f32> = examples.clone().flat_map(|i| &eps[(i * kc + samples.start) * d..(i * kc + samples.end) * d]).copied().collect();
             let rows = |t: &Tensor<2>| t.clone().slice([examples.clone()]);
             let t = model.bound_terms(rows(&x), c.as_ref().map(rows), tensor(eps, [n, m, d], &device));
-            let (lw, lpp, klv) = (host(t.log_w), host(t.log_px_z), host(t.kl));
+            (host(t.log_w), host(t.log_px_z), host(t.kl))
+        });
+        for ((examples, samples), (lw, lpp, klv)) in passes.into_iter().zip(terms) {
+            let m = samples.len();
             for (r, i) in examples.enumerate() {
                 log_w[i].extend(lw[r * m..(r + 1) * m].iter().map(|&v| v as f64));
                 lp[i].extend(lpp[r * m..(r + 1) * m].iter().map(|&v| v as f64));
@@ -245,6 +251,29 @@ mod tests {
         }
         // The examples differ, so a mix-up of rows would show.
         assert!(one.1.iter().any(|&v| (v - one.1[0]).abs() > 1e-3), "{:?}", one.1);
+    }
+
+    /// The passes shared out over several threads (`side_by_side`) give the bits of one thread,
+    /// on the plain device evaluation uses (the value-only Bernoulli kernel) and with autodiff.
+    #[test]
+    fn the_bounds_do_not_depend_on_the_threads() {
+        let mut c = crate::config::TrainConfig::default_for(crate::config::DataKind::Images, crate::models::ModelKind::Vae);
+        (c.hidden, c.latent_dim) = (vec![16], 3);
+        let x: Vec<f32> = (0..7 * 6).map(|i| ((i * 5) % 3 == 0) as u8 as f32).collect();
+        let data = Dataset { x, dim: 6, labels: vec![0; 7], image_side: None };
+        let mut all = Vec::new();
+        for dev in [burn::tensor::Device::flex(), crate::testing::device()] {
+            let model = crate::backend::seeded(0, &dev, || crate::models::VaeConfig::new(6, &c, 0, false).init(&dev));
+            for threads in [1, 3] {
+                let pool = crate::fpenv::pool().num_threads(threads).build().unwrap();
+                all.push(pool.install(|| per_example_in_passes(&model, &data, 10, 3, &dev, |_| {}, 4).expect("finite bounds")));
+            }
+        }
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        for other in &all[1..] {
+            assert_eq!((bits(&other.0), bits(&other.1)), (bits(&all[0].0), bits(&all[0].1)));
+        }
+        assert!(all[0].1.iter().any(|&v| (v - all[0].1[0]).abs() > 1e-3), "{:?}", all[0].1);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub fn gaussian_log_density_fixed(x: Tensor<2>, mu: Tensor<2>, sigma: f64) -> Te
 
 /// `log p(x | z)` for Bernoulli pixels with the given logits: `sum_j x_j l_j - softplus(l_j)`
 /// (the negative of BCE with logits). `[N, D] -> [N]`. `x` is data: no gradient flows into it.
+/// It may have `N / k` rows, each the data of `k` consecutive rows of logits ([`repeat_rows`]).
 /// On the CPU one fused pass computes it ([`bernoulli_log_likelihood_fused`]); elsewhere, tensor ops.
 pub fn bernoulli_log_likelihood(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
     if is_cpu(&logits.device()) {
@@ -44,19 +45,31 @@ pub fn bernoulli_log_likelihood(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
     }
 }
 
+/// Each row of `t` `k` times in a row: `[B, W] -> [B k, W]` (`t` itself when `k` is 1).
+pub fn repeat_rows(t: Tensor<2>, k: usize) -> Tensor<2> {
+    let [b, width] = t.dims();
+    if k == 1 { t } else { t.unsqueeze_dim::<3>(1).expand([b, k, width]).reshape([b * k, width]) }
+}
+
 /// [`bernoulli_log_likelihood`] as tensor ops, written as `x l + log sigmoid(-l)` (the same
 /// value, as `softplus(l) = -log sigmoid(-l)`): burn's `log_sigmoid` is one stable pass, its
 /// `softplus` several.
 pub fn bernoulli_log_likelihood_plain(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-    (x.detach() * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
+    let k = logits.dims()[0] / x.dims()[0];
+    (repeat_rows(x.detach(), k) * logits.clone() + log_sigmoid(logits.neg())).sum_dim(1).squeeze_dim(1)
 }
 
 /// [`bernoulli_log_likelihood`] with its value and its gradient `g = x - sigmoid(l)` from one pass
 /// on the host ([`kernels::bernoulli_log_likelihood`]), entering autodiff through
-/// `s = sum_j l_j g_j` ([`with_gradient_of`]).
+/// `s = sum_j l_j g_j` ([`with_gradient_of`]). On a device without autodiff (evaluation) there
+/// is no gradient to carry: the value alone. (Not `is_require_grad`, which is false for the
+/// logits of a tracked graph: they are not a leaf.)
 pub fn bernoulli_log_likelihood_fused(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
     let [n, d] = logits.dims();
     let device = logits.device();
+    if !device.is_autodiff() {
+        return tensor(kernels::bernoulli_log_likelihood_value(&host(logits), &host(x), d), [n], &device);
+    }
     let (ll, g) = kernels::bernoulli_log_likelihood(&host(logits.clone().detach()), &host(x.detach()), d);
     let s = (logits * tensor(g, [n, d], &device)).sum_dim(1).squeeze_dim(1);
     with_gradient_of(tensor(ll, [n], &device), s)
@@ -355,7 +368,8 @@ mod tests {
         let row_weights = t1(&[1.0, -2.0, 0.5, 3.0, 0.0, 1.5]);
         let run = |f: fn(Tensor<2>, Tensor<2>) -> Tensor<1>| {
             let logits = t2(&l, [n, d]).require_grad();
-            let ll = f(logits.clone(), t2(&x, [n, d]));
+            // Logits inside a graph, as a decoder's are, not a leaf.
+            let ll = f(logits.clone().mul_scalar(1.0), t2(&x, [n, d]));
             let grads = (ll.clone() * row_weights.clone()).sum().backward();
             (to_vec(ll), to_vec(logits.grad(&grads).expect("logits have a gradient")))
         };
@@ -364,6 +378,29 @@ mod tests {
         assert_close(&ll_fused, &ll_plain, 1e-5);
         assert_close(&g_fused, &g_plain, 1e-6);
         assert!(g_plain.iter().any(|&g| g.abs() > 0.1), "the gradient is not trivially 0");
+    }
+
+    /// Data of `N / k` rows, each serving `k` rows of logits, gives what the data repeated gives:
+    /// value and gradient, fused and as tensor ops, with autodiff and without.
+    #[test]
+    fn bernoulli_likelihood_reads_repeated_rows_in_place() {
+        let (b, k, d) = (2, 3, 5);
+        let l: Vec<f32> = (0..b * k * d).map(|i| ((i * 37) % 23) as f32 / 3.0 - 4.0).collect();
+        let x: Vec<f32> = (0..b * d).map(|i| (i % 3 == 0) as u8 as f32).collect();
+        let repeated: Vec<f32> = x.chunks(d).flat_map(|row| std::iter::repeat_n(row, k).flatten().copied()).collect();
+        for f in [bernoulli_log_likelihood_plain, bernoulli_log_likelihood_fused] {
+            let grad = |x: &[f32], rows| {
+                let logits = t2(&l, [b * k, d]).require_grad();
+                let ll = f(logits.clone().mul_scalar(1.0), t2(x, [rows, d]));
+                let g = logits.grad(&ll.clone().sum().backward()).expect("logits have a gradient");
+                (to_vec(ll), to_vec(g))
+            };
+            assert_eq!(grad(&x, b), grad(&repeated, b * k));
+            let plain = burn::tensor::Device::flex();
+            let value = |x: &[f32], rows| to_vec(f(tensor(l.clone(), [b * k, d], &plain), tensor(x.to_vec(), [rows, d], &plain)));
+            assert_eq!(value(&x, b), value(&repeated, b * k));
+            assert_eq!(value(&x, b), grad(&x, b).0, "the value without autodiff");
+        }
     }
 
     #[test]

@@ -31,7 +31,7 @@ use crate::run::{RunSpec, x_dim};
 use crate::nets::{ConvDown, ConvUp, DcganConfig, Mlp, MlpConfig};
 pub use crate::objectives::Bound;
 use crate::objectives::{
-    bernoulli_log_likelihood, elbo, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
+    bernoulli_log_likelihood, elbo, repeat_rows, gaussian_log_density, gaussian_log_density_fixed, iwae_bound,
     kl_standard_normal, marginal_bound,
 };
 
@@ -190,16 +190,19 @@ impl Vae {
         }
     }
 
-    /// `log p(x | z, c)` for `x, z, c` paired row by row: `[N, D], [N, d] -> [N]`.
+    /// `log p(x | z, c)` for `z, c` paired row by row: `[N, D], [N, d] -> [N]`. `x` may have
+    /// `N / k` rows, each the data of `k` consecutive rows of `z` (its k samples), so the data is
+    /// not copied k times where the likelihood can read it in place.
     pub fn log_px_z(&self, x: Tensor<2>, z: Tensor<2>, c: Option<Tensor<2>>) -> Tensor<1> {
+        let k = z.dims()[0] / x.dims()[0];
         let out = self.decoder_out(z, c);
         let width = x.dims()[1];
         match self.output {
             Decoder::Bernoulli => bernoulli_log_likelihood(out, x),
             Decoder::GaussianLearned => {
-                gaussian_log_density(x, out.clone().narrow(1, 0, width), out.narrow(1, width, width))
+                gaussian_log_density(repeat_rows(x, k), out.clone().narrow(1, 0, width), out.narrow(1, width, width))
             }
-            Decoder::GaussianFixed(sigma) => gaussian_log_density_fixed(x, out, sigma),
+            Decoder::GaussianFixed(sigma) => gaussian_log_density_fixed(repeat_rows(x, k), out, sigma),
         }
     }
 
@@ -270,15 +273,11 @@ impl Vae {
     /// [`Vae::terms`] given the encoder's outputs `(mu, log_var)` for `x` and `c`.
     fn terms_of_code(&self, x: Tensor<2>, c: Option<Tensor<2>>, (mu, log_var): (Tensor<2>, Tensor<2>), eps: Tensor<3>) -> Terms {
         let [b, k, d] = eps.dims();
-        let x_dim = x.dims()[1];
         let kl = kl_standard_normal(mu.clone(), log_var.clone());
-        let rows = |t: Tensor<2>, width: usize| -> Tensor<2> {
-            if k == 1 { t } else { t.unsqueeze_dim::<3>(1).expand([b, k, width]).reshape([b * k, width]) }
-        };
-        let (mu_k, log_var_k) = (rows(mu, d), rows(log_var, d));
+        let (mu_k, log_var_k) = (repeat_rows(mu, k), repeat_rows(log_var, k));
         let z = mu_k.clone() + log_var_k.clone().mul_scalar(0.5).exp() * eps.reshape([b * k, d]);
-        let c_k = c.map(|c| rows(c, self.classes));
-        let log_px_z = self.log_px_z(rows(x, x_dim), z.clone(), c_k).reshape([b, k]);
+        let c_k = c.map(|c| repeat_rows(c, k));
+        let log_px_z = self.log_px_z(x, z.clone(), c_k).reshape([b, k]);
         let log_qz_x = gaussian_log_density(z.clone(), mu_k, log_var_k).reshape([b, k]);
         let log_pz = gaussian_log_density(z.clone(), z.zeros_like(), z.zeros_like()).reshape([b, k]);
         Terms { log_px_z, log_pz, log_qz_x, kl }
