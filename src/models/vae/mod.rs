@@ -270,7 +270,9 @@ impl Vae {
         self.terms_of_code(x, c, code, eps)
     }
 
-    /// [`Vae::terms`] given the encoder's outputs `(mu, log_var)` for `x` and `c`.
+    /// [`Vae::terms`] given the encoder's outputs `(mu, log_var)` for `c`, one row per row of
+    /// `eps`. `x` may have fewer rows, each the data of consecutive rows of `eps` (an SVAE digit
+    /// tried with every class): [`Vae::log_px_z`] reads it in place.
     fn terms_of_code(&self, x: Tensor<2>, c: Option<Tensor<2>>, (mu, log_var): (Tensor<2>, Tensor<2>), eps: Tensor<3>) -> Terms {
         let [b, k, d] = eps.dims();
         let kl = kl_standard_normal(mu.clone(), log_var.clone());
@@ -303,18 +305,17 @@ impl Vae {
     /// every class tried for every example: `x: [B, D]`, `eps: [B * classes, k, d]` (row
     /// `i * classes + c` is example `i` with class `c`) `-> [B]`.
     pub fn unlabelled_bound(&self, x: Tensor<2>, eps: Tensor<3>, bound: Bound) -> Tensor<1> {
-        let [b, width] = x.dims();
+        let b = x.dims()[0];
         let n = self.classes;
         let every: Vec<u8> = (0..b * n).map(|r| (r % n) as u8).collect();
-        let x_rep = x.clone().unsqueeze_dim::<3>(1).expand([b, n, width]).reshape([b * n, width]);
         let c = one_hot(&every, n, &x.device());
         // The MLP encoder multiplies each digit by its first layer's weights once, not once per
         // class (`Mlp::forward_each`); the convolutional one sees every copy.
         let code = match &self.encoder {
             Some(mlp) => self.split_code(mlp.forward_each(x.clone(), one_hot(&(0..n as u8).collect::<Vec<_>>(), n, &x.device()))),
-            None => self.encode(x_rep.clone(), Some(c.clone())),
+            None => self.encode(repeat_rows(x.clone(), n), Some(c.clone())),
         };
-        let b_xc = self.terms_of_code(x_rep, Some(c), code, eps).bound(bound).add_scalar(self.log_prior_c()).reshape([b, n]);
+        let b_xc = self.terms_of_code(x.clone(), Some(c), code, eps).bound(bound).add_scalar(self.log_prior_c()).reshape([b, n]);
         marginal_bound(self.class_log_probs(x), b_xc)
     }
 }
