@@ -15,6 +15,8 @@
 #   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (acba451)
 #   gan        Table 2 (left): GAN / IWGAN on MNIST, seeds 0-4         (6fb179a: results keep
 #   cgan       Table 2 (middle): CGAN / IW-CGAN on MNIST, seeds 0-4     precision, recall, H(y))
+#   mlp1       VAE / AA-VAE 1% data with the MLP (network=mlp), seeds 0-4  (3e4bb79: the other
+#   mlp10      the same at 10% data                                         architecture's rows)
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -62,11 +64,12 @@ resolve() {
     svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
     full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
     gan|cgan) commit=6fb179a; for s in 0 1 2 3 4; do names+=($1-MNIST-s$s iw$1-MNIST-s$s); done ;;
+    mlp1|mlp10) commit=3e4bb79; for s in 0 1 2 3 4; do names+=(vae+network=mlp-${1#mlp}-data-s$s aavae+network=mlp-${1#mlp}-data-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full gan cgan; do
+       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
@@ -82,6 +85,8 @@ for queue in "$@"; do
     table=table3; [[ $names == *-MNIST-* ]] && table=table2
     args=(reproduce $table --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
           --results "$repo/docs/reproduction")
+    # The MLP rows: the AA-VAE rows again with both models' networks set (the names say so).
+    [[ $names == *+network=mlp-* ]] && args+=(--row aavae@1% --row aavae@10% --set network=mlp)
     for n in $names; do args+=(--run "$n"); done
     # Builds before 2435de8 name the commit of the tree they run in: run them in their own.
     cwd=$repo; [ $commit = 514c06f ] && cwd=$(dirname "$bin")/src
