@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Lands the `converge` campaigns' finished runs: rewrites every report from the committed results
+# (`reproduce ... --report-only`: Table 3, Table 2, the MLP rows) and commits the new result files
+# with the reports, naming the runs in the message. Nothing to land: says so and commits nothing.
+#
+#   scripts/land_results.sh            # from the repository's root, after a run has finished
+#
+# Environment: UNIGEN (default target/release/unigen: any build that reads the results), RUNS
+# (default /work/runs/reproduce-converge), DATA (default ../shared/data/mnist).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${UNIGEN:-target/release/unigen}
+runs=${RUNS:-/work/runs/reproduce-converge}
+data=${DATA:-../shared/data/mnist}
+
+new=$(git ls-files --others --exclude-standard docs/reproduction/converge)
+report() { "$bin" reproduce "$1" --budget converge --seeds 5 --data-dir "$data" --out "$runs" "${@:3}" --report "$2" --report-only >/dev/null; }
+report table3 docs/reproduction-converge.md
+report table2 docs/reproduction-converge-table2.md
+report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% --set network=mlp
+git add docs/reproduction/converge docs/reproduction-converge.md docs/reproduction-converge-table2.md docs/reproduction-converge-mlp.md
+if git diff --cached --quiet; then
+  echo "nothing to land"
+  exit 0
+fi
+names=$(for f in $new; do basename "$f" .json; done | paste -sd, -)
+git commit -q -m "converge results landed: ${names:-none new}; reports rewritten from the committed results"
+git log --oneline -1
