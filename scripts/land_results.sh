@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lands the `converge` campaigns' finished runs: rewrites every report from the committed results
-# (`reproduce ... --report-only`: Table 3, Table 2, the MLP rows) and commits the new result files
+# (`reproduce ... --report-only`: Table 3, Table 2, the MLP rows and their ablations) and commits the new result files
 # with the reports, naming the runs in the message. Nothing to land: says so and commits nothing.
 #
 #   scripts/land_results.sh            # from the repository's root, after a run has finished
@@ -18,7 +18,14 @@ report() { "$bin" reproduce "$1" --budget converge --seeds 5 --data-dir "$data" 
 report table3 docs/reproduction-converge.md
 report table2 docs/reproduction-converge-table2.md
 report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% --set network=mlp
-git add docs/reproduction/converge docs/reproduction-converge.md docs/reproduction-converge-table2.md docs/reproduction-converge-mlp.md
+# The MLP screening of item 4's ablations (scripts/table3_campaign.sh mlp1-a ... mlp1-d), once
+# an ablation has a result.
+for ab in a:normalize_weights=true b:alpha_warmup=500 c:generated=mean d:d_steps=2; do
+  if compgen -G "docs/reproduction/converge/aavae+network=mlp+${ab#*:}-*.json" > /dev/null; then
+    report table3 "docs/reproduction-converge-mlp-ablation-${ab%%:*}.md" --row aavae@1% --set network=mlp --set "${ab#*:}"
+  fi
+done
+git add docs/reproduction/converge docs/reproduction-converge*.md
 if git diff --cached --quiet; then
   echo "nothing to land"
   exit 0

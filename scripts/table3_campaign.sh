@@ -17,6 +17,9 @@
 #   cgan       Table 2 (middle): CGAN / IW-CGAN on MNIST, seeds 0-4     precision, recall, H(y))
 #   mlp1       VAE / AA-VAE 1% data with the MLP (network=mlp), seeds 0-4  (3e4bb79: the other
 #   mlp10      the same at 10% data                                         architecture's rows)
+#   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4: normalize_weights=true,
+#              alpha_warmup=500, generated=mean, d_steps=2; seeds 0-4 (3e4bb79; the VAE runs
+#              are mlp1's, which reads none of these settings)
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -65,11 +68,14 @@ resolve() {
     full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
     gan|cgan) commit=6fb179a; for s in 0 1 2 3 4; do names+=($1-MNIST-s$s iw$1-MNIST-s$s); done ;;
     mlp1|mlp10) commit=3e4bb79; for s in 0 1 2 3 4; do names+=(vae+network=mlp-${1#mlp}-data-s$s aavae+network=mlp-${1#mlp}-data-s$s); done ;;
+    mlp1-[abcd]) commit=3e4bb79
+       local set; case $1 in *a) set=normalize_weights=true ;; *b) set=alpha_warmup=500 ;; *c) set=generated=mean ;; *d) set=d_steps=2 ;; esac
+       for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-1-data-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10; do
+       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-a mlp1-b mlp1-c mlp1-d; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
@@ -85,8 +91,14 @@ for queue in "$@"; do
     table=table3; [[ $names == *-MNIST-* ]] && table=table2
     args=(reproduce $table --budget converge --seeds 5 --jobs 1 --data-dir "$data" --out "$runs"
           --results "$repo/docs/reproduction")
-    # The MLP rows: the AA-VAE rows again with both models' networks set (the names say so).
-    [[ $names == *+network=mlp-* ]] && args+=(--row aavae@1% --row aavae@10% --set network=mlp)
+    # Runs with settings of their own (the MLP rows, the ablations) carry them in their names,
+    # `aavae+network=mlp+d_steps=2-1-data-s0`: the AA-VAE rows again, with each one set.
+    sets=$(sed -E 's/^[a-z]+((\+[a-z_]+=[a-z0-9_.]+)*)-.*/\1/' <<< "${names%% *}")
+    if [ -n "$sets" ]; then
+      args+=(--row aavae@1% --row aavae@10%)
+      IFS=+ read -ra kv <<< "${sets#+}"
+      for set in "${kv[@]}"; do args+=(--set "$set"); done
+    fi
     for n in $names; do args+=(--run "$n"); done
     # Builds before 2435de8 name the commit of the tree they run in: run them in their own.
     cwd=$repo; [ $commit = 514c06f ] && cwd=$(dirname "$bin")/src
