@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lands the `converge` campaigns' finished runs: rewrites every report from the committed results
-# (`reproduce ... --report-only`: Table 3, Table 2, the MLP rows and their ablations) and commits the new result files
+# (`reproduce ... --report-only`: Table 3, Table 2, the MLP rows and the ablations) and commits the new result files
 # with the reports, naming the runs in the message. Nothing to land: says so and commits nothing.
 #
 #   scripts/land_results.sh            # from the repository's root, after a run has finished
@@ -18,11 +18,16 @@ report() { "$bin" reproduce "$1" --budget converge --seeds 5 --data-dir "$data" 
 report table3 docs/reproduction-converge.md
 report table2 docs/reproduction-converge-table2.md
 report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% --set network=mlp
-# The MLP screening of item 4's ablations (scripts/table3_campaign.sh mlp1-a ... mlp1-d), once
-# an ablation has a result.
-for ab in a:normalize_weights=true b:alpha_warmup=500 c:generated=mean d:d_steps=2; do
-  if compgen -G "docs/reproduction/converge/aavae+network=mlp+${ab#*:}-*.json" > /dev/null; then
-    report table3 "docs/reproduction-converge-mlp-ablation-${ab%%:*}.md" --row aavae@1% --set network=mlp --set "${ab#*:}"
+# Item 4's ablations (scripts/ablations.sh), each once it has a result: the MLP screen at 1%
+# (scripts/table3_campaign.sh mlp1-a ... mlp1-d) and the conv rows at 1% and 10% (abl1-X, abl10-X).
+source scripts/ablations.sh
+for ab in "${ablations[@]}"; do
+  set=$(ablation_setting "$ab")
+  if compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-*.json" > /dev/null; then
+    report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp --set "$set"
+  fi
+  if compgen -G "docs/reproduction/converge/aavae+$set-*.json" > /dev/null; then
+    report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% --row aavae@10% --set "$set"
   fi
 done
 git add docs/reproduction/converge docs/reproduction-converge*.md

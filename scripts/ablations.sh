@@ -1,0 +1,19 @@
+# Item 4's ablations of the AA-VAE (issue 22) by name: the one map that scripts/table3_campaign.sh
+# (which runs them) and scripts/land_results.sh (which reports them) share. Sourced, not run.
+#
+#   a            the weights normalised to mean 1 over the batch
+#   b            alpha warmed up over 500 steps
+#   c            generated samples as Bernoulli means
+#   d            two D updates a step
+#   d-capacity   the conv D with half its channels (a quarter of its weights; conv nets only)
+ablations=(a b c d d-capacity)
+ablation_setting() {
+  case $1 in
+    a) echo normalize_weights=true ;;
+    b) echo alpha_warmup=500 ;;
+    c) echo generated=mean ;;
+    d) echo d_steps=2 ;;
+    d-capacity) echo d_channels=32 ;;
+    *) echo "unknown ablation '$1': one of ${ablations[*]}" >&2; return 2 ;;
+  esac
+}
