@@ -5,9 +5,9 @@
 #   b            alpha warmed up over 500 steps
 #   c            generated samples as Bernoulli means
 #   d            two D updates a step
-#   d-capacity   the conv D with 3 channels where it has 64 (conv nets only): the widest that stays
-#                unsure of the generated digits for its first 200 steps at 1% data, as the MLP's D
-#                does (docs/reproduction/README.md, "How weak a conv D stays unsure")
+#   d-capacity   the conv D with 2 channels where it has 64 (conv nets only): the only width probed
+#                whose D stays unsure of the generated digits past step 300 at 1% data
+#                (docs/reproduction/README.md, "How weak a conv D stays unsure")
 ablations=(a b c d d-capacity)
 ablation_setting() {
   case $1 in
@@ -15,7 +15,7 @@ ablation_setting() {
     b) echo alpha_warmup=500 ;;
     c) echo generated=mean ;;
     d) echo d_steps=2 ;;
-    d-capacity) echo d_channels=3 ;;
+    d-capacity) echo d_channels=2 ;;
     *) echo "unknown ablation '$1': one of ${ablations[*]}" >&2; return 2 ;;
   esac
 }
