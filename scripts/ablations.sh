@@ -8,7 +8,9 @@
 #   d-capacity   the conv D with 2 channels where it has 64 (conv nets only): the only width probed
 #                whose D stays unsure of the generated digits past step 300 at 1% data
 #                (docs/reproduction/README.md, "How weak a conv D stays unsure")
-ablations=(a b c d d-capacity)
+#   frozen       D keeps its initial weights (`freeze_d`, from e296938 on): the control for what
+#                training on the model's own samples does without D's judgement
+ablations=(a b c d d-capacity frozen)
 ablation_setting() {
   case $1 in
     a) echo normalize_weights=true ;;
@@ -16,6 +18,14 @@ ablation_setting() {
     c) echo generated=mean ;;
     d) echo d_steps=2 ;;
     d-capacity) echo d_channels=2 ;;
+    frozen) echo freeze_d=true ;;
     *) echo "unknown ablation '$1': one of ${ablations[*]}" >&2; return 2 ;;
+  esac
+}
+# The build of a conv ablation's runs: 514c06f, the 10% row's, where it has the setting.
+ablation_build() {
+  case $1 in
+    frozen) echo e296938 ;;
+    *) echo 514c06f ;;
   esac
 }

@@ -19,8 +19,9 @@
 #   mlp10      the same at 10% data                                         architecture's rows)
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
-#   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X (a, b, c, d, d-capacity);
-#              seeds 0-4 (514c06f, as the 10% row; the VAE runs are the tables')
+#   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X (a, b, c, d, d-capacity,
+#              frozen); seeds 0-4 (514c06f, as the 10% row, or the first build with the setting;
+#              the VAE runs are the tables')
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -72,10 +73,10 @@ resolve() {
     mlp1|mlp10) commit=3e4bb79; for s in 0 1 2 3 4; do names+=(vae+network=mlp-${1#mlp}-data-s$s aavae+network=mlp-${1#mlp}-data-s$s); done ;;
     mlp1-[abcd]) commit=3e4bb79; local set; set=$(ablation_setting ${1#mlp1-}) || return 2
        for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-1-data-s$s); done ;;
-    abl1-*|abl10-*) commit=514c06f; local set pct=${1%%-*}; set=$(ablation_setting ${1#*-}) || return 2
+    abl1-*|abl10-*) local set pct=${1%%-*}; set=$(ablation_setting ${1#*-}) || return 2; commit=$(ablation_build ${1#*-})
        for s in 0 1 2 3 4; do names+=(aavae+$set-${pct#abl}-data-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} abl{1,10}-{a,b,c,d,d-capacity}; do
+       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} abl{1,10}-{a,b,c,d,d-capacity,frozen}; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
        [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d, abl1-X or abl10-X (X one of ${ablations[*]})" >&2; return 2; } ;;
