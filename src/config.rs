@@ -181,6 +181,11 @@ pub struct TrainConfig {
     /// (`sampled`: binarised pixels, or the Gaussian's noise added) or its mean (`mean`).
     #[serde(default)]
     pub generated: Generated,
+    /// Adversary-activated models: D keeps its initial weights and never learns, so the weights
+    /// judge nothing (a control: what training on the model's own samples does without D's
+    /// judgement). `false`: D learns, as in the paper.
+    #[serde(default)]
+    pub freeze_d: bool,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -326,6 +331,7 @@ impl TrainConfig {
             normalize_weights: false,
             alpha_warmup: 0,
             generated: Generated::Sampled,
+            freeze_d: false,
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
@@ -508,6 +514,9 @@ impl TrainConfig {
                 return Err(format!("`{name}` selects on a validation set: set `validation` too (e.g. validation = 10000)"));
             }
         }
+        if self.freeze_d && self.d_steps > 1 {
+            return Err(format!("`d_steps` = {} would do nothing with `freeze_d`: a frozen D takes no updates", self.d_steps));
+        }
         if !(self.gaussian_std > 0.0) {
             return Err(format!("`gaussian_std` must be positive, got {}", self.gaussian_std));
         }
@@ -646,12 +655,15 @@ mod tests {
             (ModelKind::Aae, "generator_form=saturating"),
             (ModelKind::Infogan, "generator_form=saturating"),
             (ModelKind::Vae, "d_steps=3"),
+            (ModelKind::Gan, "freeze_d=true"),
             (ModelKind::Vae, "cycle_weight=3"),
             (ModelKind::Cyclegan, "latent_dim=8"),
         ] {
             assert!(refused(DataKind::Images, model, set).contains(&format!("is not read by {}", model.name())), "{set}");
         }
         assert!(refused(DataKind::Images, ModelKind::Vae, "toy_train_size=10").contains("ring8 and grid25"));
+        let frozen = TrainConfig::resolve(DataKind::Images, ModelKind::Aavae, None, &["freeze_d=true".into(), "d_steps=2".into()]);
+        assert!(frozen.expect_err("d_steps with a frozen D").to_string().contains("would do nothing with `freeze_d`"));
         // Read only with certain values of others.
         assert!(refused(DataKind::Images, ModelKind::Vae, "gaussian_std=0.2").contains("only with likelihood = gaussian"));
         assert!(refused(DataKind::Images, ModelKind::Vae, "learn_variance=false").contains("only with likelihood = gaussian"));

@@ -41,8 +41,9 @@ pub struct VaeTrainer {
     weigh_real: bool,
     normalize_weights: bool,
     alpha_warmup: u64,
-    /// Discriminator updates per step.
+    /// Discriminator updates per step (none with `freeze_d`: D keeps its initial weights).
     d_steps: usize,
+    freeze_d: bool,
     /// Steps taken (restored from a checkpoint's `step`): the clock of `alpha_warmup`.
     steps: u64,
     generated: Generated,
@@ -109,6 +110,7 @@ impl VaeTrainer {
             normalize_weights: cfg.normalize_weights,
             alpha_warmup: cfg.alpha_warmup,
             d_steps: cfg.d_steps,
+            freeze_d: cfg.freeze_d,
             steps: 0,
             generated: cfg.generated,
             lr: cfg.lr,
@@ -208,8 +210,13 @@ impl Step for VaeTrainer {
                 losses.push(("d_loss", finite(&d_loss, "discriminator loss")?));
                 losses.push(("w_real", finite(&w_real.clone().mean(), "mean D weight of real examples")?));
                 losses.push(("w_fake", finite(&w_fake.clone().mean(), "mean D weight of generated samples")?));
-                let grads = GradientsParams::from_grads(d_loss.backward(), &d);
-                self.adversary = Some((optim_d.step(self.lr, d, grads), optim_d));
+                let d = if self.freeze_d {
+                    d
+                } else {
+                    let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+                    optim_d.step(self.lr, d, grads)
+                };
+                self.adversary = Some((d, optim_d));
                 let (w_real, w_labelled) = if self.weigh_real { (w_real, w_labelled) } else { (ones(), ones()) };
                 let [w_real, w_labelled, w_fake] = normalized([w_real, w_labelled, w_fake], self.normalize_weights);
                 (w_real, w_labelled, Some((x_f, c_f, w_fake)))
@@ -385,6 +392,25 @@ mod tests {
         assert_ne!(one.0, two.0, "D after one step");
         assert_ne!(one.1, two.1, "the model, weighted by a different D");
         assert_eq!(after_one_step(2), two, "deterministic");
+    }
+
+    /// `freeze_d`: after two steps D still has its initial weights, bit for bit, while the model
+    /// has learnt; unfrozen, the same steps change D.
+    #[test]
+    fn a_frozen_discriminator_keeps_its_initial_weights() {
+        let dev = crate::testing::device().autodiff();
+        let after_two_steps = |freeze: bool| {
+            let mut s = spec(ModelKind::Aavae);
+            (s.config.freeze_d, s.seed) = (freeze, 9);
+            let t = VaeTrainer::new(&s, &dev);
+            let (d0, m0) = (bits(&t.adversary.as_ref().unwrap().0), bits(&t.model));
+            let (t, _) = Step::step(t, binary(8, 1, &dev), &[], &mut noise(7)).unwrap();
+            let (t, losses) = Step::step(t, binary(8, 2, &dev), &[], &mut noise(8)).unwrap();
+            assert!(losses.iter().any(|(name, _)| *name == "w_fake"), "a frozen D still weighs the batch");
+            (d0 == bits(&t.adversary.as_ref().unwrap().0), m0 == bits(&t.model))
+        };
+        assert_eq!(after_two_steps(true), (true, false));
+        assert_eq!(after_two_steps(false), (false, false));
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
