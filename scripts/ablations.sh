@@ -8,8 +8,9 @@
 #   d-capacity   the conv D with 2 channels where it has 64 (conv nets only): the only width probed
 #                whose D stays unsure of the generated digits past step 300 at 1% data
 #                (docs/reproduction/README.md, "How weak a conv D stays unsure")
-#   frozen       D keeps its initial weights (`freeze_d`, from e296938 on): the control for what
-#                training on the model's own samples does without D's judgement
+#   frozen       D keeps its initial weights (`freeze_d`): the control for what training on the
+#                model's own samples does without D's judgement (build f9a8a23: 514c06f with
+#                the setting, since later builds train the conv VAE to other bits)
 ablations=(a b c d d-capacity frozen)
 ablation_setting() {
   case $1 in
@@ -25,7 +26,7 @@ ablation_setting() {
 # The build of a conv ablation's runs: 514c06f, the 10% row's, where it has the setting.
 ablation_build() {
   case $1 in
-    frozen) echo e296938 ;;
+    frozen) echo f9a8a23 ;;
     *) echo 514c06f ;;
   esac
 }
