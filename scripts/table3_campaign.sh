@@ -19,8 +19,8 @@
 #   mlp10      the same at 10% data                                         architecture's rows)
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
-#   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X (a, b, c, d, d-capacity,
-#              frozen); seeds 0-4 (514c06f, as the 10% row; frozen: f9a8a23, 514c06f with its setting;
+#   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X of scripts/ablations.sh;
+#              seeds 0-4 (514c06f, as the 10% row; frozen: f9a8a23, 514c06f with its setting;
 #              the VAE runs are the tables')
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
@@ -104,9 +104,9 @@ for queue in "$@"; do
       for set in "${kv[@]}"; do args+=(--set "$set"); done
     fi
     for n in $names; do args+=(--run "$n"); done
-    # Builds before 2435de8 (and f9a8a23, 514c06f with freeze_d) name the commit of the tree they
-    # run in: run them in their own.
-    cwd=$repo; case $commit in 514c06f|f9a8a23) cwd=$(dirname "$bin")/src ;; esac
+    # Builds without 2435de8's build.rs (514c06f, and f9a8a23 on it) name the commit of the tree
+    # they run in: run them in their own.
+    cwd=$repo; git -C "$repo" merge-base --is-ancestor 2435de8 $commit || cwd=$(dirname "$bin")/src
     cmds+=("(cd $cwd && RAYON_NUM_THREADS=1 $bin ${args[*]})")
   done
   log="$runs/logs/${queue//,/+}.log"

@@ -168,8 +168,8 @@ pub struct TrainConfig {
     #[serde(default = "defaults::weigh_real")]
     pub weigh_real: bool,
     /// Adversary-activated models: divide every weight of a batch by the mean weight of its real
-    /// examples, so the real examples' term keeps the VAE's scale (a weight below 1 slows their
-    /// learning by as much) and generated samples keep their weight relative to them. `false`: the weights as D gives them, as in the paper.
+    /// examples, so the real examples' term keeps the VAE's scale (under plain SGD a weight below
+    /// 1 slows their learning by as much; Adam's update barely changes under such a near-constant factor) and generated samples keep their weight relative to them. `false`: the weights as D gives them, as in the paper.
     #[serde(default)]
     pub normalize_weights: bool,
     /// Adversary-activated models: `alpha` grows linearly from 0 over this many steps, so
