@@ -186,6 +186,11 @@ pub struct TrainConfig {
     /// judgement). `false`: D learns, as in the paper.
     #[serde(default)]
     pub freeze_d: bool,
+    /// Adversary-activated models: which networks the generated samples' term trains: `both`
+    /// (encoder and decoder, as in the paper) or `encoder` (inference alone; the decoder is held
+    /// fixed in that term, as wake-sleep's sleep phase trains only its recognition model).
+    #[serde(default)]
+    pub generated_trains: GeneratedTrains,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -237,6 +242,18 @@ pub enum Generated {
     Sampled,
     /// The decoder's mean `E[x | z]`: pixel probabilities, or the Gaussian's mean.
     Mean,
+}
+
+/// Which networks an adversary-activated model's generated samples train (`generated_trains`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeneratedTrains {
+    /// Encoder and decoder (and SVAE's classifier), as the real examples do.
+    #[default]
+    Both,
+    /// The inference networks alone (encoder, and SVAE's classifier): in the generated term the
+    /// decoder is a constant that gradients pass through to the codes.
+    Encoder,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -332,6 +349,7 @@ impl TrainConfig {
             alpha_warmup: 0,
             generated: Generated::Sampled,
             freeze_d: false,
+            generated_trains: GeneratedTrains::Both,
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
@@ -656,6 +674,7 @@ mod tests {
             (ModelKind::Infogan, "generator_form=saturating"),
             (ModelKind::Vae, "d_steps=3"),
             (ModelKind::Gan, "freeze_d=true"),
+            (ModelKind::Svae, "generated_trains=encoder"),
             (ModelKind::Vae, "cycle_weight=3"),
             (ModelKind::Cyclegan, "latent_dim=8"),
         ] {

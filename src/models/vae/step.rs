@@ -19,7 +19,7 @@ use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
 use crate::objectives::{NonFiniteTerm, finite};
 use crate::run::{RunSpec, x_dim};
-use crate::config::{DataKind, Generated, Likelihood};
+use crate::config::{DataKind, Generated, GeneratedTrains, Likelihood};
 use crate::data::{self, Dataset};
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -47,6 +47,7 @@ pub struct VaeTrainer {
     /// Steps taken (restored from a checkpoint's `step`): the clock of `alpha_warmup`.
     steps: u64,
     generated: Generated,
+    generated_trains: GeneratedTrains,
     lr: f64,
 }
 
@@ -113,6 +114,7 @@ impl VaeTrainer {
             freeze_d: cfg.freeze_d,
             steps: 0,
             generated: cfg.generated,
+            generated_trains: cfg.generated_trains,
             lr: cfg.lr,
         }
     }
@@ -128,16 +130,15 @@ impl VaeTrainer {
         tensor(normals(noise, rows * self.k * d), [rows, self.k, d], device)
     }
 
-    /// The bound of each of `x`'s examples; `c` their classes where observed. A semi-supervised
-    /// model given no class sums over them (the M2 unlabelled bound).
-    fn bounds(&self, x: Tensor<2>, c: Option<Tensor<2>>, noise: &mut ChaCha8Rng) -> Tensor<1> {
+    /// The bound of each of `x`'s examples under `model` (the trained one, or it with its decoder
+    /// fixed); `c` their classes where observed. A semi-supervised model given no class sums over
+    /// them (the M2 unlabelled bound).
+    fn bounds(&self, model: &Vae, x: Tensor<2>, c: Option<Tensor<2>>, noise: &mut ChaCha8Rng) -> Tensor<1> {
         let (b, device) = (x.dims()[0], x.device());
         match c {
-            Some(c) if self.model.has_classifier() => self.model.labelled_bound(x, c, self.eps(b, noise, &device), self.bound),
-            None if self.model.has_classifier() => {
-                self.model.unlabelled_bound(x, self.eps(b * self.model.classes(), noise, &device), self.bound)
-            }
-            c => self.model.terms(x, c, self.eps(b, noise, &device)).bound(self.bound),
+            Some(c) if model.has_classifier() => model.labelled_bound(x, c, self.eps(b, noise, &device), self.bound),
+            None if model.has_classifier() => model.unlabelled_bound(x, self.eps(b * model.classes(), noise, &device), self.bound),
+            c => model.terms(x, c, self.eps(b, noise, &device)).bound(self.bound),
         }
     }
 
@@ -224,17 +225,26 @@ impl Step for VaeTrainer {
         };
 
         // ---- the model: (1/B) sum w(x) bound(x) + alpha (1/B) sum w(x_f) bound(x_f) ----
-        let mut objective = weighted_mean(self.bounds(x, c, noise), w_real);
+        let mut objective = weighted_mean(self.bounds(&self.model, x, c, noise), w_real);
         if let Some((x_f, c_f, w_fake)) = generated {
             let warm = if self.alpha_warmup == 0 { 1.0 } else { (self.steps as f64 / self.alpha_warmup as f64).min(1.0) };
-            objective = objective + weighted_mean(self.bounds(x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
+            // `encoder`: the term trains inference on the model's own samples, a sleep phase.
+            let fixed;
+            let model = match self.generated_trains {
+                GeneratedTrains::Both => &self.model,
+                GeneratedTrains::Encoder => {
+                    fixed = self.model.clone().with_decoder_fixed();
+                    &fixed
+                }
+            };
+            objective = objective + weighted_mean(self.bounds(model, x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
         }
         self.steps += 1;
         let mut loss = objective.neg();
         if let Some((xl, cl)) = labelled {
             let c_l = one_hot(&cl, n_classes, &device);
             let class_nll = (self.model.class_log_probs(xl.clone()) * c_l.clone()).sum_dim(1).mean().neg();
-            let bound_l = self.bounds(xl, Some(c_l), noise);
+            let bound_l = self.bounds(&self.model, xl, Some(c_l), noise);
             let weight = self.labelled.as_ref().map_or(0.0, |l| l.class_weight);
             losses.push(("class_nll", finite(&class_nll, "classification -log q(c|x)")?));
             loss = loss - weighted_mean(bound_l, w_labelled) + class_nll.mul_scalar(weight);
@@ -411,6 +421,25 @@ mod tests {
         };
         assert_eq!(after_two_steps(true), (true, false));
         assert_eq!(after_two_steps(false), (false, false));
+    }
+
+    /// `generated_trains = encoder`: the generated term leaves the decoder's update what it is
+    /// without the term (`alpha = 0`), bit for bit, and changes the encoder's; with `both` it
+    /// changes the decoder's too. D is frozen, so every variant sees the same weights.
+    #[test]
+    fn generated_samples_can_train_the_encoder_alone() {
+        let dev = crate::testing::device().autodiff();
+        let after_one_step = |trains: GeneratedTrains, alpha: f64| {
+            let mut s = spec(ModelKind::Aavae);
+            (s.config.generated_trains, s.config.alpha, s.config.freeze_d, s.seed) = (trains, alpha, true, 9);
+            let (t, _) = Step::step(VaeTrainer::new(&s, &dev), binary(8, 1, &dev), &[], &mut noise(7)).unwrap();
+            (bits(t.model.encoder.as_ref().unwrap()), bits(t.model.decoder.as_ref().unwrap()))
+        };
+        let without = after_one_step(GeneratedTrains::Both, 0.0);
+        let (encoder_only, both) = (after_one_step(GeneratedTrains::Encoder, 1.0), after_one_step(GeneratedTrains::Both, 1.0));
+        assert_eq!(encoder_only.1, without.1, "the decoder takes no update from the generated term");
+        assert_ne!(encoder_only.0, without.0, "the encoder does");
+        assert_ne!(both.1, without.1, "with `both`, the decoder does too");
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
