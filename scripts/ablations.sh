@@ -11,7 +11,10 @@
 #   frozen       D keeps its initial weights (`freeze_d`): the control for what training on the
 #                model's own samples does without D's judgement (build f9a8a23: 514c06f with
 #                the setting, since later builds train the conv VAE to other bits)
-ablations=(a b c d d-capacity frozen)
+#   frozen-encoder  the frozen D again, its generated term training the encoder alone
+#                (`generated_trains=encoder`): which half of the term makes the frozen row's
+#                gain (build 28c0f1f: f9a8a23 with the setting)
+ablations=(a b c d d-capacity frozen frozen-encoder)
 ablation_setting() {
   case $1 in
     a) echo normalize_weights=true ;;
@@ -20,6 +23,7 @@ ablation_setting() {
     d) echo d_steps=2 ;;
     d-capacity) echo d_channels=2 ;;
     frozen) echo freeze_d=true ;;
+    frozen-encoder) echo freeze_d=true+generated_trains=encoder ;;
     *) echo "unknown ablation '$1': one of ${ablations[*]}" >&2; return 2 ;;
   esac
 }
@@ -27,6 +31,7 @@ ablation_setting() {
 ablation_build() {
   case $1 in
     frozen) echo f9a8a23 ;;
+    frozen-encoder) echo 28c0f1f ;;
     *) echo 514c06f ;;
   esac
 }

@@ -5,7 +5,8 @@
 #
 #   scripts/land_results.sh            # from the repository's root, after a run has finished
 #
-# Environment: UNIGEN (default target/release/unigen: any build that reads the results), RUNS
+# Environment: UNIGEN (default target/release/unigen: any build that reads the results and knows
+# every ablation's settings, so 5bef1f4 or later once `freeze_d` or `generated_trains` rows land), RUNS
 # (default /work/runs/reproduce-converge), DATA (default ../shared/data/mnist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +24,13 @@ report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% -
 source scripts/ablations.sh
 for ab in "${ablations[@]}"; do
   set=$(ablation_setting "$ab")
+  # An ablation of two settings (`freeze_d=true+generated_trains=encoder`) is two --set.
+  sets=(); IFS=+ read -ra kv <<< "$set"; for s in "${kv[@]}"; do sets+=(--set "$s"); done
   if compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-*.json" > /dev/null; then
-    report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp --set "$set"
+    report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp "${sets[@]}"
   fi
   if compgen -G "docs/reproduction/converge/aavae+$set-*.json" > /dev/null; then
-    report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% --row aavae@10% --set "$set"
+    report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% --row aavae@10% "${sets[@]}"
   fi
 done
 git add docs/reproduction/converge docs/reproduction-converge*.md

@@ -20,7 +20,8 @@
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
 #   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X of scripts/ablations.sh;
-#              seeds 0-4 (514c06f, as the 10% row; frozen: f9a8a23, 514c06f with its setting;
+#              seeds 0-4 (514c06f, as the 10% row; frozen and frozen-encoder: f9a8a23 and 28c0f1f,
+#              514c06f with their settings;
 #              the VAE runs are the tables')
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
@@ -76,7 +77,7 @@ resolve() {
     abl1-*|abl10-*) local set pct=${1%%-*}; set=$(ablation_setting ${1#*-}) || return 2; commit=$(ablation_build ${1#*-})
        for s in 0 1 2 3 4; do names+=(aavae+$set-${pct#abl}-data-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} abl{1,10}-{a,b,c,d,d-capacity,frozen}; do
+       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} "${ablations[@]/#/abl1-}" "${ablations[@]/#/abl10-}"; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
        [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d, abl1-X or abl10-X (X one of ${ablations[*]})" >&2; return 2; } ;;
