@@ -9,11 +9,11 @@
 #                whose D stays unsure of the generated digits past step 300 at 1% data
 #                (docs/reproduction/README.md, "How weak a conv D stays unsure")
 #   frozen       D keeps its initial weights (`freeze_d`): the control for what training on the
-#                model's own samples does without D's judgement (build f9a8a23: 514c06f with
-#                the setting, since later builds train the conv VAE to other bits)
+#                model's own samples does without D's judgement (build 57579e4: 514c06f with
+#                the setting and its memory fix, since later builds train the conv VAE to other bits)
 #   frozen-encoder  the frozen D again, its generated term training the encoder alone
 #                (`generated_trains=encoder`): which half of the term makes the frozen row's
-#                gain (build 28c0f1f: f9a8a23 with the setting)
+#                gain (build f9350e9: 57579e4 with the setting)
 ablations=(a b c d d-capacity frozen frozen-encoder)
 ablation_setting() {
   case $1 in
@@ -30,8 +30,8 @@ ablation_setting() {
 # The build of a conv ablation's runs: 514c06f, the 10% row's, where it has the setting.
 ablation_build() {
   case $1 in
-    frozen) echo f9a8a23 ;;
-    frozen-encoder) echo 28c0f1f ;;
+    frozen) echo 57579e4 ;;
+    frozen-encoder) echo f9350e9 ;;
     *) echo 514c06f ;;
   esac
 }

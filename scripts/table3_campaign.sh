@@ -20,7 +20,7 @@
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
 #   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X of scripts/ablations.sh;
-#              seeds 0-4 (514c06f, as the 10% row; frozen and frozen-encoder: f9a8a23 and 28c0f1f,
+#              seeds 0-4 (514c06f, as the 10% row; frozen and frozen-encoder: 57579e4 and f9350e9,
 #              514c06f with their settings;
 #              the VAE runs are the tables')
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
