@@ -52,9 +52,12 @@ binary() {
     [ -d "$dir/src" ] || git -C "$repo" worktree add --detach "$dir/src" "$commit" >&2
     # One target directory for every build: the dependencies (one Cargo.lock) compile once, and
     # each further build compiles only unigen. The lock keeps a second batch's build from
-    # replacing the binary between this build and its copy.
+    # replacing the binary between this build and its copy. `clean -p unigen` first: cargo keys
+    # unigen's artefacts by paths relative to the tree, not by the tree, so a worktree whose files
+    # are older than the last build's output (made while another build held the lock) would get
+    # that build's binary.
     (cd "$dir/src" && CARGO_TARGET_DIR="$builds/target" flock "$builds/.lock" \
-      sh -c 'cargo build --release && cp "$0/release/unigen" "$1.new"' "$builds/target" "$dir/unigen" >&2)
+      sh -c 'cargo clean --release -p unigen && cargo build --release && cp "$0/release/unigen" "$1.new"' "$builds/target" "$dir/unigen" >&2)
     mv "$dir/unigen.new" "$dir/unigen"
   fi
   echo "$dir/unigen"
