@@ -21,8 +21,7 @@
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
 #   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X of scripts/ablations.sh;
 #              seeds 0-4 (514c06f, as the 10% row; frozen and frozen-encoder: 57579e4 and f9350e9,
-#              514c06f with their settings;
-#              the VAE runs are the tables')
+#              514c06f with their settings; the VAE runs are the tables')
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -108,7 +107,7 @@ for queue in "$@"; do
       for set in "${kv[@]}"; do args+=(--set "$set"); done
     fi
     for n in $names; do args+=(--run "$n"); done
-    # Builds without 2435de8's build.rs (514c06f, and f9a8a23 on it) name the commit of the tree
+    # Builds without 2435de8's build.rs (514c06f, and the ablation builds on it) name the commit of the tree
     # they run in: run them in their own.
     cwd=$repo; git -C "$repo" merge-base --is-ancestor 2435de8 $commit || cwd=$(dirname "$bin")/src
     cmds+=("(cd $cwd && RAYON_NUM_THREADS=1 $bin ${args[*]})")
