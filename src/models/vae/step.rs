@@ -235,14 +235,8 @@ impl Step for VaeTrainer {
         if let Some((x_f, c_f, w_fake)) = generated {
             let warm = if self.alpha_warmup == 0 { 1.0 } else { (self.steps as f64 / self.alpha_warmup as f64).min(1.0) };
             // `encoder`: the term trains inference on the model's own samples, a sleep phase.
-            let fixed;
-            let model = match self.generated_trains {
-                GeneratedTrains::Both => &self.model,
-                GeneratedTrains::Encoder => {
-                    fixed = self.model.clone().with_decoder_fixed();
-                    &fixed
-                }
-            };
+            let fixed = (self.generated_trains == GeneratedTrains::Encoder).then(|| self.model.clone().with_decoder_fixed());
+            let model = fixed.as_ref().unwrap_or(&self.model);
             objective = objective + weighted_mean(self.bounds(model, x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
         }
         self.steps += 1;
