@@ -14,7 +14,9 @@ bin=${UNIGEN:-target/release/unigen}
 runs=${RUNS:-/work/runs/reproduce-converge}
 data=${DATA:-../shared/data/mnist}
 
-new=$(git ls-files --others --exclude-standard docs/reproduction/converge)
+# New results: untracked, or staged by hand before this script ran (both get named in the message).
+new=$( (git ls-files --others --exclude-standard docs/reproduction/converge
+        git diff --cached --name-only --diff-filter=A -- docs/reproduction/converge) | sort -u)
 report() { "$bin" reproduce "$1" --budget converge --seeds 5 --data-dir "$data" --out "$runs" "${@:3}" --report "$2" --report-only >/dev/null; }
 report table3 docs/reproduction-converge.md
 report table2 docs/reproduction-converge-table2.md
