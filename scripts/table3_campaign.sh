@@ -31,8 +31,10 @@
 # docs/reproduction; commit each as it lands.
 #
 # Environment: RUNS (default /work/runs/reproduce-converge), DATA (default ../shared/data/mnist,
-# relative to the repository), BUILDS (default $HOME/.cache/unigen-builds), DRY=1 to print the
-# commands instead of starting them.
+# relative to the repository), BUILDS (default $HOME/.cache/unigen-builds), THREADS (default 1:
+# each run's threads; 2 for one queue alone, e.g. a Table 2 run that must finish within a session:
+# the same bits; a DCGAN GAN epoch took 181 s so, against 287 s on one thread beside another run),
+# DRY=1 to print the commands instead of starting them.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-/work/runs/reproduce-converge}
@@ -110,7 +112,7 @@ for queue in "$@"; do
     # Builds without 2435de8's build.rs (514c06f, and the ablation builds on it) name the commit of the tree
     # they run in: run them in their own.
     cwd=$repo; git -C "$repo" merge-base --is-ancestor 2435de8 $commit || cwd=$(dirname "$bin")/src
-    cmds+=("(cd $cwd && RAYON_NUM_THREADS=1 $bin ${args[*]})")
+    cmds+=("(cd $cwd && RAYON_NUM_THREADS=${THREADS:-1} $bin ${args[*]})")
   done
   log="$runs/logs/${queue//,/+}.log"
   if [ "${DRY:-}" = 1 ]; then
