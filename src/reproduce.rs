@@ -743,11 +743,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
         }
         let ((bm, bs), (tm, ts), deltas) = paired(base, tr, row.metric.key());
         let (dm, ds) = mean_std(&deltas);
-        // A spread over one seed would read as exactly 0: below two seeds only the mean is shown.
-        let pm = |m: f64, s: f64, signed: bool, d: usize| {
-            let mean = if signed { format!("{m:+.d$}") } else { format!("{m:.d$}") };
-            if deltas.len() > 1 { format!("{mean} ± {s:.d$}") } else { mean }
-        };
+        let pm = |m: f64, s: f64, signed: bool, d: usize| mean_std_cell(m, s, deltas.len(), signed, d);
         let same_sign = dm.signum() == paper_delta.signum();
         reported += 1;
         agree += same_sign as usize;
@@ -814,6 +810,13 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
     md
 }
 
+/// `mean ± std` over `n` seeds with `d` decimals (`signed`: a leading `+` on positive means). A
+/// spread over one seed would read as exactly 0: below two seeds only the mean is shown.
+fn mean_std_cell(m: f64, s: f64, n: usize, signed: bool, d: usize) -> String {
+    let mean = if signed { format!("{m:+.d$}") } else { format!("{m:.d$}") };
+    if n > 1 { format!("{mean} ± {s:.d$}") } else { mean }
+}
+
 /// A row's score `key` paired by seed: the baseline's and the transferred model's (mean, std), and
 /// each seed's difference, transferred minus baseline. NaN where a run lacks the score.
 fn paired(base: &[RunResult], tr: &[RunResult], key: &str) -> ((f64, f64), (f64, f64), Vec<f64>) {
@@ -847,12 +850,16 @@ fn other_scores(rows: &[Row], results: &[(Vec<RunResult>, Vec<RunResult>)]) -> S
             }
             let (dm, ds) = mean_std(&deltas);
             let interval = crate::eval::t_interval95(&deltas).map_or(String::new(), |(_, lo, hi)| format!(" [{lo:+.4}, {hi:+.4}]"));
+            let pm = |m: f64, s: f64, signed: bool| mean_std_cell(m, s, deltas.len(), signed, 4);
             let _ = writeln!(
                 md,
-                "| {} / {} | {} | {what} | {bm:.4} ± {bs:.4} / {tm:.4} ± {ts:.4} | {dm:+.4} ± {ds:.4}{interval} | {}/{} |",
+                "| {} / {} | {} | {what} | {} / {} | {}{interval} | {}/{} |",
                 row.base.name().to_uppercase(),
                 row.transferred.name().to_uppercase(),
                 row.setting,
+                pm(bm, bs, false),
+                pm(tm, ts, false),
+                pm(dm, ds, true),
                 deltas.iter().filter(|d| **d > 0.0).count(),
                 deltas.len(),
             );
@@ -1087,5 +1094,16 @@ mod tests {
         let elbo_only = BTreeMap::from([("test_elbo".to_string(), -100.0)]);
         let plain: Vec<RunResult> = base.into_iter().map(|r| RunResult { scores: elbo_only.clone(), ..r }).collect();
         assert_eq!(other_scores(&[row], &[(plain.clone(), plain)]), "");
+    }
+
+    /// With one seed in a row, its other scores show the means alone: a sample spread of one value
+    /// would print as an exact 0.
+    #[test]
+    fn one_seeds_other_scores_show_no_spread() {
+        let row = rows(Table::Table2)[0].clone();
+        let result = |model: ModelKind, fd: f64| finished(model, 0, &row.setting, &[("inception_score", 7.5), ("frechet_distance", fd)]);
+        let md = other_scores(std::slice::from_ref(&row), &[(vec![result(row.base, 58.0)], vec![result(row.transferred, 73.0)])]);
+        assert!(md.contains("| 58.0000 / 73.0000 | +15.0000 | 1/1 |"), "{md}");
+        assert!(md.lines().filter(|l| l.starts_with("| GAN")).all(|l| !l.contains('±')), "{md}");
     }
 }
