@@ -24,7 +24,7 @@ def load_st(path):
     return out
 
 def conv(x, w, b):  # x [N,C,H,W], w [O,C,4,4], stride 2, pad 1
-    N, C, H, W = x.shape; O = w.shape[0]
+    N, C, H, W = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
     Ho, Wo = H // 2, W // 2
     cols = np.empty((N, C, 4, 4, Ho, Wo), np.float32)
