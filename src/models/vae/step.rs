@@ -20,7 +20,8 @@ use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
 use crate::objectives::{NonFiniteTerm, finite};
 use crate::run::{RunSpec, x_dim};
-use crate::config::{DataKind, Generated, GeneratedTrains, Likelihood};
+use crate::config::{DataKind, Generated, GeneratedTrains, Likelihood, NormStats};
+use crate::kernels::running_updates;
 use crate::data::{self, Dataset};
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -49,6 +50,8 @@ pub struct VaeTrainer {
     steps: u64,
     generated: Generated,
     generated_trains: GeneratedTrains,
+    /// Whether the generated samples' passes move batch norm's running statistics (`norm_stats`).
+    generated_moves_norm: bool,
     lr: f64,
 }
 
@@ -117,6 +120,7 @@ impl VaeTrainer {
             steps: 0,
             generated: cfg.generated,
             generated_trains: cfg.generated_trains,
+            generated_moves_norm: cfg.norm_stats == NormStats::All,
             lr: cfg.lr,
         }
     }
@@ -176,17 +180,17 @@ impl Step for VaeTrainer {
                 // B samples x_f ~ p(x|z, c) with the current parameters, for the batch's classes
                 // (CVAE) or for classes drawn uniformly (SVAE); no gradient through generation.
                 let decoder = self.model.clone().no_grad();
-                let generated = self.generated;
+                let (generated, moves_norm) = (self.generated, self.generated_moves_norm);
                 let draw = |noise: &mut ChaCha8Rng| {
                     let fake_labels: Vec<u8> = match (&c, semi) {
                         (Some(_), _) => labels.to_vec(),
                         (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
                         (None, false) => Vec::new(),
                     };
-                    let x_f = match generated {
+                    let x_f = running_updates(moves_norm, || match generated {
                         Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
                         Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
-                    };
+                    });
                     let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
                     (x_f, c_f)
                 };
@@ -237,7 +241,8 @@ impl Step for VaeTrainer {
             // `encoder`: the term trains inference on the model's own samples, a sleep phase.
             let fixed = (self.generated_trains == GeneratedTrains::Encoder).then(|| self.model.clone().with_decoder_fixed());
             let model = fixed.as_ref().unwrap_or(&self.model);
-            objective = objective + weighted_mean(self.bounds(model, x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
+            let bounds = running_updates(self.generated_moves_norm, || self.bounds(model, x_f, c_f, noise));
+            objective = objective + weighted_mean(bounds, w_fake).mul_scalar(self.alpha * warm);
         }
         self.steps += 1;
         let mut loss = objective.neg();
@@ -440,6 +445,44 @@ mod tests {
         assert_eq!(encoder_only.1, without.1, "the decoder takes no update from the generated term");
         assert_ne!(encoder_only.0, without.0, "the encoder does");
         assert_ne!(both.1, without.1, "with `both`, the decoder does too");
+    }
+
+    /// `norm_stats = real`: the generated samples' passes leave batch norm's running statistics
+    /// alone. After one step they are exactly a VAE's after the same real batch (the VAE given
+    /// the noise the AA step has left once it drew its samples); the weights are updated as with
+    /// `all`, whose running statistics differ (they also follow the generated batch).
+    #[test]
+    fn norm_stats_real_keeps_the_generated_passes_out_of_the_running_statistics() {
+        let dev = crate::testing::device().autodiff();
+        let conv = |model: ModelKind, norm_stats: NormStats| {
+            let mut s = spec(model);
+            (s.config.network, s.config.norm_stats, s.seed) = (crate::config::Network::Dcgan, norm_stats, 9);
+            s
+        };
+        // The module's running statistics (`running`) or its other tensors, as bits.
+        let part = |m: &Vae, running: bool| -> Vec<u32> {
+            let keep: fn(&str, &str) -> bool = if running { |path, _| path.contains("running") } else { |path, _| !path.contains("running") };
+            let tensors = m.collect(Some(burn::store::PathFilter::new().with_predicate(keep)), None, false);
+            assert!(!tensors.is_empty());
+            tensors.iter().flat_map(|t| burn::store::bridge::to_data(t).unwrap().try_to_vec::<f32>().unwrap()).map(f32::to_bits).collect()
+        };
+        let after_one_step = |s: RunSpec, mut rng: ChaCha8Rng| {
+            let (t, _) = Step::step(VaeTrainer::new(&s, &dev), binary(8, 1, &dev), &[], &mut rng).unwrap();
+            // `valid()` first: a running state's value lags its last update until synchronised.
+            let model = t.model.valid();
+            (part(&model, true), part(&model, false))
+        };
+        let (real, all) = (after_one_step(conv(ModelKind::Aavae, NormStats::Real), noise(7)), after_one_step(conv(ModelKind::Aavae, NormStats::All), noise(7)));
+        // The noise after the AA step's one draw of 8 samples (the count of draws, not their
+        // values, moves the stream: the initial model on the inference device draws the same).
+        let mut left = noise(7);
+        init(&conv(ModelKind::Vae, NormStats::All), &dev.clone().inner()).generate(8, &[], &mut left, &dev.clone().inner());
+        let vae = after_one_step(conv(ModelKind::Vae, NormStats::All), left);
+        assert_eq!(real.0, vae.0, "running statistics: the real batch's alone");
+        let fresh = part(&init(&conv(ModelKind::Vae, NormStats::All), &dev).valid(), true);
+        assert_ne!(real.0, fresh, "the real batch does move them");
+        assert_ne!(all.0, vae.0, "with `all` the generated passes move them too");
+        assert_eq!(real.1, all.1, "the weights' update does not read the running statistics");
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
