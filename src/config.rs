@@ -191,6 +191,13 @@ pub struct TrainConfig {
     /// fixed in that term, as wake-sleep's sleep phase trains only its recognition model).
     #[serde(default)]
     pub generated_trains: GeneratedTrains,
+    /// Adversary-activated models with the convolutional nets (batch norm): which training passes
+    /// move batch norm's running statistics, the ones evaluation normalises with. `all` (burn's
+    /// behaviour: the generated samples' passes too, two of the decoder's three and one of the
+    /// encoder's two each step) or `real` (the real examples' alone). Every pass still normalises
+    /// with its own batch's statistics.
+    #[serde(default)]
+    pub norm_stats: NormStats,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -254,6 +261,17 @@ pub enum GeneratedTrains {
     /// The inference networks alone (encoder, and SVAE's classifier): in the generated term the
     /// decoder is a constant that gradients pass through to the codes.
     Encoder,
+}
+
+/// Which training passes move batch norm's running statistics (`norm_stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormStats {
+    /// Every pass in training mode, generated samples' included.
+    #[default]
+    All,
+    /// The passes over real examples alone: the statistics describe the data evaluation scores.
+    Real,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -350,6 +368,7 @@ impl TrainConfig {
             generated: Generated::Sampled,
             freeze_d: false,
             generated_trains: GeneratedTrains::Both,
+            norm_stats: NormStats::All,
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
@@ -467,6 +486,8 @@ impl TrainConfig {
                 "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
                 // The MLP discriminator reads the class concatenated onto its input.
                 "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
+                // The MLP encoder and decoder have no batch norm.
+                "norm_stats" if mlp => Some("only with network = dcgan (the MLP encoder and decoder have no batch norm)"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -686,6 +707,8 @@ mod tests {
         // Read only with certain values of others.
         assert!(refused(DataKind::Images, ModelKind::Vae, "gaussian_std=0.2").contains("only with likelihood = gaussian"));
         assert!(refused(DataKind::Images, ModelKind::Vae, "learn_variance=false").contains("only with likelihood = gaussian"));
+        let mlp = TrainConfig::resolve(DataKind::Images, ModelKind::Aavae, None, &["network=mlp".into(), "norm_stats=real".into()]);
+        assert!(mlp.expect_err("norm_stats without batch norm").to_string().contains("no batch norm"));
         assert!(refused(DataKind::Points2d, ModelKind::Vae, "gaussian_std=0.2").contains("learn_variance = false"));
         let c = TrainConfig::resolve(DataKind::Points2d, ModelKind::Vae, None, &["learn_variance=false".into(), "gaussian_std=0.2".into()]).unwrap();
         assert_eq!(c.gaussian_std, 0.2);
@@ -697,11 +720,11 @@ mod tests {
                 // Keys read only with another's value, given with it.
                 let with: &[String] = match key {
                     "gaussian_std" => &["learn_variance=false".into()],
-                    "d_condition" | "d_channels" => &["network=dcgan".into()],
+                    "d_condition" | "d_channels" | "norm_stats" => &["network=dcgan".into()],
                     _ => &[],
                 };
                 let sets: Vec<String> = with.iter().cloned().chain([format!("{key}={}", keys[key])]).collect();
-                let kind = if matches!(key, "d_condition" | "d_channels") { DataKind::Images } else { DataKind::Points2d };
+                let kind = if matches!(key, "d_condition" | "d_channels" | "norm_stats") { DataKind::Images } else { DataKind::Points2d };
                 TrainConfig::resolve(kind, model, None, &sets).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
             }
         }

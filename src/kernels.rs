@@ -32,7 +32,7 @@ pub mod norm_layer;
 pub use activation::leaky_relu;
 pub use conv_layer::{conv_transpose2d, conv_transpose2d_channels_last, conv2d, conv2d_channels_last};
 pub use linear_layer::{Act, linear};
-pub use norm_layer::{batch_norm, batch_norm_channels_last};
+pub use norm_layer::{batch_norm, batch_norm_channels_last, running_updates};
 
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;

@@ -35,6 +35,24 @@ fn training(bn: &BatchNorm, x: &Tensor<4>) -> bool {
 
 /// The training pass, with `per_channel` the mean over all but the channel axis, kept as
 /// `channel_shape`.
+thread_local! {
+    /// Off inside [`running_updates`]`(false, ..)` on this thread.
+    static UPDATE_RUNNING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// `f()`, its training passes updating batch norm's running statistics (`on`, burn's behaviour)
+/// or leaving them as they are (main's 3eba481, on this build).
+pub fn running_updates<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            UPDATE_RUNNING.set(self.0);
+        }
+    }
+    let _restore = Restore(UPDATE_RUNNING.replace(on));
+    f()
+}
+
 fn train_pass(bn: &BatchNorm, x: Tensor<4>, per_channel: impl Fn(Tensor<4>) -> Tensor<4>, channel_shape: [usize; 4]) -> Tensor<4> {
     let c = bn.gamma.dims()[0];
     let mean = per_channel(x.clone());
@@ -45,6 +63,9 @@ fn train_pass(bn: &BatchNorm, x: Tensor<4>, per_channel: impl Fn(Tensor<4>) -> T
 
     let m = bn.momentum;
     let update = |running: &burn::module::RunningState<Tensor<1>>, batch: Tensor<4>| {
+        if !UPDATE_RUNNING.get() {
+            return;
+        }
         let device = batch.device();
         let r = running.value_sync().to_device(&device).mul_scalar(1.0 - m).add(batch.detach().reshape([c]).mul_scalar(m));
         running.update(r.detach());

@@ -19,7 +19,8 @@ use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
 use crate::objectives::{NonFiniteTerm, finite};
 use crate::run::{RunSpec, x_dim};
-use crate::config::{DataKind, Generated, GeneratedTrains, Likelihood};
+use crate::config::{DataKind, Generated, GeneratedTrains, Likelihood, NormStats};
+use crate::kernels::running_updates;
 use crate::data::{self, Dataset};
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -48,6 +49,8 @@ pub struct VaeTrainer {
     steps: u64,
     generated: Generated,
     generated_trains: GeneratedTrains,
+    /// Whether the generated samples' passes move batch norm's running statistics (`norm_stats`).
+    generated_moves_norm: bool,
     lr: f64,
 }
 
@@ -115,6 +118,7 @@ impl VaeTrainer {
             steps: 0,
             generated: cfg.generated,
             generated_trains: cfg.generated_trains,
+            generated_moves_norm: cfg.norm_stats == NormStats::All,
             lr: cfg.lr,
         }
     }
@@ -174,17 +178,17 @@ impl Step for VaeTrainer {
                 // B samples x_f ~ p(x|z, c) with the current parameters, for the batch's classes
                 // (CVAE) or for classes drawn uniformly (SVAE); no gradient through generation.
                 let decoder = self.model.clone().no_grad();
-                let generated = self.generated;
+                let (generated, moves_norm) = (self.generated, self.generated_moves_norm);
                 let draw = |noise: &mut ChaCha8Rng| {
                     let fake_labels: Vec<u8> = match (&c, semi) {
                         (Some(_), _) => labels.to_vec(),
                         (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
                         (None, false) => Vec::new(),
                     };
-                    let x_f = match generated {
+                    let x_f = running_updates(moves_norm, || match generated {
                         Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
                         Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
-                    };
+                    });
                     let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
                     (x_f, c_f)
                 };
@@ -241,7 +245,8 @@ impl Step for VaeTrainer {
                     &fixed
                 }
             };
-            objective = objective + weighted_mean(self.bounds(model, x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
+            let bounds = running_updates(self.generated_moves_norm, || self.bounds(model, x_f, c_f, noise));
+            objective = objective + weighted_mean(bounds, w_fake).mul_scalar(self.alpha * warm);
         }
         self.steps += 1;
         let mut loss = objective.neg();
