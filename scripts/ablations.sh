@@ -14,7 +14,10 @@
 #   frozen-encoder  the frozen D again, its generated term training the encoder alone
 #                (`generated_trains=encoder`): which half of the term makes the frozen row's
 #                gain (build f9350e9: 57579e4 with the setting)
-ablations=(a b c d d-capacity frozen frozen-encoder)
+#   bn-real      batch norm's running statistics moved by the real examples' passes alone
+#                (`norm_stats=real`): the batch-norm hypothesis of docs/reproduction/README.md
+#                (build e91769d: f9350e9 with the setting)
+ablations=(a b c d d-capacity frozen frozen-encoder bn-real)
 ablation_setting() {
   case $1 in
     a) echo normalize_weights=true ;;
@@ -24,6 +27,7 @@ ablation_setting() {
     d-capacity) echo d_channels=2 ;;
     frozen) echo freeze_d=true ;;
     frozen-encoder) echo freeze_d=true+generated_trains=encoder ;;
+    bn-real) echo norm_stats=real ;;
     *) echo "unknown ablation '$1': one of ${ablations[*]}" >&2; return 2 ;;
   esac
 }
@@ -32,6 +36,7 @@ ablation_build() {
   case $1 in
     frozen) echo 57579e4 ;;
     frozen-encoder) echo f9350e9 ;;
+    bn-real) echo e91769d ;;
     *) echo 514c06f ;;
   esac
 }
