@@ -7,7 +7,7 @@
 //! `real`: BATCHES (default 300) batches of 100 training digits of the run's subset pass through
 //! encoder and decoder in training mode, so the running statistics follow real digits alone
 //! (momentum 0.1: the last few dozen batches carry them). `mixed`: each real batch is followed by
-//! the passes an adversary-activated step adds (the decoder draws 100 digits, which then pass
+//! the passes an adversary-activated step adds (the decoder draws B = 100 digits, which then pass
 //! through encoder and decoder), so they follow what an AA run's statistics follow.
 use std::path::PathBuf;
 
@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
     let recorded = loaded.meta.get("validation_elbo").cloned().unwrap_or_default();
     let step = loaded.meta.get("step").cloned().unwrap_or_default();
     println!("{} ({}, best state at step {step}; validation ELBO recorded in training {recorded})", dir.display(), spec.model.name());
-    println!("statistics re-estimated on {batches} batches of {B} ({})", if mixed { "real digits, each batch followed by 100 generated" } else { "real training digits" });
+    println!("statistics re-estimated on {batches} batches of {B} ({})", if mixed { format!("real digits, each batch followed by {B} generated") } else { "real training digits".to_string() });
     println!("                     saved    re-estimated   change");
     for (name, b, a) in [("validation ELBO", before[0], after[0]), ("test ELBO (10k)", before[1], after[1])] {
         println!("{name:<16} {b:>10.3} {a:>14.3} {:>+8.3}", a - b);
