@@ -21,18 +21,23 @@ report() { "$bin" reproduce "$1" --budget converge --seeds 5 --data-dir "$data" 
 report table3 docs/reproduction-converge.md
 report table2 docs/reproduction-converge-table2.md
 report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% --set network=mlp
+# Table 3's conv AA rows as they were first trained, with `norm_stats = all` (the default until
+# 2026-12-02), beside the same baselines.
+report table3 docs/reproduction-converge-norm-all.md --row aavae@1% --row aavae@10% --row aacvae@1% --row aacvae@10% --set norm_stats=all
 # Item 4's ablations (scripts/ablations.sh), each once it has a result: the MLP screen at 1%
-# (scripts/table3_campaign.sh mlp1-a ... mlp1-d) and the conv rows at 1% and 10% (abl1-X, abl10-X).
+# (scripts/table3_campaign.sh mlp1-a ... mlp1-d) and the conv rows at 1%, trained with `norm_stats = all`.
 source scripts/ablations.sh
+sets_of() { local kv s; IFS=+ read -ra kv <<< "$1"; for s in "${kv[@]}"; do printf -- '--set\n%s\n' "$s"; done; }
 for ab in "${ablations[@]}"; do
   set=$(ablation_setting "$ab")
-  # An ablation of two settings (`freeze_d=true+generated_trains=encoder`) is two --set.
-  sets=(); IFS=+ read -ra kv <<< "$set"; for s in "${kv[@]}"; do sets+=(--set "$s"); done
   if compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-*.json" > /dev/null; then
+    mapfile -t sets < <(sets_of "$set")
     report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp "${sets[@]}"
   fi
-  if compgen -G "docs/reproduction/converge/aavae+$set-*.json" > /dev/null; then
-    report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% --row aavae@10% "${sets[@]}"
+  conv=$(conv_setting "$ab")
+  if compgen -G "docs/reproduction/converge/aavae+$conv-*.json" > /dev/null; then
+    mapfile -t sets < <(sets_of "$conv")
+    report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% "${sets[@]}"
   fi
 done
 git add docs/reproduction/converge docs/reproduction-converge*.md

@@ -8,20 +8,24 @@
 # A QUEUE is batches or single runs joined by commas (`aasvae-1-labels-s1,svae-1-labels-s2,cvae10`),
 # started in the background as one process that takes them one after another; a single run goes
 # to its batch's build. A batch is one of
-#   vae10      VAE / AA-VAE 10% data, seeds 3-4                      (514c06f)
-#   cvae10     CVAE / AA-CVAE 10% data, seeds 0-4                    (2435de8)
+#   vae10      VAE 10% data, seeds 3-4                               (514c06f)
+#   aa1        AA-CVAE 1% data, seeds 0-4                            (2b6f7bf: e91769d, 514c06f's
+#   aa10       AA-VAE 10% data, seeds 0-4                             training code, with the
+#              default `norm_stats = real`; the baselines are 514c06f's)
 #   svae1      SVAE / AA-SVAE 1% labels, seeds 0-4                   (acba451)
 #   svae10     SVAE / AA-SVAE 10% labels, seeds 0-4                  (1623c75: the faster SVAE step)
-#   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (acba451)
+#   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (73df3e1: main with the default
+#              `norm_stats = real`; the row is not started, so both members of a pair are its runs)
 #   gan        Table 2 (left): GAN / IWGAN on MNIST, seeds 0-4         (6fb179a: results keep
 #   cgan       Table 2 (middle): CGAN / IW-CGAN on MNIST, seeds 0-4     precision, recall, H(y))
 #   mlp1       VAE / AA-VAE 1% data with the MLP (network=mlp), seeds 0-4  (3e4bb79: the other
 #   mlp10      the same at 10% data                                         architecture's rows)
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
-#   abl1-X, abl10-X     the conv AA-VAE at 1% / 10% data with ablation X of scripts/ablations.sh;
-#              seeds 0-4 (514c06f, as the 10% row; frozen and frozen-encoder: 57579e4 and f9350e9,
-#              514c06f with their settings; the VAE runs are the tables')
+# The conv AA rows trained before `norm_stats` defaulted to `real` (AA-VAE 10% seeds 0-2, AA-CVAE
+# at 1% and 10%, the conv ablations at 1%) are committed as `+norm_stats=all` runs. Not yet
+# runnable: the AA-CVAE 10% reruns (they pair with 2435de8's CVAE runs, and 2435de8 has no
+# `norm_stats`: a build of it with the setting is still to make) and the conv ablations at 10%.
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -69,22 +73,21 @@ binary() {
 resolve() {
   local names=() commit
   case $1 in
-    vae10) commit=514c06f; for s in 3 4; do names+=(vae-10-data-s$s aavae-10-data-s$s); done ;;
-    cvae10) commit=2435de8; for s in 0 1 2 3 4; do names+=(cvae-10-data-s$s aacvae-10-data-s$s); done ;;
+    vae10) commit=514c06f; for s in 3 4; do names+=(vae-10-data-s$s); done ;;
+    aa1) commit=2b6f7bf; for s in 0 1 2 3 4; do names+=(aacvae-1-data-s$s); done ;;
+    aa10) commit=2b6f7bf; for s in 0 1 2 3 4; do names+=(aavae-10-data-s$s); done ;;
     svae1) commit=acba451; for s in 0 1 2 3 4; do names+=(svae-1-labels-s$s aasvae-1-labels-s$s); done ;;
     svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
-    full) commit=acba451; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
+    full) commit=73df3e1; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
     gan|cgan) commit=6fb179a; for s in 0 1 2 3 4; do names+=($1-MNIST-s$s iw$1-MNIST-s$s); done ;;
     mlp1|mlp10) commit=3e4bb79; for s in 0 1 2 3 4; do names+=(vae+network=mlp-${1#mlp}-data-s$s aavae+network=mlp-${1#mlp}-data-s$s); done ;;
     mlp1-[abcd]) commit=3e4bb79; local set; set=$(ablation_setting ${1#mlp1-}) || return 2
        for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-1-data-s$s); done ;;
-    abl1-*|abl10-*) local set pct=${1%%-*}; set=$(ablation_setting ${1#*-}) || return 2; commit=$(ablation_build ${1#*-})
-       for s in 0 1 2 3 4; do names+=(aavae+$set-${pct#abl}-data-s$s); done ;;
     *) local b
-       for b in vae10 cvae10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} "${ablations[@]/#/abl1-}" "${ablations[@]/#/abl10-}"; do
+       for b in vae10 aa1 aa10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d}; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, cvae10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d, abl1-X or abl10-X (X one of ${ablations[*]})" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, aa1, aa10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
