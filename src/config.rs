@@ -181,6 +181,13 @@ pub struct TrainConfig {
     /// (`sampled`: binarised pixels, or the Gaussian's noise added) or its mean (`mean`).
     #[serde(default)]
     pub generated: Generated,
+    /// Adversary-activated models with the convolutional nets (batch norm): which training passes
+    /// move batch norm's running statistics, the ones evaluation normalises with. `real` (the
+    /// default: the real examples' alone) or `all` (burn's behaviour: the generated samples'
+    /// passes too). Every pass still normalises with its own batch's statistics. A run.toml
+    /// written before the key existed was trained with `all`.
+    #[serde(default)]
+    pub norm_stats: NormStats,
     /// Seed of the training subset, fixed apart from the run seed so runs share a subset.
     pub subset_seed: u64,
     /// Toy data only: number of training points drawn.
@@ -232,6 +239,18 @@ pub enum Generated {
     Sampled,
     /// The decoder's mean `E[x | z]`: pixel probabilities, or the Gaussian's mean.
     Mean,
+}
+
+/// Which training passes move batch norm's running statistics (`norm_stats`). `Default` is what
+/// runs made before the setting existed used; new runs default to `Real` (`default_for`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NormStats {
+    /// Every pass in training mode, generated samples' included (burn's behaviour).
+    #[default]
+    All,
+    /// The passes over real examples alone: the statistics describe the data evaluation scores.
+    Real,
 }
 
 /// Defaults of keys added after the first release, so older `run.toml` files still load.
@@ -326,6 +345,7 @@ impl TrainConfig {
             normalize_weights: false,
             alpha_warmup: 0,
             generated: Generated::Sampled,
+            norm_stats: NormStats::Real,
             subset_seed: 0,
             toy_train_size: 20_000,
             epoch_eval_size: if images { 1000 } else { 2000 },
@@ -443,6 +463,8 @@ impl TrainConfig {
                 "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
                 // The MLP discriminator reads the class concatenated onto its input.
                 "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
+                // The MLP encoder and decoder have no batch norm.
+                "norm_stats" if mlp => Some("only with network = dcgan (the MLP encoder and decoder have no batch norm)"),
                 _ => None,
             };
             if let Some(when) = unread {
@@ -666,11 +688,11 @@ mod tests {
                 // Keys read only with another's value, given with it.
                 let with: &[String] = match key {
                     "gaussian_std" => &["learn_variance=false".into()],
-                    "d_condition" | "d_channels" => &["network=dcgan".into()],
+                    "d_condition" | "d_channels" | "norm_stats" => &["network=dcgan".into()],
                     _ => &[],
                 };
                 let sets: Vec<String> = with.iter().cloned().chain([format!("{key}={}", keys[key])]).collect();
-                let kind = if matches!(key, "d_condition" | "d_channels") { DataKind::Images } else { DataKind::Points2d };
+                let kind = if matches!(key, "d_condition" | "d_channels" | "norm_stats") { DataKind::Images } else { DataKind::Points2d };
                 TrainConfig::resolve(kind, model, None, &sets).unwrap_or_else(|e| panic!("{}: {e}", model.name()));
             }
         }

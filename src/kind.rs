@@ -168,7 +168,7 @@ const VAE_NETS: [&str; 7] = ["latent_dim", "hidden", "activation", "network", "l
 const SELECTION: [&str; 3] = ["validation", "eval_every", "patience"];
 /// A generator and discriminator (`models::gan`).
 /// The adversary of the adversary-activated VAEs.
-const ADVERSARY: [&str; 9] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "d_activation", "d_hidden", "d_channels", "d_steps"];
+const ADVERSARY: [&str; 10] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "norm_stats", "d_activation", "d_hidden", "d_channels", "d_steps"];
 const GAN_NETS: [&str; 8] = ["latent_dim", "hidden", "activation", "d_activation", "d_hidden", "d_channels", "batch_norm", "network"];
 
 impl ModelKind {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataKind, Family, TrainConfig};
+use crate::config::{DataKind, Family, Network, NormStats, TrainConfig};
 use crate::data::{self, DataSource, Split};
 use crate::error::{Error, Result};
 use crate::eval::classifier::Reference;
@@ -323,7 +323,12 @@ fn committed_path(results: &Path, plan: &Plan, model: ModelKind, setting: &str, 
 /// The protocol of a run of `spec` under `budget`: its settings away from the defaults, and the
 /// final score's `k`.
 fn protocol_of(budget: Budget, spec: &RunSpec) -> Protocol {
-    let defaults = TrainConfig::for_data(&spec.data, spec.model);
+    // `norm_stats` counts at its old default, `all`, so committed protocols keep their meaning
+    // (main's 73df3e1).
+    let mut defaults = TrainConfig::for_data(&spec.data, spec.model);
+    if spec.config.network == Network::Dcgan {
+        defaults.norm_stats = NormStats::All;
+    }
     let table = toml::Table::try_from(&spec.config).expect("config serialises");
     let settings = defaults.changed_keys(&spec.config, spec.model).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
     Protocol { budget: budget.name().into(), settings, test_k: budget.test_k(), test_k_digits: budget.test_k_digits() }
@@ -903,6 +908,30 @@ mod tests {
         old.protocol = None;
         save_result(&path, &old).unwrap();
         assert!(run_one(&plan, row, row.base, 0, &crate::testing::device()).unwrap_err().to_string().contains("none recorded"));
+    }
+
+    /// The conv AA models' default `norm_stats` changed from `all` to `real`: a run under the new
+    /// default names it in its protocol (so a result made before does not pass for one), one
+    /// with `--set norm_stats=all` does not (so the results made before are its results).
+    #[test]
+    fn a_protocol_keeps_its_meaning_when_a_default_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = |_: &str| {};
+        let protocol = |sets: &[&str], aa: bool| {
+            let plan = Plan { sets: sets.iter().map(|s| s.to_string()).collect(), ..plan(dir.path(), &log) };
+            let row = &rows(Table::Table3)[0];
+            let model = if aa { row.transferred } else { row.base };
+            (protocol_of(plan.budget, &run_spec(&plan, model, &row.sets, 0).unwrap()), run_dir(&plan, model, &row.setting, 0))
+        };
+        let (aa, aa_dir) = protocol(&[], true);
+        assert_eq!(aa.settings.get("norm_stats").map(String::as_str), Some("\"real\""), "{aa:?}");
+        assert!(aa_dir.ends_with("aavae-1-data-s0"), "{}", aa_dir.display());
+        let (before, before_dir) = protocol(&["norm_stats=all"], true);
+        assert!(!before.settings.contains_key("norm_stats"), "{before:?}");
+        assert!(before_dir.ends_with("aavae+norm_stats=all-1-data-s0"), "{}", before_dir.display());
+        // Models that do not read it, and nets without batch norm, never name it.
+        assert!(!protocol(&[], false).0.settings.contains_key("norm_stats"));
+        assert!(!protocol(&["network=mlp"], true).0.settings.contains_key("norm_stats"));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! `examples/ops.rs`). The module is burn's `BatchNorm`, so its parameters, running statistics
 //! and checkpoints are unchanged.
 
+use std::cell::Cell;
+
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -131,9 +133,34 @@ pub fn batch_norm_act_channels_last(bn: &BatchNorm, x: Tensor<4>, act: Act) -> T
     Tensor::<2>::from_dispatch(y).reshape([n, h, w, c])
 }
 
+thread_local! {
+    /// Off inside [`running_updates`]`(false, ..)` on this thread.
+    static UPDATE_RUNNING: Cell<bool> = const { Cell::new(true) };
+}
+
+/// `f()`, its training passes updating batch norm's running statistics (`on`, burn's behaviour)
+/// or leaving them as they are. Either way a training pass normalises with its own batch's
+/// statistics; the running ones are what evaluation normalises with, so passes over data that
+/// evaluation will not see (an adversary-activated VAE's generated samples, `norm_stats = real`)
+/// can be kept out of them. Scoped to this thread, as a training step is.
+pub fn running_updates<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    /// Restores the setting on the way out, a panic included.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            UPDATE_RUNNING.set(self.0);
+        }
+    }
+    let _restore = Restore(UPDATE_RUNNING.replace(on));
+    f()
+}
+
 /// `running ← (1 - momentum) running + momentum batch`, burn's update, with the batch's moments
-/// on the host.
+/// on the host (none inside `running_updates(false, ..)`).
 fn update_running(bn: &BatchNorm, mean: &[f32], var: &[f32]) {
+    if !UPDATE_RUNNING.get() {
+        return;
+    }
     let m = bn.momentum;
     for (running, batch) in [(&bn.running_mean, mean), (&bn.running_var, var)] {
         let device = running.value_sync().device();
@@ -179,6 +206,9 @@ fn train_pass(bn: &BatchNorm, x: Tensor<4>, per_channel: impl Fn(Tensor<4>) -> T
 
     let m = bn.momentum;
     let update = |running: &burn::module::RunningState<Tensor<1>>, batch: Tensor<4>| {
+        if !UPDATE_RUNNING.get() {
+            return;
+        }
         let device = batch.device();
         let r = running.value_sync().to_device(&device).mul_scalar(1.0 - m).add(batch.detach().reshape([c]).mul_scalar(m));
         running.update(r.detach());
@@ -278,6 +308,37 @@ mod tests {
                 assert_close(&ours.4, &burns.4, 1e-6);
                 assert!(ours.0.iter().any(|&y| y == 0.0) == (act == Act::Relu), "{act:?} cuts the negatives");
             }
+        }
+    }
+
+    /// Inside `running_updates(false, ..)` a training pass is the same pass (output and
+    /// gradient) but leaves the running statistics as they were, on both paths; outside, and
+    /// after a panic inside, they move again.
+    #[test]
+    fn running_updates_off_leaves_the_running_statistics_alone() {
+        let dev = crate::testing::device();
+        let (n, h, w, c) = (4, 3, 3, 5);
+        let v: Vec<f32> = (0..n * h * w * c).map(|i| ((i * 37) % 29) as f32 / 9.0 - 1.2).collect();
+        for fused in [true, false] {
+            let pass = |bn: &BatchNorm| {
+                let x = crate::host::tensor(v.clone(), [n, h, w, c], &dev).require_grad();
+                let y = if fused { batch_norm_act_channels_last(bn, x.clone(), Act::Relu) } else { batch_norm_channels_last(bn, x.clone()) };
+                let grads = y.clone().sum().backward();
+                (to_vec(y), to_vec(x.grad(&grads).unwrap()))
+            };
+            let stats = |bn: &BatchNorm| (to_vec(bn.running_mean.value_sync()), to_vec(bn.running_var.value_sync()));
+            let bn = BatchNormConfig::new(c).init(&dev);
+            let fresh = stats(&bn);
+            let off = running_updates(false, || pass(&bn));
+            assert_eq!(stats(&bn), fresh, "fused {fused}: no update inside");
+            let on = pass(&bn);
+            assert_eq!(off, on, "fused {fused}: the same pass either way");
+            let moved = stats(&bn);
+            assert_ne!(moved, fresh, "fused {fused}: updated outside");
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| running_updates(false, || panic!("inside"))));
+            assert!(panicked.is_err());
+            pass(&bn);
+            assert_ne!(stats(&bn), moved, "fused {fused}: updates resume after a panic inside");
         }
     }
 

@@ -8,7 +8,7 @@
 //! `log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)` become a bound ([`Bound`]).
 //!
 //! Settings read (`unigen train vae`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `k`; SVAE and AA-SVAE also `label_fraction`, `class_weight`; the adversary-activated models also `alpha`, `weigh_real`, `normalize_weights`, `alpha_warmup`, `generated`, `d_activation`, `d_hidden` and `d_channels` (the MLP and the convolutional discriminator's capacity), `d_steps`; model selection: `validation`, `eval_every`, `patience`.
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `network`, `likelihood`, `learn_variance`, `gaussian_std`, `k`; SVAE and AA-SVAE also `label_fraction`, `class_weight`; the adversary-activated models also `alpha`, `weigh_real`, `normalize_weights`, `alpha_warmup`, `generated`, `norm_stats`, `d_activation`, `d_hidden` and `d_channels` (the MLP and the convolutional discriminator's capacity), `d_steps`; model selection: `validation`, `eval_every`, `patience`.
 
 pub mod step;
 pub use step::VaeTrainer;

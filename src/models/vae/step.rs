@@ -19,7 +19,8 @@ use crate::models::step::{Step, StepLosses, optimizer};
 use crate::models::trained::Trained;
 use crate::objectives::{NonFiniteTerm, finite};
 use crate::run::{RunSpec, x_dim};
-use crate::config::{DataKind, Generated, Likelihood};
+use crate::config::{DataKind, Generated, Likelihood, NormStats};
+use crate::kernels::running_updates;
 use crate::data::{self, Dataset};
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
@@ -46,6 +47,8 @@ pub struct VaeTrainer {
     /// Steps taken (restored from a checkpoint's `step`): the clock of `alpha_warmup`.
     steps: u64,
     generated: Generated,
+    /// Whether the generated samples' passes move batch norm's running statistics (`norm_stats`).
+    generated_moves_norm: bool,
     lr: f64,
 }
 
@@ -111,6 +114,7 @@ impl VaeTrainer {
             d_steps: cfg.d_steps,
             steps: 0,
             generated: cfg.generated,
+            generated_moves_norm: cfg.norm_stats == NormStats::All,
             lr: cfg.lr,
         }
     }
@@ -171,17 +175,17 @@ impl Step for VaeTrainer {
                 // B samples x_f ~ p(x|z, c) with the current parameters, for the batch's classes
                 // (CVAE) or for classes drawn uniformly (SVAE); no gradient through generation.
                 let decoder = self.model.clone().no_grad();
-                let generated = self.generated;
+                let (generated, moves_norm) = (self.generated, self.generated_moves_norm);
                 let draw = |noise: &mut ChaCha8Rng| {
                     let fake_labels: Vec<u8> = match (&c, semi) {
                         (Some(_), _) => labels.to_vec(),
                         (None, true) => (0..b).map(|_| noise.random_range(0..n_classes as u8)).collect(),
                         (None, false) => Vec::new(),
                     };
-                    let x_f = match generated {
+                    let x_f = running_updates(moves_norm, || match generated {
                         Generated::Sampled => decoder.generate(b, &fake_labels, noise, &device),
                         Generated::Mean => decoder.generate_mean(b, &fake_labels, noise, &device),
-                    };
+                    });
                     let c_f = (n_classes > 0).then(|| one_hot(&fake_labels, n_classes, &device));
                     (x_f, c_f)
                 };
@@ -220,7 +224,8 @@ impl Step for VaeTrainer {
         let mut objective = weighted_mean(self.bounds(x, c, noise), w_real);
         if let Some((x_f, c_f, w_fake)) = generated {
             let warm = if self.alpha_warmup == 0 { 1.0 } else { (self.steps as f64 / self.alpha_warmup as f64).min(1.0) };
-            objective = objective + weighted_mean(self.bounds(x_f, c_f, noise), w_fake).mul_scalar(self.alpha * warm);
+            let bounds = running_updates(self.generated_moves_norm, || self.bounds(x_f, c_f, noise));
+            objective = objective + weighted_mean(bounds, w_fake).mul_scalar(self.alpha * warm);
         }
         self.steps += 1;
         let mut loss = objective.neg();
@@ -385,6 +390,45 @@ mod tests {
         assert_ne!(one.0, two.0, "D after one step");
         assert_ne!(one.1, two.1, "the model, weighted by a different D");
         assert_eq!(after_one_step(2), two, "deterministic");
+    }
+
+    /// `norm_stats = real`: the generated samples' passes leave batch norm's running statistics
+    /// alone. After one step they are exactly a VAE's after the same real batch (the VAE given
+    /// the noise the AA step has left once it drew its samples); the weights are updated as with
+    /// `all`, whose running statistics differ (they also follow the generated batch).
+    #[test]
+    fn norm_stats_real_keeps_the_generated_passes_out_of_the_running_statistics() {
+        let dev = crate::testing::device().autodiff();
+        let conv = |model: ModelKind, norm_stats: NormStats| {
+            let mut s = spec(model);
+            (s.config.network, s.config.norm_stats, s.seed) = (crate::config::Network::Dcgan, norm_stats, 9);
+            s
+        };
+        // The module's running statistics (`running`) or its other tensors, as bits.
+        let part = |m: &Vae, running: bool| -> Vec<u32> {
+            let keep: fn(&str, &str) -> bool = if running { |path, _| path.contains("running") } else { |path, _| !path.contains("running") };
+            let tensors = m.collect(Some(burn::store::PathFilter::new().with_predicate(keep)), None, false);
+            assert!(!tensors.is_empty());
+            tensors.iter().flat_map(|t| burn::store::bridge::to_data(t).unwrap().try_to_vec::<f32>().unwrap()).map(f32::to_bits).collect()
+        };
+        let after_one_step = |s: RunSpec, mut rng: ChaCha8Rng| {
+            // This build draws the weights from the device's generator: seed it alike for each.
+            let (t, _) = Step::step(crate::backend::seeded(9, &dev, || VaeTrainer::new(&s, &dev)), binary(8, 1, &dev), &[], &mut rng).unwrap();
+            // `valid()` first: a running state's value lags its last update until synchronised.
+            let model = t.model.valid();
+            (part(&model, true), part(&model, false))
+        };
+        let (real, all) = (after_one_step(conv(ModelKind::Aavae, NormStats::Real), noise(7)), after_one_step(conv(ModelKind::Aavae, NormStats::All), noise(7)));
+        // The noise after the AA step's one draw of 8 samples (the count of draws, not their
+        // values, moves the stream: the initial model on the inference device draws the same).
+        let mut left = noise(7);
+        init(&conv(ModelKind::Vae, NormStats::All), &dev.clone().inner()).generate(8, &[], &mut left, &dev.clone().inner());
+        let vae = after_one_step(conv(ModelKind::Vae, NormStats::All), left);
+        assert_eq!(real.0, vae.0, "running statistics: the real batch's alone");
+        let fresh = part(&init(&conv(ModelKind::Vae, NormStats::All), &dev).valid(), true);
+        assert_ne!(real.0, fresh, "the real batch does move them");
+        assert_ne!(all.0, vae.0, "with `all` the generated passes move them too");
+        assert_eq!(real.1, all.1, "the weights' update does not read the running statistics");
     }
 
     /// M2's unlabelled bound, as the model computes it from every class at once, is the
