@@ -12,6 +12,8 @@
 #   aa1        AA-CVAE 1% data, seeds 0-4                            (2b6f7bf: e91769d, 514c06f's
 #   aa10       AA-VAE 10% data, seeds 0-4                             training code, with the
 #              default `norm_stats = real`; the baselines are 514c06f's)
+#   aac10      AA-CVAE 10% data, seeds 0-4                           (7993974: 2435de8, the CVAE
+#              runs' build, with the default `norm_stats = real`)
 #   svae1      SVAE / AA-SVAE 1% labels, seeds 0-4                   (acba451)
 #   svae10     SVAE / AA-SVAE 10% labels, seeds 0-4                  (1623c75: the faster SVAE step)
 #   full       VAE / AA-VAE and CVAE / AA-CVAE 100% data, seeds 0-4  (73df3e1: main with the default
@@ -23,9 +25,8 @@
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
 # The conv AA rows trained before `norm_stats` defaulted to `real` (AA-VAE 10% seeds 0-2, AA-CVAE
-# at 1% and 10%, the conv ablations at 1%) are committed as `+norm_stats=all` runs. Not yet
-# runnable: the AA-CVAE 10% reruns (they pair with 2435de8's CVAE runs, and 2435de8 has no
-# `norm_stats`: a build of it with the setting is still to make) and the conv ablations at 10%.
+# at 1% and 10%, the conv ablations at 1%) are committed as `+norm_stats=all` runs; aa1, aa10
+# and aac10 rerun them with the default. The conv ablations at 10% are not started.
 # Each queue runs on one thread, its log in $RUNS/logs/QUEUE.log (commas as +); a run whose
 # result is committed under docs/reproduction/converge is skipped, and an interrupted one
 # resumes from its directory under $RUNS if it is still there. Two queues at once fill the 2
@@ -76,6 +77,7 @@ resolve() {
     vae10) commit=514c06f; for s in 3 4; do names+=(vae-10-data-s$s); done ;;
     aa1) commit=2b6f7bf; for s in 0 1 2 3 4; do names+=(aacvae-1-data-s$s); done ;;
     aa10) commit=2b6f7bf; for s in 0 1 2 3 4; do names+=(aavae-10-data-s$s); done ;;
+    aac10) commit=7993974; for s in 0 1 2 3 4; do names+=(aacvae-10-data-s$s); done ;;
     svae1) commit=acba451; for s in 0 1 2 3 4; do names+=(svae-1-labels-s$s aasvae-1-labels-s$s); done ;;
     svae10) commit=1623c75; for s in 0 1 2 3 4; do names+=(svae-10-labels-s$s aasvae-10-labels-s$s); done ;;
     full) commit=73df3e1; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
@@ -84,10 +86,10 @@ resolve() {
     mlp1-[abcd]) commit=3e4bb79; local set; set=$(ablation_setting ${1#mlp1-}) || return 2
        for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-1-data-s$s); done ;;
     *) local b
-       for b in vae10 aa1 aa10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d}; do
+       for b in vae10 aa1 aa10 aac10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d}; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, aa1, aa10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, aa1, aa10, aac10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
