@@ -27,16 +27,17 @@ report table3 docs/reproduction-converge-norm-all.md --row aavae@1% --row aavae@
 # Item 4's ablations (scripts/ablations.sh), each once it has a result: the MLP screen at 1%
 # (scripts/table3_campaign.sh mlp1-a ... mlp1-d) and the conv rows at 1%, trained with `norm_stats = all`.
 source scripts/ablations.sh
-sets_of() { local kv s; IFS=+ read -ra kv <<< "$1"; for s in "${kv[@]}"; do printf -- '--set\n%s\n' "$s"; done; }
+# `sets_of freeze_d=true+generated_trains=encoder`: one --set each, in the array `sets`.
+sets_of() { local kv s; IFS=+ read -ra kv <<< "$1"; sets=(); for s in "${kv[@]}"; do sets+=(--set "$s"); done; }
 for ab in "${ablations[@]}"; do
   set=$(ablation_setting "$ab")
   if compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-*.json" > /dev/null; then
-    mapfile -t sets < <(sets_of "$set")
+    sets_of "$set"
     report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp "${sets[@]}"
   fi
   conv=$(conv_setting "$ab")
   if compgen -G "docs/reproduction/converge/aavae+$conv-*.json" > /dev/null; then
-    mapfile -t sets < <(sets_of "$conv")
+    sets_of "$conv"
     report table3 "docs/reproduction-converge-ablation-$ab.md" --row aavae@1% "${sets[@]}"
   fi
 done
