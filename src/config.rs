@@ -479,26 +479,30 @@ impl TrainConfig {
             .try_into()
             .map_err(|e: toml::de::Error| Error::Config { path: source.clone(), problem: e.message().to_string() })?;
         config.validate().map_err(|problem| Error::Config { path: source.clone(), problem })?;
-        // Settings read only with certain values of others.
-        let gaussian = config.likelihood == Likelihood::Gaussian;
-        let mlp = config.network == Network::Mlp;
         for (key, value, source) in &given {
-            let unread = match key.as_str() {
-                "learn_variance" if !gaussian => Some("only with likelihood = gaussian"),
-                "gaussian_std" if !gaussian || config.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
-                // The convolutional discriminator has its own layers and leaky ReLU.
-                "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
-                // The MLP discriminator reads the class concatenated onto its input.
-                "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
-                // The MLP encoder and decoder have no batch norm.
-                "norm_stats" if mlp => Some("only with network = dcgan (the MLP encoder and decoder have no batch norm)"),
-                _ => None,
-            };
-            if let Some(when) = unread {
+            if let Some(when) = config.unread_because(key) {
                 return Err(Error::Config { path: source.clone(), problem: format!("`{key} = {value}` would do nothing: it is read {when}") });
             }
         }
         Ok(config)
+    }
+
+    /// Why `key` does nothing under this config's other settings, for the settings read only
+    /// with certain values of others; `None` for the rest.
+    fn unread_because(&self, key: &str) -> Option<&'static str> {
+        let gaussian = self.likelihood == Likelihood::Gaussian;
+        let mlp = self.network == Network::Mlp;
+        match key {
+            "learn_variance" if !gaussian => Some("only with likelihood = gaussian"),
+            "gaussian_std" if !gaussian || self.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
+            // The convolutional discriminator has its own layers and leaky ReLU.
+            "d_hidden" | "batch_norm" | "d_activation" if !mlp => Some("only with network = mlp"),
+            // The MLP discriminator reads the class concatenated onto its input.
+            "d_condition" | "d_channels" if mlp => Some("only with network = dcgan"),
+            // The MLP encoder and decoder have no batch norm.
+            "norm_stats" if mlp => Some("only with network = dcgan (the MLP encoder and decoder have no batch norm)"),
+            _ => None,
+        }
     }
 
     /// Ranges that serde cannot check.
@@ -571,11 +575,13 @@ impl TrainConfig {
     }
 
     /// The settings `model` reads whose values differ between two configs. One it does not
-    /// read cannot change its run, though its default may have changed since (`d_condition`).
+    /// read cannot change its run, though its default may have changed since (`d_condition`);
+    /// nor can one that neither config reads with its other settings (`norm_stats` with the MLP).
     pub fn changed_keys(&self, other: &TrainConfig, model: ModelKind) -> Vec<String> {
         let (a, b) = (toml::Table::try_from(self).unwrap(), toml::Table::try_from(other).unwrap());
         let read = model.settings();
-        a.keys().filter(|k| read.contains(&k.as_str()) && a.get(*k) != b.get(*k)).cloned().collect()
+        let unread = |k: &str| self.unread_because(k).is_some() && other.unread_because(k).is_some();
+        a.keys().filter(|k| read.contains(&k.as_str()) && a.get(*k) != b.get(*k) && !unread(k)).cloned().collect()
     }
 }
 
@@ -782,7 +788,7 @@ mod tests {
     /// (`norm_stats`).
     #[test]
     fn runs_from_before_a_key_keep_what_they_were_trained_with() {
-        let new = TrainConfig::default_for(DataKind::Images, ModelKind::Cgan);
+        let new = TrainConfig { network: Network::Dcgan, ..TrainConfig::default_for(DataKind::Images, ModelKind::Cgan) };
         assert_eq!((new.d_condition, new.norm_stats), (Conditioning::Channels, NormStats::Real));
         let mut old = toml::Table::try_from(&new).unwrap();
         old.remove("d_condition");
@@ -794,6 +800,15 @@ mod tests {
         assert_eq!(old.changed_keys(&new, ModelKind::Cgan), vec!["d_condition"]);
         assert_eq!(old.changed_keys(&new, ModelKind::Aavae), vec!["norm_stats"]);
         assert!(old.changed_keys(&new, ModelKind::Vae).is_empty());
+        // Nor where the nets do not read it: the MLP has no batch norm and no input planes.
+        let (mut old, mut new) = (old, new);
+        (old.network, new.network) = (Network::Mlp, Network::Mlp);
+        assert!(old.changed_keys(&new, ModelKind::Aavae).is_empty());
+        assert!(old.changed_keys(&new, ModelKind::Cgan).is_empty());
+        // A change of nets names the nets, and what only the new ones read.
+        new.network = Network::Dcgan;
+        assert_eq!(old.changed_keys(&new, ModelKind::Aavae), vec!["network", "norm_stats"]);
+        assert_eq!(old.changed_keys(&new, ModelKind::Cgan), vec!["d_condition", "network"]);
     }
 
     mod properties {

@@ -14,7 +14,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{DataKind, Family, Network, NormStats, TrainConfig};
+use crate::config::{DataKind, Family, NormStats, TrainConfig};
 use crate::data::{self, DataSource, Split};
 use crate::error::{Error, Result};
 use crate::eval::classifier::Reference;
@@ -326,12 +326,10 @@ fn committed_path(results: &Path, plan: &Plan, model: ModelKind, setting: &str, 
 /// The protocol of a run of `spec` under `budget`: its settings away from the defaults, and the
 /// final score's `k`. A default changed after results were committed counts here at the value
 /// those results were made with, so that a committed protocol keeps its meaning: `norm_stats`
-/// was `all` until 2026-12-02 (read where the nets have batch norm, the convolutional ones).
+/// was `all` until 2026-12-02 (and counts only where the nets have batch norm, the
+/// convolutional ones: [`TrainConfig::changed_keys`]).
 fn protocol_of(budget: Budget, spec: &RunSpec) -> Protocol {
-    let mut defaults = TrainConfig::for_data(&spec.data, spec.model);
-    if spec.config.network == Network::Dcgan {
-        defaults.norm_stats = NormStats::All;
-    }
+    let defaults = TrainConfig { norm_stats: NormStats::All, ..TrainConfig::for_data(&spec.data, spec.model) };
     let table = toml::Table::try_from(&spec.config).expect("config serialises");
     let settings = defaults.changed_keys(&spec.config, spec.model).into_iter().map(|k| (k.clone(), table[&k].to_string())).collect();
     Protocol { budget: budget.name().into(), settings, test_k: budget.test_k(), test_k_digits: budget.test_k_digits() }
