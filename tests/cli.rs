@@ -308,6 +308,12 @@ fn classifier_metrics_on_a_run_and_on_sample_files_and_no_mixed_fingerprints() {
     }
     assert_eq!(v["protocol"]["samples"], 200);
     assert_eq!(v["protocol"]["classifier_fingerprint"], v["classifier_fingerprint"]);
+    // Samples kept by the discriminator's ratio: still every class, and the protocol says so.
+    let o = unigen(&["eval", &run, "--classifier", &clf_a, "--samples", "200", "--resample", "3", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["conditional_accuracy"].is_number() && r["protocol"]["resample"] == 3, "{r}");
+    assert_ne!(r["frechet_distance"], v["frechet_distance"]);
 
     // The same metrics on a file of samples, scored by the other classifier.
     let npy = p("s.npy");
@@ -318,6 +324,8 @@ fn classifier_metrics_on_a_run_and_on_sample_files_and_no_mixed_fingerprints() {
     let w: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(w["conditional_accuracy"].is_number(), "{w}");
     assert_ne!(v["classifier_fingerprint"], w["classifier_fingerprint"]);
+    let o = unigen(&["eval", &npy, "--resample", "3", "--classifier", &clf_b, "--data-dir", &small()]);
+    assert!(o.status.code() == Some(2) && text(&o).contains("--resample is for run directories"), "{}", text(&o));
     let o = unigen(&["compare", &run, &p("s.eval.json")]);
     assert!(!o.status.success() && text(&o).contains("not comparable"), "{}", text(&o));
     let o = unigen(&["compare", &run]);
@@ -458,6 +466,9 @@ fn a_point_file_trains_and_diverge_measures_runs_and_sample_files() {
     }
     assert_eq!(runs.iter().find(|r| r["model"] == "vae").unwrap()["divergences"]["likelihood"]["data_density"], "k-NN estimate");
     assert_eq!(v["protocol"]["redraws"], 3);
+    // A VAE has no discriminator to resample with: refused, naming the run.
+    let o = unigen(&["sample", &p("vae"), "--resample", "4"]);
+    assert!(o.status.code() == Some(3) && text(&o).contains("no discriminator") && text(&o).contains(&p("vae")), "{}", text(&o));
     // `unigen eval` records them too (default protocol), and no mode coverage: a file has no modes.
     let o = unigen(&["eval", &p("gan"), "--json"]);
     let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));

@@ -38,6 +38,11 @@ pub struct Args {
     /// stacked MNIST (default 26,000, VEEGAN's and PacGAN's).
     #[arg(long)]
     pub samples: Option<usize>,
+    /// A GAN-family run: keep each sample scored from F candidates of the generator, drawn in
+    /// proportion to the discriminator's density ratio D/(1-D), the IWGAN's weight (1: the
+    /// generator's own samples). The protocol in eval.json says so.
+    #[arg(long, value_name = "F", default_value_t = 1)]
+    pub resample: usize,
     /// The reference classifier file (default: $UNIGEN_CLASSIFIER, else the one shipped with unigen).
     #[arg(long, value_name = "FILE")]
     pub classifier: Option<PathBuf>,
@@ -130,6 +135,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     let best = !a.last && a.target.join(BEST_FILE).is_file();
     let file = if best { BEST_FILE } else { unigen::run::CHECKPOINT_FILE };
     let (spec, trained, meta) = load_trained_from(&a.target, file, &device).with_context(|| format!("loading {}", a.target.display()))?;
+    let trained = super::resampled(trained, a.resample, &spec, &a.target, &device)?;
     let mut result = json!({
         "model": spec.model.name(),
         "data": spec.data.label(),
@@ -146,6 +152,12 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
         format!("the last state (step {step})")
     };
     let mut lines = vec![format!("{} on {}, {which}", spec.model.name(), spec.data.label())];
+    if a.resample > 1 {
+        let how = format!("each sample kept from {} of the generator's, drawn without replacement in proportion to D/(1-D)", a.resample);
+        lines.push(format!("  samples resampled by the discriminator: {how}"));
+        protocol.insert("resample".into(), json!(a.resample));
+        protocol.insert("resampling".into(), json!(how));
+    }
 
     // ---- test bounds: models with an encoder ----
     if let Some(model) = trained.vae() {
@@ -306,6 +318,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
 }
 
 fn eval_files(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> {
+    ensure_arg!(a.resample == 1, "--resample is for run directories (it needs the run's discriminator); {} is a sample file", a.target.display());
     let device = backend.device()?;
     let fake = samples::read_images(&a.target)?;
     let labels = a.labels.as_deref().map(samples::read_labels).transpose()?;

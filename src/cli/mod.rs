@@ -322,3 +322,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 pub fn default_run_dir(model: ModelKind, data: &str, seed: u64) -> PathBuf {
     PathBuf::from("runs").join(format!("{}-{data}-s{seed}", model.name()))
 }
+
+/// `trained`, its samples kept from `factor` candidates each by its discriminator's density ratio
+/// (`--resample`, [`unigen::models::resample`]); at 1, the model itself. A model without a
+/// discriminator that judges one sample is refused, naming the run.
+pub fn resampled(trained: unigen::train::Trained, factor: usize, spec: &unigen::run::RunSpec, run_dir: &std::path::Path, device: &burn::tensor::Device) -> anyhow::Result<unigen::train::Trained> {
+    ensure_arg!(factor >= 1, "--resample must be at least 1 (1: the generator's own samples)");
+    if factor == 1 {
+        return Ok(trained);
+    }
+    match unigen::models::resample::Resampled::new(trained, factor, spec, device) {
+        Ok(r) => Ok(Box::new(r)),
+        Err(_) => Err(unigen::Error::Invalid(format!(
+            "--resample {factor}: {} is a {} run, which has no discriminator that judges one sample at a time \
+             (GAN, IWGAN, CGAN and IW-CGAN have one, unless packed: pack > 1)",
+            run_dir.display(),
+            spec.model.name()
+        ))
+        .into()),
+    }
+}

@@ -28,12 +28,18 @@ pub struct Args {
     /// Seed of the latent draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Keep each sample from F candidates of the generator, drawn in proportion to the
+    /// discriminator's density ratio D/(1-D), the IWGAN's weight (GAN-family runs; 1: the
+    /// generator's own samples).
+    #[arg(long, value_name = "F", default_value_t = 1)]
+    pub resample: usize,
 }
 
 pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     ensure_arg!(a.n > 0, "--n must be at least 1");
     let device = backend.device()?;
     let (mut spec, model, _) = load_trained(&a.run_dir, &device).with_context(|| format!("loading {}", a.run_dir.display()))?;
+    let model = super::resampled(model, a.resample, &spec, &a.run_dir, &device)?;
     ensure_input!(
         spec.model.generates(),
         "{} is a {} run: it does not generate samples (see `unigen eval {}` for its scores and {}/pictures for its pictures)",

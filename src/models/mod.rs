@@ -6,6 +6,7 @@ pub mod cyclegan;
 pub mod dispatch;
 pub mod gan;
 pub mod infogan;
+pub mod resample;
 pub mod step;
 pub mod trained;
 pub mod unified;

@@ -45,6 +45,14 @@ pub trait Model {
         unreachable!("{}: only models that generate are sampled (ModelKind::generates)", spec.model.name())
     }
 
+    /// The discriminator's logits `l(x, c)` of samples in data space (as [`Model::sample_classes`]
+    /// gives them, `labels` their classes): for models with a discriminator that judges one
+    /// sample at a time, which sampling with its density ratio needs ([`super::resample`]).
+    fn discriminator_logits(&self, spec: &RunSpec, x: &[f32], labels: &[u8], device: &Device) -> Option<Vec<f32>> {
+        let _ = (spec, x, labels, device);
+        None
+    }
+
     /// A picture of about `n` samples drawn the model's own way (InfoGAN: a row per category), or
     /// `None` for the usual grid of [`Model::sample_classes`].
     fn sample_grid(&self, spec: &RunSpec, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Option<image::RgbImage> {

@@ -16,10 +16,10 @@ pub use step::GanTrainer;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use super::trained::{Model, from_gan_pixels, prior_draws};
+use super::trained::{Model, from_gan_pixels, prior_draws, to_gan_pixels};
 use super::with_condition;
 use crate::data::DataKind;
-use crate::host::host;
+use crate::host::{host, one_hot, tensor};
 use crate::run::RunSpec;
 use crate::config::{Network, TrainConfig};
 use crate::kernels::activation::tanh;
@@ -206,9 +206,6 @@ impl Model for Gan {
     /// Images: the generator's pixels mapped back to [0, 1]; points as generated.
     fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut rand_chacha::ChaCha8Rng, device: &Device) -> Vec<f32> {
         let (z, c) = prior_draws(self.generator.latent_dim(), self.classes(), n, labels, rng, device);
-        // In chunks of 10,000 (the usual evaluation's whole sample, unchanged): stacked MNIST's
-        // 26,000 three-channel images at once would hold gigabytes of activations.
-        const CHUNK: usize = 10_000;
         let x: Vec<f32> = (0..n.div_ceil(CHUNK))
             .flat_map(|i| {
                 let rows = CHUNK.min(n - i * CHUNK);
@@ -218,7 +215,30 @@ impl Model for Gan {
             .collect();
         if spec.data.kind() == DataKind::Images { from_gan_pixels(x) } else { x }
     }
+
+    /// A packing discriminator judges packs, not samples: none then.
+    fn discriminator_logits(&self, spec: &RunSpec, x: &[f32], labels: &[u8], device: &Device) -> Option<Vec<f32>> {
+        if self.discriminator.pack != 1 {
+            return None;
+        }
+        let x = if spec.data.kind() == DataKind::Images { to_gan_pixels(x) } else { x.to_vec() };
+        let width = crate::run::x_dim(spec);
+        let n = x.len() / width;
+        let logits = (0..n.div_ceil(CHUNK))
+            .flat_map(|i| {
+                let rows = CHUNK.min(n - i * CHUNK);
+                let xs = tensor(x[i * CHUNK * width..(i * CHUNK + rows) * width].to_vec(), [rows, width], device);
+                let c = (self.classes() > 0).then(|| one_hot(&labels[i * CHUNK..i * CHUNK + rows], self.classes(), device));
+                host(self.discriminator.logits(xs, c))
+            })
+            .collect();
+        Some(logits)
+    }
 }
+
+/// Rows a trained model's networks take at once (the usual evaluation's whole sample, unchanged):
+/// stacked MNIST's 26,000 three-channel images at once would hold gigabytes of activations.
+const CHUNK: usize = 10_000;
 
 #[cfg(test)]
 mod tests {
