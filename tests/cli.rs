@@ -382,6 +382,9 @@ fn models_that_need_images_or_do_not_generate_say_so() {
     assert!(o.status.success(), "{}", text(&o));
     let o = unigen(&["sample", &run]);
     assert!(!o.status.success() && text(&o).contains("does not generate samples"), "{}", text(&o));
+    // Asked to resample, it is refused before anything is sampled (exit 3), not a panic.
+    let o = unigen(&["sample", &run, "--resample", "2"]);
+    assert!(o.status.code() == Some(3) && text(&o).contains("no discriminator"), "{}", text(&o));
     let o = unigen(&["eval", &run, "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
