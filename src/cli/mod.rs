@@ -331,11 +331,9 @@ pub fn resampled(trained: unigen::train::Trained, factor: usize, spec: &unigen::
     if factor == 1 {
         return Ok(trained);
     }
-    // Only a model that generates can be sampled, even to ask its discriminator.
-    let resampled = if spec.model.generates() { unigen::models::resample::Resampled::new(trained, factor, spec, device).ok() } else { None };
-    match resampled {
-        Some(r) => Ok(Box::new(r)),
-        None => Err(unigen::Error::Invalid(format!(
+    match unigen::models::resample::Resampled::new(trained, factor, spec, device) {
+        Ok(r) => Ok(Box::new(r)),
+        Err(_) => Err(unigen::Error::Invalid(format!(
             "--resample {factor}: {} is a {} run, which has no discriminator that judges one sample at a time \
              (GAN, IWGAN, CGAN and IW-CGAN have one, unless packed: pack > 1)",
             run_dir.display(),

@@ -15,10 +15,9 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::Vae;
-use super::trained::{Model, OwnScores, Trained, balanced_labels};
+use super::trained::{Model, OwnScores, Trained};
 use crate::data::Dataset;
 use crate::eval::classifier::Reference;
-use crate::rng::{Purpose, stream};
 use crate::run::RunSpec;
 
 /// The indices of `n` of the `log_w.len()` candidates, drawn without replacement, each draw in
@@ -51,12 +50,10 @@ pub struct Resampled {
 
 impl Resampled {
     /// `model`, resampled; given back when it has no discriminator that judges one sample at a
-    /// time ([`Model::discriminator_logits`]; asked of one sample).
+    /// time ([`Model::discriminator_logits`], asked of no samples: nothing is drawn).
     pub fn new(model: Trained, factor: usize, spec: &RunSpec, device: &Device) -> Result<Self, Trained> {
         assert!(factor >= 1, "at least one candidate a sample");
-        let labels = balanced_labels(1, model.classes());
-        let x = model.sample_classes(spec, 1, &labels, &mut stream(0, Purpose::Sample, 0), device);
-        match model.discriminator_logits(spec, &x, &labels, device) {
+        match model.discriminator_logits(spec, &[], &[], device) {
             Some(_) => Ok(Resampled { model, factor }),
             None => Err(model),
         }
@@ -117,6 +114,7 @@ impl Model for Resampled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::{Purpose, stream};
 
     /// Without replacement, and in proportion to `exp(log_w)`: of two candidates whose weights are
     /// 3 : 1, a single pick takes the first 3/4 of the time; picking both takes both.

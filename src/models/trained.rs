@@ -47,7 +47,8 @@ pub trait Model {
 
     /// The discriminator's logits `l(x, c)` of samples in data space (as [`Model::sample_classes`]
     /// gives them, `labels` their classes): for models with a discriminator that judges one
-    /// sample at a time, which sampling with its density ratio needs ([`super::resample`]).
+    /// sample at a time, which sampling with its density ratio needs ([`super::resample`]). Asked
+    /// of no samples, it says whether the model has one: `Some` of nothing, or `None`.
     fn discriminator_logits(&self, spec: &RunSpec, x: &[f32], labels: &[u8], device: &Device) -> Option<Vec<f32>> {
         let _ = (spec, x, labels, device);
         None

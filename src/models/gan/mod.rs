@@ -206,13 +206,10 @@ impl Model for Gan {
     /// Images: the generator's pixels mapped back to [0, 1]; points as generated.
     fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut rand_chacha::ChaCha8Rng, device: &Device) -> Vec<f32> {
         let (z, c) = prior_draws(self.generator.latent_dim(), self.classes(), n, labels, rng, device);
-        let x: Vec<f32> = (0..n.div_ceil(CHUNK))
-            .flat_map(|i| {
-                let rows = CHUNK.min(n - i * CHUNK);
-                let c = c.as_ref().map(|c| c.clone().narrow(0, i * CHUNK, rows));
-                host(self.generator.forward(z.clone().narrow(0, i * CHUNK, rows), c))
-            })
-            .collect();
+        let x = in_chunks(n, |start, rows| {
+            let c = c.as_ref().map(|c| c.clone().narrow(0, start, rows));
+            host(self.generator.forward(z.clone().narrow(0, start, rows), c))
+        });
         if spec.data.kind() == DataKind::Images { from_gan_pixels(x) } else { x }
     }
 
@@ -224,21 +221,21 @@ impl Model for Gan {
         let x = if spec.data.kind() == DataKind::Images { to_gan_pixels(x) } else { x.to_vec() };
         let width = crate::run::x_dim(spec);
         let n = x.len() / width;
-        let logits = (0..n.div_ceil(CHUNK))
-            .flat_map(|i| {
-                let rows = CHUNK.min(n - i * CHUNK);
-                let xs = tensor(x[i * CHUNK * width..(i * CHUNK + rows) * width].to_vec(), [rows, width], device);
-                let c = (self.classes() > 0).then(|| one_hot(&labels[i * CHUNK..i * CHUNK + rows], self.classes(), device));
-                host(self.discriminator.logits(xs, c))
-            })
-            .collect();
-        Some(logits)
+        Some(in_chunks(n, |start, rows| {
+            let xs = tensor(x[start * width..(start + rows) * width].to_vec(), [rows, width], device);
+            let c = (self.classes() > 0).then(|| one_hot(&labels[start..start + rows], self.classes(), device));
+            host(self.discriminator.logits(xs, c))
+        }))
     }
 }
 
-/// Rows a trained model's networks take at once (the usual evaluation's whole sample, unchanged):
-/// stacked MNIST's 26,000 three-channel images at once would hold gigabytes of activations.
-const CHUNK: usize = 10_000;
+/// `n` rows through a network in chunks of 10,000 (the usual evaluation's whole sample, unchanged:
+/// stacked MNIST's 26,000 three-channel images at once would hold gigabytes of activations):
+/// `f(start, rows)` for each chunk, its outputs in order.
+fn in_chunks(n: usize, mut f: impl FnMut(usize, usize) -> Vec<f32>) -> Vec<f32> {
+    const CHUNK: usize = 10_000;
+    (0..n).step_by(CHUNK).flat_map(|start| f(start, CHUNK.min(n - start))).collect()
+}
 
 #[cfg(test)]
 mod tests {
