@@ -25,7 +25,7 @@ report table3 docs/reproduction-converge-mlp.md --row aavae@1% --row aavae@10% -
 # 2026-12-02), beside the same baselines.
 report table3 docs/reproduction-converge-norm-all.md --row aavae@1% --row aavae@10% --row aacvae@1% --row aacvae@10% --set norm_stats=all
 # Item 4's ablations (scripts/ablations.sh), each once it has a result: the MLP screen at 1%
-# (scripts/table3_campaign.sh mlp1-a ... mlp1-d) and the conv rows at 1%, trained with `norm_stats = all`.
+# (scripts/table3_campaign.sh mlp1-a ... mlp1-d, and at 10% mlp10-a ... mlp10-d) and the conv rows at 1%, trained with `norm_stats = all`.
 source scripts/ablations.sh
 # `sets_of freeze_d=true+generated_trains=encoder`: one --set each, in the array `sets`.
 sets_of() { local kv s; IFS=+ read -ra kv <<< "$1"; sets=(); for s in "${kv[@]}"; do sets+=(--set "$s"); done; }
@@ -33,7 +33,9 @@ for ab in "${ablations[@]}"; do
   set=$(ablation_setting "$ab")
   if compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-*.json" > /dev/null; then
     sets_of "$set"
-    report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" --row aavae@1% --set network=mlp "${sets[@]}"
+    rows=(--row aavae@1%)
+    compgen -G "docs/reproduction/converge/aavae+network=mlp+$set-10-*.json" > /dev/null && rows+=(--row aavae@10%)
+    report table3 "docs/reproduction-converge-mlp-ablation-$ab.md" "${rows[@]}" --set network=mlp "${sets[@]}"
   fi
   conv=$(conv_setting "$ab")
   if compgen -G "docs/reproduction/converge/aavae+$conv-*.json" > /dev/null; then

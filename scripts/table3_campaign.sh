@@ -24,6 +24,7 @@
 #   mlp10      the same at 10% data                                         architecture's rows)
 #   mlp1-a ... mlp1-d   the MLP AA-VAE at 1% with ablation (a)-(d) of item 4 (scripts/ablations.sh);
 #              seeds 0-4 (3e4bb79; the VAE runs are mlp1's, which reads none of these settings)
+#   mlp10-a ... mlp10-d  the same at 10% data (the VAE runs are mlp10's)
 # The conv AA rows trained before `norm_stats` defaulted to `real` (AA-VAE 10% seeds 0-2, AA-CVAE
 # at 1% and 10%, the conv ablations at 1%) are committed as `+norm_stats=all` runs; aa1, aa10
 # and aac10 rerun them with the default. The conv ablations at 10% are not started.
@@ -83,13 +84,13 @@ resolve() {
     full) commit=73df3e1; for m in vae cvae; do for s in 0 1 2 3 4; do names+=($m-100-data-s$s aa$m-100-data-s$s); done; done ;;
     gan|cgan) commit=6fb179a; for s in 0 1 2 3 4; do names+=($1-MNIST-s$s iw$1-MNIST-s$s); done ;;
     mlp1|mlp10) commit=3e4bb79; for s in 0 1 2 3 4; do names+=(vae+network=mlp-${1#mlp}-data-s$s aavae+network=mlp-${1#mlp}-data-s$s); done ;;
-    mlp1-[abcd]) commit=3e4bb79; local set; set=$(ablation_setting ${1#mlp1-}) || return 2
-       for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-1-data-s$s); done ;;
+    mlp1-[abcd]|mlp10-[abcd]) commit=3e4bb79; local set p=${1%-?}; p=${p#mlp}; set=$(ablation_setting ${1##*-}) || return 2
+       for s in 0 1 2 3 4; do names+=(aavae+network=mlp+$set-$p-data-s$s); done ;;
     *) local b
-       for b in vae10 aa1 aa10 aac10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d}; do
+       for b in vae10 aa1 aa10 aac10 svae1 svae10 full gan cgan mlp1 mlp10 mlp1-{a,b,c,d} mlp10-{a,b,c,d}; do
          if [[ " $(resolve $b) " == *" $1 "* ]]; then commit=$(resolve $b | cut -d' ' -f1); names=("$1"); fi
        done
-       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, aa1, aa10, aac10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d" >&2; return 2; } ;;
+       [ -n "${commit:-}" ] || { echo "unknown batch or run '$1': a batch is one of vae10, aa1, aa10, aac10, svae1, svae10, full, gan, cgan, mlp1, mlp10, mlp1-a to mlp1-d, mlp10-a to mlp10-d" >&2; return 2; } ;;
   esac
   echo "$commit ${names[*]}"
 }
