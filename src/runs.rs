@@ -59,11 +59,12 @@ impl std::fmt::Display for Headline {
 
 /// Score names in the order a run's headline metric is chosen: first the stored evaluation's,
 /// then the last epoch's. Each model family has its own natural headline.
-const HEADLINES: [&str; 11] = [
+const HEADLINES: [&str; 12] = [
     "test_iwae",
     "test_elbo",
     "val_elbo",
     "inception_score",
+    "stacked_modes",
     "modes_captured",
     "target_accuracy",
     "translated_accuracy",
@@ -125,6 +126,7 @@ impl Run {
     fn epoch_size(&self, metric: &str) -> Option<String> {
         match metric {
             "modes_captured" | "jsd" => Some(format!("{} samples", crate::eval::modes::SAMPLES)),
+            "stacked_modes" => Some(format!("{} samples", self.spec.config.epoch_eval_size)),
             _ if self.spec.config.validation > 0 => Some(format!("up to {} validation examples", self.spec.config.epoch_eval_size)),
             _ => Some(format!("up to {} test examples", self.spec.config.epoch_eval_size)),
         }
@@ -173,7 +175,7 @@ pub fn eval_size(metric: &str, eval: &Value) -> Option<String> {
     let get = |path: &[&str]| path.iter().try_fold(eval, |v, k| v.get(*k)).and_then(Value::as_u64);
     match metric {
         "test_iwae" => Some(format!("k {}, {} test examples", get(&["iwae_k"])?, get(&["n_test"])?)),
-        "inception_score" | "frechet_distance" | "precision" | "recall" | "conditional_accuracy" => {
+        "inception_score" | "frechet_distance" | "precision" | "recall" | "conditional_accuracy" | "stacked_modes" | "stacked_mode_kl" => {
             Some(format!("{} samples", get(&["protocol", "samples"])?))
         }
         "modes_captured" | "modes_any" | "high_quality" | "mode_kl" => Some(format!("{} samples", get(&["protocol", "coverage_samples"])?)),

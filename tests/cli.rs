@@ -646,16 +646,24 @@ fn jobs_runs_a_list_two_at_a_time_and_names_the_lines_that_failed() {
 
 /// Stacked MNIST: a GAN trains on three-channel images (the DCGAN pair by default), draws them
 /// in colour, and is scored by the modes its samples reach, each channel read by the shipped
-/// classifier; models other than gan and iwgan are refused.
+/// classifier, at each epoch's end as by `unigen eval`; models other than gan and iwgan are
+/// refused, and a classifier that cannot be read stops training before its first step.
 #[test]
 fn stacked_mnist_trains_a_gan_and_counts_its_modes() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("st").display().to_string();
     let small = small();
-    let o = unigen(&["train", "iwgan", "--data", "stacked-mnist", "--data-dir", &small, "--set", "max_steps=3", "--out", &run, "-q"]);
+    let args = ["train", "iwgan", "--data", "stacked-mnist", "--data-dir", &small, "--set", "max_steps=3", "--set", "epoch_eval_size=300", "--out", &run, "-q"];
+    let o = unigen(&args);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("/nonexistent-unigen-classifier/lenet.safetensors"), "{}", text(&o));
+    assert!(!dir.path().join("st/checkpoint.safetensors").exists(), "refused before training");
+    let o = common::command(&args).env_remove("UNIGEN_CLASSIFIER").output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let toml = std::fs::read_to_string(dir.path().join("st/run.toml")).unwrap();
     assert!(toml.contains("network = \"dcgan\"") && toml.contains("stacked_mnist"), "{toml}");
+    let metrics = std::fs::read_to_string(dir.path().join("st/metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     let picture = image::open(dir.path().join("st/pictures/samples_001.png")).unwrap().to_rgb8();
     assert!(picture.pixels().any(|p| p[0] != p[1] || p[1] != p[2]), "the samples are drawn in colour");
     let o = common::command(&["eval", &run, "--samples", "300", "--json"]).env_remove("UNIGEN_CLASSIFIER").output().unwrap();
@@ -666,6 +674,8 @@ fn stacked_mnist_trains_a_gan_and_counts_its_modes() {
     assert!(v["stacked_mode_kl"].as_f64().unwrap() <= 1000f64.ln() + 1e-9, "{v}");
     assert_eq!(v["protocol"]["samples"], 300);
     assert_eq!(v["classifier_fingerprint"].as_str(), Some(unigen::eval::classifier::SHIPPED_FINGERPRINT), "{v}");
+    // The epoch's count drew the same samples from the same weights.
+    assert_eq!((last["stacked_modes"].as_f64(), last["stacked_mode_kl"].as_f64()), (Some(modes as f64), v["stacked_mode_kl"].as_f64()), "{last}");
     let o = unigen(&["train", "vae", "--data", "stacked-mnist", "--data-dir", &small, "--out", &dir.path().join("v").display().to_string()]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("stacked-mnist is the mode-collapse benchmark of gan and iwgan"), "{}", text(&o));

@@ -28,7 +28,8 @@ pub struct EpochMetrics {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
     /// End-of-epoch scores: `test_elbo` (VAEs, on `epoch_eval_size` test examples);
-    /// `modes_captured`, `modes_any`, `high_quality`, `mode_kl` (2-D data).
+    /// `modes_captured`, `modes_any`, `high_quality`, `mode_kl` (2-D data); `stacked_modes`,
+    /// `stacked_mode_kl` (stacked MNIST).
     #[serde(flatten)]
     pub scores: BTreeMap<String, f64>,
 }

@@ -212,6 +212,11 @@ fn train_with(
         Some(v) => v.head(c.epoch_eval_size),
         None => test_set(spec)?.head(c.epoch_eval_size),
     };
+    // Stacked MNIST's modes are counted at each epoch's end, as in PacGAN's code; the classifier
+    // that reads them is loaded (its fingerprint checked) before the first step, not after an epoch.
+    let reference = (matches!(spec.data, data::DataSource::StackedMnist { .. }) && c.epoch_eval_size > 0)
+        .then(|| crate::eval::classifier::reference(None, &device.clone().inner()))
+        .transpose()?;
     let mut selection = Selection::new(c.patience);
     let mut stopped_early = false;
     if train_set.len() < c.batch_size {
@@ -366,7 +371,7 @@ fn train_with(
                 examples_per_s: (epoch_steps_timed * c.batch_size as u64) as f64 / secs.max(1e-9),
                 wall_s: wall_before + started.elapsed().as_secs_f64(),
                 partial,
-                scores: epoch_scores(spec, &trained, &eval_set, epoch as usize + 1, &device.clone().inner())?
+                scores: epoch_scores(spec, &trained, &eval_set, reference.as_ref(), epoch as usize + 1, &device.clone().inner())?
                     .into_iter()
                     .map(|(k, v)| match (&validation, k.strip_prefix("test_")) {
                         (Some(_), Some(rest)) => (format!("val_{rest}"), v),

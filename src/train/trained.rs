@@ -11,6 +11,7 @@ use super::{CHECKPOINT_FILE, EVAL_SEED, RunSpec, checkpoint};
 use crate::config::DataKind;
 use crate::data::{self, Dataset};
 use crate::error::{Error, Result};
+use crate::eval::classifier::Reference;
 use crate::eval::{directions, divergence, likelihood, modes};
 use crate::models::trained::Trained;
 use crate::models::vae::reconstruction_picture;
@@ -41,8 +42,17 @@ pub fn load_trained_from(run_dir: &Path, file: &str, device: &Device) -> Result<
 /// of the codes to the prior (on `eval_set`), and SVAE's classifier accuracy; each other model's
 /// own scores; on 2-D data, mode coverage (ring8, grid25) and the divergences between the test
 /// points and [`modes::SAMPLES`] samples (`forward_kl`, `reverse_kl`, `jsd`, and on the mixtures
-/// `reverse_kl_exact`, with their exact density). Undefined scores are left out.
-pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch: usize, device: &Device) -> Result<BTreeMap<String, f64>> {
+/// `reverse_kl_exact`, with their exact density); on stacked MNIST, with `reference` the
+/// classifier, the modes reached by `epoch_eval_size` samples and their KL to uniform. Undefined
+/// scores are left out.
+pub fn epoch_scores(
+    spec: &RunSpec,
+    trained: &Trained,
+    eval_set: &Dataset,
+    reference: Option<&Reference>,
+    epoch: usize,
+    device: &Device,
+) -> Result<BTreeMap<String, f64>> {
     let mut scores = BTreeMap::new();
     if !eval_set.is_empty() {
         if let Some(m) = trained.vae() {
@@ -72,6 +82,14 @@ pub fn epoch_scores(spec: &RunSpec, trained: &Trained, eval_set: &Dataset, epoch
                 scores.insert("reverse_kl_exact".into(), exact);
             }
         }
+    }
+    if let Some(reference) = reference {
+        // The same latent draws every epoch, as PacGAN's fixed test codes, and the same as
+        // `unigen eval`'s: the last epoch's count is the evaluation's, at this sample size.
+        let x = trained.sample(spec, spec.config.epoch_eval_size, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
+        let c = modes::stacked_coverage(reference, &x, device);
+        scores.insert("stacked_modes".into(), c.modes as f64);
+        scores.insert("stacked_mode_kl".into(), c.mode_kl);
     }
     scores.retain(|_, v| v.is_finite());
     Ok(scores)
