@@ -25,11 +25,13 @@ for s in $(seq 0 $((seeds - 1))); do for model in gan iwgan; do echo "$model $s"
   [ -f "$results/$name.json" ] && exit 0
   dir="$out/$name"
   if [ -f "$dir/checkpoint.safetensors" ]; then
-    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log"
+    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log" || exit 255
   else
-    "$bin" train "$model" --data stacked-mnist --data-dir "$mnist" --seed "$s" --out "$dir" --set epochs="$epochs" --quiet 2>>"$out/logs/$name.log"
+    "$bin" train "$model" --data stacked-mnist --data-dir "$mnist" --seed "$s" --out "$dir" --set epochs="$epochs" --quiet 2>>"$out/logs/$name.log" || exit 255
   fi
-  "$bin" eval "$dir" --quiet 2>>"$out/logs/$name.log"
+  # An interrupted training (Ctrl-C, kill) leaves a resumable checkpoint, not a result: exit 255
+  # stops xargs, and nothing is scored.
+  "$bin" eval "$dir" --quiet 2>>"$out/logs/$name.log" || exit 255
   python3 - "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$model" "$s" <<PY
 import json, sys, os
 d, dest, commit, machine, model, seed = sys.argv[1:]
