@@ -423,7 +423,7 @@ impl TrainConfig {
             c.batch_size = 64;
             c.init = Init::Dcgan;
             // The samples each epoch's mode count reads (their 26,000).
-            c.epoch_eval_size = crate::eval::modes::STACKED_SAMPLES;
+            c.epoch_eval_size = crate::data::stacked::SAMPLES;
         }
         c
     }

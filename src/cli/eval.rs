@@ -238,7 +238,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     let stacked = matches!(spec.data, unigen::data::DataSource::StackedMnist { .. });
     if stacked {
         let reference = reference.take().expect("loaded above for generating models on images")?;
-        let n = a.samples.unwrap_or(modes::STACKED_SAMPLES);
+        let n = a.samples.unwrap_or(unigen::data::stacked::SAMPLES);
         let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
         let c = modes::stacked_coverage(&reference, &fake, &device);
         result["stacked_modes"] = json!(c.modes);

@@ -22,6 +22,8 @@ pub const MODES: usize = 1000;
 pub const TRAIN_SIZE: usize = 128_000;
 /// Images in a test set.
 pub const TEST_SIZE: usize = 10_000;
+/// Samples whose modes are counted (VEEGAN's and PacGAN's 26,000).
+pub const SAMPLES: usize = 26_000;
 
 /// The split of stacked MNIST built from the MNIST files in `dir`, its digits drawn with `seed`
 /// (the test split with a seed of its own, so it is the same for every run). Labels are 0: a

@@ -74,9 +74,6 @@ fn kl_to_uniform(counts: &[usize]) -> f64 {
         .sum()
 }
 
-/// Samples scored on stacked MNIST (VEEGAN's and PacGAN's 26,000).
-pub const STACKED_SAMPLES: usize = 26_000;
-
 /// Mode coverage on stacked MNIST: the reference classifier reads each channel's digit.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StackedCoverage {
