@@ -23,7 +23,6 @@ use crate::eval::{images, likelihood};
 use crate::interrupt::Interrupt;
 use crate::run::lock::DirLock;
 use crate::models::ModelKind;
-use crate::rng::{Purpose, stream};
 use crate::atomic::write_atomic;
 use crate::train::{self, EVAL_SEED, RunSpec, TrainOptions, balanced_labels};
 
@@ -506,7 +505,7 @@ fn run_one(plan: &Plan, row: &Row, model: ModelKind, seed: u64, device: &Device)
             let reference = plan.reference.ok_or_else(|| Error::NotFound("the GAN rows need the reference classifier".into()))?;
             let real = data::load(&spec.data, Split::Test, 0, 0)?;
             let n = images::SAMPLES;
-            let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
+            let fake = train::eval_samples(&spec, &trained, n, device);
             let labels = balanced_labels(n, trained.classes());
             let s = images::score(reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), device);
             scores.extend(

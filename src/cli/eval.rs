@@ -18,7 +18,7 @@ use unigen::eval::{likelihood::estimate, modes};
 use unigen::rng::{Purpose, stream};
 use unigen::runs::EVAL_FILE;
 use unigen::run::BEST_FILE;
-use unigen::train::{EVAL_SEED, RUN_FILE, balanced_labels, coverage_samples, load_trained_from, test_set};
+use unigen::train::{EVAL_SEED, RUN_FILE, balanced_labels, coverage_samples, eval_samples, load_trained_from, test_set};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -239,7 +239,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
     if stacked {
         let reference = reference.take().expect("loaded above for generating models on images")?;
         let n = a.samples.unwrap_or(unigen::data::stacked::SAMPLES);
-        let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+        let fake = eval_samples(&spec, &trained, n, &device);
         let c = modes::stacked_coverage(&reference, &fake, &device);
         result["stacked_modes"] = json!(c.modes);
         result["stacked_mode_kl"] = json!(c.mode_kl);
@@ -260,7 +260,7 @@ fn eval_run(a: &Args, backend: Backend) -> anyhow::Result<(Value, Vec<String>)> 
             Ok(reference) => {
                 let real = data::load(&spec.data, Split::Test, 0, 0)?;
                 let n = a.samples.unwrap_or(images::SAMPLES);
-                let fake = trained.sample(&spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), &device);
+                let fake = eval_samples(&spec, &trained, n, &device);
                 let labels = balanced_labels(n, trained.classes()); // the classes `sample` generated
                 let s = images::score(&reference, &real.x, &fake, (!labels.is_empty()).then_some(&labels[..]), &device);
                 protocol.insert("sample_seed".into(), json!(EVAL_SEED));

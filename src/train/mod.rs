@@ -46,7 +46,7 @@ pub use crate::models::step::{Step, StepLosses, Trainer};
 pub use crate::models::vae::VaeTrainer;
 pub use crate::models::wake_sleep::WakeSleepTrainer;
 pub use crate::models::trained::{Model, Trained, balanced_labels, from_gan_pixels, to_gan_pixels};
-pub use trained::{coverage_samples, directions_of, epoch_scores, load_trained, load_trained_from, sample_picture};
+pub use trained::{coverage_samples, directions_of, eval_samples, epoch_scores, load_trained, load_trained_from, sample_picture};
 
 
 /// Epoch-end pictures are drawn at most this often (in steps), and after the last step.

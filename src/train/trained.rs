@@ -18,10 +18,16 @@ use crate::models::vae::reconstruction_picture;
 use crate::plot;
 use crate::rng::{Purpose, stream};
 
-/// The samples a run's mode coverage is scored on: [`modes::SAMPLES`] draws with the fixed
-/// evaluation seed, so `unigen eval` and the demo score exactly the same points.
+/// The `n` samples evaluation scores: drawn with the fixed evaluation seed, so `unigen eval`,
+/// `reproduce`, the demo and stacked MNIST's epoch-end count score exactly the same draws.
+pub fn eval_samples(spec: &RunSpec, trained: &Trained, n: usize, device: &Device) -> Vec<f32> {
+    trained.sample(spec, n, &mut stream(EVAL_SEED, Purpose::Sample, 0), device)
+}
+
+/// The samples a run's mode coverage is scored on: [`modes::SAMPLES`] of
+/// [`eval_samples`].
 pub fn coverage_samples(spec: &RunSpec, trained: &Trained, device: &Device) -> Vec<f32> {
-    trained.sample(spec, modes::SAMPLES, &mut stream(EVAL_SEED, Purpose::Sample, 0), device)
+    eval_samples(spec, trained, modes::SAMPLES, device)
 }
 
 /// The model of a run (its latest checkpoint), its spec and the checkpoint's metadata.
@@ -84,10 +90,9 @@ pub fn epoch_scores(
         }
     }
     if let Some(reference) = reference {
-        // The same latent draws every epoch, as PacGAN's fixed test codes, and the same as
-        // `unigen eval`'s: the last epoch's count is the evaluation's, at this sample size.
-        let x = trained.sample(spec, spec.config.epoch_eval_size, &mut stream(EVAL_SEED, Purpose::Sample, 0), device);
-        let c = modes::stacked_coverage(reference, &x, device);
+        // The same draws every epoch, as PacGAN's fixed test codes, and `unigen eval`'s: the last
+        // epoch's count is the evaluation's, at this sample size.
+        let c = modes::stacked_coverage(reference, &eval_samples(spec, trained, spec.config.epoch_eval_size, device), device);
         scores.insert("stacked_modes".into(), c.modes as f64);
         scores.insert("stacked_mode_kl".into(), c.mode_kl);
     }
