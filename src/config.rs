@@ -112,6 +112,12 @@ pub struct TrainConfig {
     /// discriminator. A batch of `batch_size` makes `batch_size / pack` packs.
     #[serde(default = "defaults::pack")]
     pub pack: usize,
+    /// GAN and IWGAN: condition both networks on this many k-means clusters of the training
+    /// data in place of labels (self-conditioning, Liu et al. 2020). Samples draw a cluster by its
+    /// share of the training set, then an image given it, so the model stays unconditional; 0 (the
+    /// default) is the plain GAN.
+    #[serde(default)]
+    pub clusters: usize,
     /// GANs and the adversary-activated models with `network = dcgan`: channels of the
     /// discriminator's first convolution (the second has twice as many), its capacity.
     #[serde(default = "defaults::d_channels")]
@@ -349,6 +355,7 @@ impl TrainConfig {
             d_hidden: Vec::new(),
             batch_norm: false,
             pack: defaults::pack(),
+            clusters: 0,
             // Measured (docs/unified.md): with the projection, an IW-CGAN's weights starve.
             d_condition: Conditioning::Channels,
             d_channels: defaults::d_channels(),
@@ -483,7 +490,7 @@ impl TrainConfig {
             .map_err(|e: toml::de::Error| Error::Config { path: source.clone(), problem: e.message().to_string() })?;
         config.validate().map_err(|problem| Error::Config { path: source.clone(), problem })?;
         for (key, value, source) in &given {
-            if let Some(when) = config.unread_because(key) {
+            if let Some(when) = config.unread_because(model, key) {
                 return Err(Error::Config { path: source.clone(), problem: format!("`{key} = {value}` would do nothing: it is read {when}") });
             }
         }
@@ -492,10 +499,13 @@ impl TrainConfig {
 
     /// Why `key` does nothing under this config's other settings, for the settings read only
     /// with certain values of others; `None` for the rest.
-    fn unread_because(&self, key: &str) -> Option<&'static str> {
+    fn unread_because(&self, model: ModelKind, key: &str) -> Option<&'static str> {
         let gaussian = self.likelihood == Likelihood::Gaussian;
         let mlp = self.network == Network::Mlp;
+        let unconditional = matches!(model, ModelKind::Gan | ModelKind::Iwgan);
         match key {
+            // The plain GAN's discriminator sees no class; one conditioned on clusters does.
+            "d_condition" if unconditional && self.clusters == 0 => Some("with `clusters` > 0 (or by cgan and iwcgan)"),
             "learn_variance" if !gaussian => Some("only with likelihood = gaussian"),
             "gaussian_std" if !gaussian || self.learn_variance => Some("only with likelihood = gaussian and learn_variance = false"),
             // The convolutional discriminator has its own layers and leaky ReLU.
@@ -529,6 +539,12 @@ impl TrainConfig {
             if widths.contains(&0) {
                 return Err(format!("`{name}` widths must be at least 1, got {widths:?}"));
             }
+        }
+        if self.clusters > crate::data::kmeans::MAX_CLUSTERS {
+            return Err(format!("`clusters` must be at most {}, got {}", crate::data::kmeans::MAX_CLUSTERS, self.clusters));
+        }
+        if self.clusters > 0 && self.pack > 1 {
+            return Err(format!("`clusters` ({}) and `pack` ({}) do not combine: a pack would mix clusters", self.clusters, self.pack));
         }
         if self.batch_size % self.pack != 0 {
             return Err(format!("`batch_size` ({}) must be a multiple of `pack` ({}): the discriminator judges whole packs", self.batch_size, self.pack));
@@ -583,7 +599,7 @@ impl TrainConfig {
     pub fn changed_keys(&self, other: &TrainConfig, model: ModelKind) -> Vec<String> {
         let (a, b) = (toml::Table::try_from(self).unwrap(), toml::Table::try_from(other).unwrap());
         let read = model.settings();
-        let unread = |k: &str| self.unread_because(k).is_some() && other.unread_because(k).is_some();
+        let unread = |k: &str| self.unread_because(model, k).is_some() && other.unread_because(model, k).is_some();
         a.keys().filter(|k| read.contains(&k.as_str()) && a.get(*k) != b.get(*k) && !unread(k)).cloned().collect()
     }
 }
@@ -733,6 +749,7 @@ mod tests {
                 // Keys read only with another's value, given with it.
                 let with: &[String] = match key {
                     "gaussian_std" => &["learn_variance=false".into()],
+                    "d_condition" if matches!(model, ModelKind::Gan | ModelKind::Iwgan) => &["network=dcgan".into(), "clusters=2".into()],
                     "d_condition" | "d_channels" | "norm_stats" => &["network=dcgan".into()],
                     _ => &[],
                 };
@@ -763,7 +780,24 @@ mod tests {
         assert!(resolve(ModelKind::Aavae, &["d_channels=32"]).unwrap_err().contains("only with network = dcgan"));
         assert!(resolve(ModelKind::Aavae, &["network=dcgan", "d_channels=0"]).unwrap_err().contains("`d_channels` must be at least 1"));
         assert_eq!(resolve(ModelKind::Aavae, &["network=dcgan", "d_channels=32"]).unwrap().d_channels, 32);
-        assert!(resolve(ModelKind::Gan, &["network=dcgan", "d_condition=channels"]).unwrap_err().contains("`d_condition` is not read by gan"));
+        assert!(resolve(ModelKind::Gan, &["network=dcgan", "d_condition=channels"]).unwrap_err().contains("with `clusters` > 0"));
+    }
+
+    /// Clusters are for the unconditional GANs, at most 256 (a byte a label), and never with
+    /// packing; with them the plain GAN reads `d_condition`.
+    #[test]
+    fn clusters_are_checked() {
+        let resolve = |model: ModelKind, sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            TrainConfig::resolve(DataKind::Images, model, None, &sets).map_err(|e| e.to_string())
+        };
+        assert_eq!(resolve(ModelKind::Iwgan, &["clusters=50"]).unwrap().clusters, 50);
+        let c = resolve(ModelKind::Gan, &["network=dcgan", "clusters=10", "d_condition=projection"]).unwrap();
+        assert_eq!((c.clusters, c.d_condition), (10, Conditioning::Projection));
+        assert!(resolve(ModelKind::Gan, &["clusters=257"]).unwrap_err().contains("`clusters` must be at most 256"));
+        assert!(resolve(ModelKind::Gan, &["clusters=10", "pack=2"]).unwrap_err().contains("a pack would mix clusters"));
+        assert!(resolve(ModelKind::Cgan, &["clusters=10"]).unwrap_err().contains("`clusters` is not read by cgan"));
+        assert!(resolve(ModelKind::Vae, &["clusters=10"]).unwrap_err().contains("`clusters` is not read by vae"));
     }
 
     /// The PacGAN presets default to PacGAN's protocol for what a model reads, nothing else.

@@ -183,8 +183,9 @@ impl ModelKind {
             // The learned adversary: a GAN discriminator that weighs examples.
             M::Aavae | M::Aacvae => &[&VAE_NETS, &SELECTION, &["k"], &ADVERSARY],
             M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"], &ADVERSARY],
-            // Packing is defined for unconditional discriminators (a pack would mix classes).
-            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "pack"]],
+            // Packing is defined for unconditional discriminators (a pack would mix classes);
+            // conditioned on clusters of the data, their discriminator sees a class.
+            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "pack", "clusters", "d_condition"]],
             M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "d_condition"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight", "init"]],

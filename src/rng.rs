@@ -32,6 +32,8 @@ pub enum Purpose {
     Diverge = 10,
     /// Initial weights drawn by unigen rather than burn (`init = dcgan`; counter = network).
     Init = 11,
+    /// k-means++ seeds of the clusters a GAN conditions on (`clusters = K`; counter = 0).
+    Clusters = 12,
 }
 
 /// splitmix64: a bijective mixer, so distinct inputs give well-separated seeds.

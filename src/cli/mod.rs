@@ -335,7 +335,7 @@ pub fn resampled(trained: unigen::train::Trained, factor: usize, spec: &unigen::
         Ok(r) => Ok(Box::new(r)),
         Err(_) => Err(unigen::Error::Invalid(format!(
             "--resample {factor}: {} is a {} run, which has no discriminator that judges one sample at a time \
-             (GAN, IWGAN, CGAN and IW-CGAN have one, unless packed: pack > 1)",
+             (GAN, IWGAN, CGAN and IW-CGAN have one, unless packed, pack > 1, or conditioned on clusters)",
             run_dir.display(),
             spec.model.name()
         ))

@@ -3,6 +3,7 @@
 
 pub mod fetch;
 pub mod idx;
+pub mod kmeans;
 pub mod mnist;
 pub mod samples;
 pub mod shift;

@@ -16,10 +16,12 @@ use crate::run::RunSpec;
 
 /// What some models train on besides the batches: ADA's target domain and CycleGAN's domain B
 /// (the training images shifted, drawn apart from the batches, pixels in [-1, 1]), and a
-/// semi-supervised model's labelled examples.
+/// semi-supervised model's labelled examples; a GAN conditioned on clusters, their shares.
+#[derive(Default)]
 pub struct Extra {
     pub shifted: Option<Dataset>,
     pub labelled: Option<Labelled>,
+    pub cluster_shares: Option<Vec<f32>>,
 }
 
 /// A fresh trainer of `spec`'s model on `device`, its weights drawn from the run's seed (each
@@ -28,7 +30,7 @@ pub struct Extra {
 /// train on more than the batches are built without it.
 pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn Trainer> {
     use ModelKind as M;
-    let Extra { shifted, labelled } = extra.unwrap_or(Extra { shifted: None, labelled: None });
+    let Extra { shifted, labelled, cluster_shares } = extra.unwrap_or_default();
     match spec.model {
         M::Infogan => Box::new(InfoGanTrainer::new(spec, device)),
         M::Aae => Box::new(AaeTrainer::new(spec, device)),
@@ -47,7 +49,13 @@ pub fn trainer(spec: &RunSpec, device: &Device, extra: Option<Extra>) -> Box<dyn
                 None => t,
             })
         }
-        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => Box::new(GanTrainer::new(spec, device)),
+        M::Gan | M::Iwgan | M::Cgan | M::Iwcgan => {
+            let t = GanTrainer::new(spec, device);
+            Box::new(match cluster_shares {
+                Some(shares) => t.with_clusters(shares, device),
+                None => t,
+            })
+        }
         M::Vae | M::Iwae | M::Cvae | M::Aavae | M::Aacvae | M::Svae | M::Aasvae => {
             let t = VaeTrainer::new(spec, device);
             Box::new(match labelled {

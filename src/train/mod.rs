@@ -140,13 +140,49 @@ fn prepare(spec: &RunSpec, x: Vec<f32>, step: u64) -> Vec<f32> {
 pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOptions) -> Result<TrainOutcome> {
     check(spec)?;
     let (pool, validation) = crate::run::training_split(spec)?;
-    let (train_set, labelled) = training_subset(spec, pool)?;
+    let (mut train_set, labelled) = training_subset(spec, pool)?;
     let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
         let b = spec.config.domain_shift.apply(&train_set);
         Dataset { x: to_gan_pixels(&b.x), ..b }
     });
-    let trainer = trainer(spec, device, Some(Extra { shifted, labelled }));
+    // A GAN conditioned on clusters of its data learns them as its examples' classes.
+    let cluster_shares = match spec.config.clusters {
+        0 => None,
+        k => {
+            let clusters = clusters_of(spec, &train_set, k, device, opts.progress)?;
+            train_set.labels = clusters.assignment.clone();
+            Some(clusters.shares())
+        }
+    };
+    let trainer = trainer(spec, device, Some(Extra { shifted, labelled, cluster_shares }));
     train_with(trainer, train_set, validation, spec, run_dir, device, opts)
+}
+
+/// The `k` k-means clusters of the training examples, seeded by the run's seed (the same on
+/// every start of the run, so a resumed run trains on the clusters it began with).
+fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, device: &Device, progress: bool) -> Result<data::kmeans::Clusters> {
+    if k > train_set.len() {
+        return Err(Error::Config { path: "clusters".into(), problem: format!("{k} clusters of {} training examples", train_set.len()) });
+    }
+    let started = Instant::now();
+    let clusters = data::kmeans::kmeans(&train_set.x, train_set.dim, k, &mut stream(spec.seed, Purpose::Clusters, 0), &device.clone().inner());
+    // How well clusters match the labels the model is not given: the share of examples in their
+    // cluster's most common class.
+    let mut counts = vec![[0usize; 256]; k];
+    clusters.assignment.iter().zip(&train_set.labels).for_each(|(&c, &y)| counts[c as usize][y as usize] += 1);
+    let purity = counts.iter().map(|c| c.iter().max().copied().unwrap_or(0)).sum::<usize>() as f64 / train_set.len() as f64;
+    let sizes = clusters.sizes();
+    let (smallest, largest) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+    tracing::info!(k, iterations = clusters.iterations, purity, smallest, largest, "k-means clusters");
+    if progress {
+        eprintln!(
+            "k-means: {k} clusters of {} examples ({smallest} to {largest} each) after {} iterations, {:.1} s; purity against the labels {purity:.3}",
+            train_set.len(),
+            clusters.iterations,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(clusters)
 }
 
 /// Settings that are valid alone but not together with the model or data.

@@ -1,20 +1,25 @@
 //! GAN and IWGAN (docs/spec.md §2.3, §2.4) and their conditional versions CGAN and IW-CGAN (§2.5):
 //! generator `p_theta(x | z, c)`, discriminator `D_phi(x, c) = q_phi(y = 1 | x, c) = sigmoid(l)`.
 //! The class `c` enters both networks as a one-hot vector concatenated onto their inputs;
-//! unconditional models have no `c`.
+//! unconditional models have no `c`, unless conditioned on clusters of their data
+//! (`clusters = K`, self-conditioning): then `c` is a k-means cluster ([`crate::data::kmeans`]),
+//! drawn by its share of the training set when sampling ([`ClusterPrior`]), and the model is
+//! unconditional from outside.
 //!
 //! The objectives are [`crate::objectives::discriminator_loss`] and
 //! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `d_condition` (CGAN and IW-CGAN, conv discriminator: the class by projection or as input planes).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `clusters` (GAN and IWGAN: conditioned on k-means clusters of the data), `d_condition` (CGAN and IW-CGAN, and GAN and IWGAN with clusters; conv discriminator: the class by projection or as input planes).
 
 pub mod ema;
 pub mod step;
 pub use step::GanTrainer;
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
+use rand::Rng;
+use rand::distr::weighted::WeightedIndex;
 
 use super::trained::{Model, from_gan_pixels, prior_draws, to_gan_pixels};
 use super::with_condition;
@@ -192,20 +197,48 @@ impl Discriminator {
     }
 }
 
+/// `p(c)` of a GAN conditioned on clusters of its training data (`clusters = K`): each cluster's
+/// share of the training set, from which sampling draws the cluster. Saved with the networks, so
+/// a trained model samples without its data.
+#[derive(Module, Debug)]
+pub struct ClusterPrior {
+    shares: Param<Tensor<1>>,
+}
+
+impl ClusterPrior {
+    pub fn new(shares: Vec<f32>, device: &Device) -> Self {
+        let k = shares.len();
+        ClusterPrior { shares: Param::from_tensor(tensor(shares, [k], device)) }
+    }
+
+    /// `n` clusters, each drawn by its share.
+    pub fn draw(&self, n: usize, rng: &mut impl Rng) -> Vec<u8> {
+        let shares = host(self.shares.val());
+        let index = WeightedIndex::new(&shares).expect("cluster shares are sizes over their sum");
+        (0..n).map(|_| rng.sample(&index) as u8).collect()
+    }
+}
+
 /// A trained GAN-family model (GAN, IWGAN, CGAN, IW-CGAN).
 pub struct Gan {
     pub generator: Generator,
     pub discriminator: Discriminator,
+    /// A GAN conditioned on clusters: their shares.
+    pub clusters: Option<ClusterPrior>,
 }
 
 impl Model for Gan {
+    /// A GAN conditioned on clusters draws them itself: it has no classes to be asked for.
     fn classes(&self) -> usize {
-        self.generator.classes()
+        if self.clusters.is_some() { 0 } else { self.generator.classes() }
     }
 
-    /// Images: the generator's pixels mapped back to [0, 1]; points as generated.
+    /// Images: the generator's pixels mapped back to [0, 1]; points as generated. Conditioned
+    /// on clusters, each sample's cluster is drawn first.
     fn sample_classes(&self, spec: &RunSpec, n: usize, labels: &[u8], rng: &mut rand_chacha::ChaCha8Rng, device: &Device) -> Vec<f32> {
-        let (z, c) = prior_draws(self.generator.latent_dim(), self.classes(), n, labels, rng, device);
+        let drawn = self.clusters.as_ref().map(|p| p.draw(n, rng));
+        let labels = drawn.as_deref().unwrap_or(labels);
+        let (z, c) = prior_draws(self.generator.latent_dim(), self.generator.classes(), n, labels, rng, device);
         let x = in_chunks(n, |start, rows| {
             let c = c.as_ref().map(|c| c.clone().narrow(0, start, rows));
             host(self.generator.forward(z.clone().narrow(0, start, rows), c))
@@ -213,9 +246,10 @@ impl Model for Gan {
         if spec.data.kind() == DataKind::Images { from_gan_pixels(x) } else { x }
     }
 
-    /// A packing discriminator judges packs, not samples: none then.
+    /// A packing discriminator judges packs, not samples: none then; nor for a GAN conditioned
+    /// on clusters, whose samples' clusters are drawn inside [`Model::sample_classes`].
     fn discriminator_logits(&self, spec: &RunSpec, x: &[f32], labels: &[u8], device: &Device) -> Option<Vec<f32>> {
-        if self.discriminator.pack != 1 {
+        if self.discriminator.pack != 1 || self.clusters.is_some() {
             return None;
         }
         let x = if spec.data.kind() == DataKind::Images { to_gan_pixels(x) } else { x.to_vec() };
@@ -241,6 +275,19 @@ fn in_chunks(n: usize, mut f: impl FnMut(usize, usize) -> Vec<f32>) -> Vec<f32> 
 mod tests {
     use super::*;
     use crate::config::{DataKind, ModelKind};
+
+    /// Clusters are drawn by their shares: 20,000 draws of shares 0.6 / 0.3 / 0.1 land within
+    /// 0.01 of them (four standard errors), and a cluster of share 0 is never drawn.
+    #[test]
+    fn clusters_are_drawn_by_their_shares() {
+        let prior = ClusterPrior::new(vec![0.6, 0.3, 0.0, 0.1], &crate::testing::device());
+        let drawn = prior.draw(20_000, &mut crate::rng::stream(0, crate::rng::Purpose::Sample, 0));
+        let share = |c: u8| drawn.iter().filter(|&&d| d == c).count() as f64 / 20_000.0;
+        for (c, want) in [(0, 0.6), (1, 0.3), (2, 0.0), (3, 0.1)] {
+            assert!((share(c) - want).abs() < 0.01, "cluster {c}: {} against {want}", share(c));
+        }
+        assert_eq!(share(2), 0.0);
+    }
 
     /// A packing MLP discriminator reads `pack` consecutive samples as one input of `pack · D`
     /// values, in order, and gives one logit per pack; at `pack = 1` it is the plain one.

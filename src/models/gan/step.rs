@@ -14,11 +14,14 @@ use crate::run::{RunSpec, x_dim};
 use crate::config::DataKind;
 use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
+use crate::models::gan::ClusterPrior;
 use crate::models::{Discriminator, GanConfig, Generator};
 use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, effective_sample_share, generator_loss};
 
 /// The checkpoint part of the generator's weight average.
 const EMA_PART: &str = "generator_ema";
+/// The checkpoint part of the clusters' shares (`clusters = K`).
+const CLUSTERS_PART: &str = "clusters";
 
 pub struct GanTrainer {
     /// Classes the networks are conditioned on (0: unconditional).
@@ -34,11 +37,14 @@ pub struct GanTrainer {
     /// The average of the generator's weights that samples (`g_ema` > 0, [`super::ema`]): its
     /// decay, the network, and the updates it has had.
     ema: Option<(f64, Generator, u64)>,
+    /// Conditioned on clusters of the data: their shares, which the trained model samples from.
+    clusters: Option<ClusterPrior>,
 }
 
-/// Classes the networks of `spec` are conditioned on: those of its data, for conditional models.
+/// Classes the networks of `spec` are conditioned on: those of its data, for conditional models;
+/// for the others, the clusters of their data (`clusters`, 0 by default).
 pub fn classes(spec: &RunSpec) -> usize {
-    if spec.model.conditional() { spec.data.classes() } else { 0 }
+    if spec.model.conditional() { spec.data.classes() } else { spec.config.clusters }
 }
 
 /// The networks of `spec` with their initial weights and stable parameter ids.
@@ -74,7 +80,16 @@ impl GanTrainer {
             lr: c.lr,
             ema: (c.g_ema > 0.0).then(|| (c.g_ema, generator.clone(), 0)),
             generator,
+            // Uniform until the data's shares are given (training) or loaded (a checkpoint).
+            clusters: (c.clusters > 0).then(|| ClusterPrior::new(vec![1.0 / c.clusters as f32; c.clusters], device)),
         }
+    }
+
+    /// Trains on clusters of the data with these shares (`clusters = K`; the batches' labels are
+    /// the clusters).
+    pub fn with_clusters(self, shares: Vec<f32>, device: &Device) -> Self {
+        debug_assert_eq!(Some(shares.len()), self.clusters.as_ref().map(|_| self.classes));
+        GanTrainer { clusters: Some(ClusterPrior::new(shares, device)), ..self }
     }
 
     /// `b` fresh latent codes.
@@ -126,6 +141,7 @@ impl Step for GanTrainer {
             Part::new("discriminator", &self.discriminator, &self.optim_d),
         ];
         parts.extend(self.ema.as_ref().map(|(_, avg, _)| Part::weights(EMA_PART, avg)));
+        parts.extend(self.clusters.as_ref().map(|p| Part::weights(CLUSTERS_PART, p)));
         parts
     }
 
@@ -137,13 +153,20 @@ impl Step for GanTrainer {
             // One average update per step.
             *t = loaded.meta.get("step").and_then(|v| v.parse().ok()).unwrap_or(0);
         }
+        if let Some(p) = &mut self.clusters {
+            loaded.apply(CLUSTERS_PART, p)?;
+        }
         Ok(self)
     }
 
     fn trained(&self) -> Trained {
         // The average samples when there is one.
         let generator = self.ema.as_ref().map_or(&self.generator, |(_, avg, _)| avg);
-        Box::new(crate::models::gan::Gan { generator: generator.valid(), discriminator: self.discriminator.valid() })
+        Box::new(crate::models::gan::Gan {
+            generator: generator.valid(),
+            discriminator: self.discriminator.valid(),
+            clusters: self.clusters.as_ref().map(|p| p.valid()),
+        })
     }
 }
 
