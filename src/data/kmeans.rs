@@ -72,9 +72,12 @@ fn seeds(x: &[f32], dim: usize, k: usize, rows: &Tensor<2>, rng: &mut ChaCha8Rng
     let mut centres = Vec::with_capacity(k * dim);
     let mut nearest = vec![f64::INFINITY; n];
     let mut pick = rng.random_range(0..n);
-    for _ in 0..k {
+    loop {
         let c = &x[pick * dim..(pick + 1) * dim];
         centres.extend_from_slice(c);
+        if centres.len() == k * dim {
+            return centres;
+        }
         let d2 = host((rows.clone() - tensor(c.to_vec(), [1, dim], device)).powi_scalar(2).sum_dim(1));
         nearest.iter_mut().zip(&d2).for_each(|(m, &d)| *m = m.min(d as f64));
         // The draw walks the cumulative mass; rounding that leaves it past the end takes the last.
@@ -87,7 +90,6 @@ fn seeds(x: &[f32], dim: usize, k: usize, rows: &Tensor<2>, rng: &mut ChaCha8Rng
             })
             .unwrap_or(n - 1);
     }
-    centres
 }
 
 /// The nearest of the `[k, dim]` `centres` to each row: the largest `2 x·c - |c|²` (the squared

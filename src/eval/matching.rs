@@ -20,9 +20,26 @@ pub fn matched_accuracy(clusters: &[u8], labels: &[u8], k: usize) -> f64 {
     matched as f64 / labels.len() as f64
 }
 
+/// Purity: the fraction of examples whose label is the most common one in their cluster (many
+/// clusters may share a class, unlike [`matched_accuracy`]). `clusters` below `k`.
+pub fn purity(clusters: &[u8], labels: &[u8], k: usize) -> f64 {
+    assert_eq!(clusters.len(), labels.len(), "one cluster per label");
+    let mut counts = vec![[0usize; 256]; k];
+    clusters.iter().zip(labels).for_each(|(&c, &l)| counts[c as usize][l as usize] += 1);
+    counts.iter().map(|c| c.iter().max().copied().unwrap_or(0)).sum::<usize>() as f64 / labels.len() as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purity_counts_each_cluster_s_majority_class() {
+        // Cluster 0: classes 0, 0, 1 (2 agree); cluster 1: 1, 1 (2); cluster 2: 1 (1).
+        assert_eq!(purity(&[0, 0, 0, 1, 1, 2], &[0, 0, 1, 1, 1, 1], 3), 5.0 / 6.0);
+        // Splitting a class over several clusters costs nothing.
+        assert_eq!(purity(&[0, 1, 2, 3], &[7, 7, 7, 7], 4), 1.0);
+    }
 
     #[test]
     fn a_relabelled_partition_is_perfect_and_a_merged_one_is_not() {

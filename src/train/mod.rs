@@ -150,8 +150,9 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
         0 => None,
         k => {
             let clusters = clusters_of(spec, &train_set, k, device, opts.progress)?;
-            train_set.labels = clusters.assignment.clone();
-            Some(clusters.shares())
+            let shares = clusters.shares();
+            train_set.labels = clusters.assignment;
+            Some(shares)
         }
     };
     let trainer = trainer(spec, device, Some(Extra { shifted, labelled, cluster_shares }));
@@ -166,11 +167,8 @@ fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, device: &Device, p
     }
     let started = Instant::now();
     let clusters = data::kmeans::kmeans(&train_set.x, train_set.dim, k, &mut stream(spec.seed, Purpose::Clusters, 0), &device.clone().inner());
-    // How well clusters match the labels the model is not given: the share of examples in their
-    // cluster's most common class.
-    let mut counts = vec![[0usize; 256]; k];
-    clusters.assignment.iter().zip(&train_set.labels).for_each(|(&c, &y)| counts[c as usize][y as usize] += 1);
-    let purity = counts.iter().map(|c| c.iter().max().copied().unwrap_or(0)).sum::<usize>() as f64 / train_set.len() as f64;
+    // How well the clusters match the labels the model is not given.
+    let purity = crate::eval::matching::purity(&clusters.assignment, &train_set.labels, k);
     let sizes = clusters.sizes();
     let (smallest, largest) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
     tracing::info!(k, iterations = clusters.iterations, purity, smallest, largest, "k-means clusters");
