@@ -141,6 +141,16 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
     check(spec)?;
     let (pool, validation) = crate::run::training_split(spec)?;
     let (mut train_set, labelled) = training_subset(spec, pool)?;
+    if train_set.len() < spec.config.batch_size {
+        return Err(Error::Config {
+            path: "batch_size".into(),
+            problem: format!("{} exceeds the {} training examples", spec.config.batch_size, train_set.len()),
+        });
+    }
+    // One writer at a time, held until training returns, and taken before any costly set-up
+    // (k-means) so that a second process is refused at once; then clean up after a killed one.
+    let _lock = DirLock::acquire(run_dir)?;
+    remove_interrupted_writes(run_dir);
     let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
         let b = spec.config.domain_shift.apply(&train_set);
         Dataset { x: to_gan_pixels(&b.x), ..b }
@@ -228,7 +238,8 @@ pub fn initial(spec: &RunSpec, device: &Device) -> Trained {
     trainer(spec, device, None).trained()
 }
 
-/// The loop. `validation`: the examples model selection scores ([`crate::run::training_split`]).
+/// The loop, run while [`train`] holds the run directory's lock. `validation`: the examples model
+/// selection scores ([`crate::run::training_split`]).
 fn train_with(
     mut trainer: Box<dyn Trainer>,
     train_set: Dataset,
@@ -253,21 +264,12 @@ fn train_with(
         .transpose()?;
     let mut selection = Selection::new(c.patience);
     let mut stopped_early = false;
-    if train_set.len() < c.batch_size {
-        return Err(Error::Config {
-            path: "batch_size".into(),
-            problem: format!("{} exceeds the {} training examples", c.batch_size, train_set.len()),
-        });
-    }
     let steps_per_epoch = (train_set.len() / c.batch_size) as u64;
     let total_steps = match c.max_steps {
         0 => steps_per_epoch * c.epochs as u64,
         max => max.min(steps_per_epoch * c.epochs as u64),
     };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
-    // One writer at a time, held until the loop returns; then clean up after a killed one.
-    let _lock = DirLock::acquire(run_dir)?;
-    remove_interrupted_writes(run_dir);
     if !opts.resume && ckpt_path.exists() {
         return Err(Error::Invalid(format!(
             "{} already holds a run; pass --resume to continue it, or choose another --out",
