@@ -4,7 +4,7 @@ Usage: python3 scripts/summarise_gan.py toy [EPOCHS]   # runs/logs/{model}-{data
        python3 scripts/summarise_gan.py mnist          # runs/logs/{model}-dcgan-s{seed}.it{N}.json
 Mean ± sample std over the seeds found; the seeds are listed.
 """
-import glob, json, re, statistics, sys
+import glob, json, os, re, statistics, sys
 
 
 def stats(values, scale=1.0, digits=2):
@@ -23,16 +23,20 @@ def toy(epochs):
     print("| data | model | seeds | modes captured | high-quality % | KL(modes ‖ uniform) | train+eval time per run |")
     print("|---|---|---|---|---|---|---|")
     for data in ["ring8", "grid25"]:
-        for model in ["gan", "iwgan"]:
+        # gan, iwgan, and the runs with `clusters = K` (scripts/issue3_toy_coverage.sh with CLUSTERS=1).
+        names = sorted({re.sub(rf"-{data}-e{epochs}-s\d+\.eval\.json$", "", f.split("/")[-1])
+                        for f in glob.glob(f"runs/logs/*-{data}-e{epochs}-s*.eval.json")}, key=lambda m: (len(m), m))
+        for model in names:
             files = sorted(glob.glob(f"runs/logs/{model}-{data}-e{epochs}-s*.eval.json"))
-            if not files:
-                continue
             rs = [json.load(open(f)) for f in files]
             seeds = [re.search(r"-s(\d+)\.eval", f).group(1) for f in files]
             kl = [r["mode_kl"] for r in rs if r["mode_kl"] is not None]
-            t = [wall(f.replace(".eval.json", ".log")) for f in files]
-            print(f"| {data} | {model.upper()} | {', '.join(seeds)} | {stats([r['modes_captured'] for r in rs], digits=1)} | "
-                  f"{stats([r['high_quality'] for r in rs], 100, 1)} | {stats(kl, digits=3)} | {statistics.mean(t):.0f} s |")
+            # A run's log may be gone (a run directory not kept): its time is then left out.
+            t = [wall(log) for log in (f.replace(".eval.json", ".log") for f in files) if os.path.exists(log)]
+            label = re.sub(r"^(\w+)-clusters(\d+)$", r"\1, clusters = \2", model).upper().replace("CLUSTERS", "clusters")
+            time = f"{statistics.mean(t):.0f} s ({len(t)} runs)" if len(t) not in (0, len(files)) else (f"{statistics.mean(t):.0f} s" if t else "-")
+            print(f"| {data} | {label} | {', '.join(seeds)} | {stats([r['modes_captured'] for r in rs], digits=1)} | "
+                  f"{stats([r['high_quality'] for r in rs], 100, 1)} | {stats(kl, digits=3)} | {time} |")
 
 
 def mnist():
