@@ -33,8 +33,11 @@ def toy(epochs):
             kl = [r["mode_kl"] for r in rs if r["mode_kl"] is not None]
             # A run's log may be gone (a run directory not kept): its time is then left out.
             t = [wall(log) for log in (f.replace(".eval.json", ".log") for f in files) if os.path.exists(log)]
-            label = re.sub(r"^(\w+)-clusters(\d+)$", r"\1, clusters = \2", model).upper().replace("CLUSTERS", "clusters")
-            time = f"{statistics.mean(t):.0f} s ({len(t)} runs)" if len(t) not in (0, len(files)) else (f"{statistics.mean(t):.0f} s" if t else "-")
+            m = re.fullmatch(r"(\w+)-clusters(\d+)", model)
+            label = f"{m[1].upper()}, clusters = {m[2]}" if m else model.upper()
+            time = f"{statistics.mean(t):.0f} s" if t else "-"
+            if t and len(t) < len(files):
+                time += f" ({len(t)} runs)"
             print(f"| {data} | {label} | {', '.join(seeds)} | {stats([r['modes_captured'] for r in rs], digits=1)} | "
                   f"{stats([r['high_quality'] for r in rs], 100, 1)} | {stats(kl, digits=3)} | {time} |")
 

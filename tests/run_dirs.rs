@@ -118,6 +118,20 @@ fn a_max_steps_run_resumed_keeps_every_line_says_it_is_complete_and_extends_bit_
     assert_eq!(untimed(&extended)[1..], untimed(&metrics(&full))[..]);
 }
 
+/// The lock is taken before the costly set-up: a second writer on a directory in use is refused
+/// before it clusters the data (`clusters = K` runs k-means first, and says so on stderr).
+#[test]
+fn a_locked_run_directory_is_refused_before_the_clusters_are_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("r");
+    let _held = unigen::run::lock::DirLock::acquire(&run).unwrap();
+    let run = run.display().to_string();
+    let o = unigen(&["train", "gan", "--data", "ring8", "--set", "clusters=8", "--set", "toy_train_size=1024", "--out", &run]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{t}");
+    assert!(t.contains("in use by another") && !t.contains("k-means"), "refused before k-means: {t}");
+}
+
 #[test]
 fn two_writers_on_one_run_directory_one_is_refused_and_a_killed_holder_blocks_nothing() {
     let dir = tempfile::tempdir().unwrap();

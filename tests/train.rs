@@ -413,19 +413,16 @@ fn a_gan_conditioned_on_clusters_samples_them_by_their_shares_and_covers_the_rin
     assert!(best("high_quality") > 0.4, "{:?}", per_epoch(&run, "high_quality"));
 }
 
-/// The run directory's lock is taken before the costly set-up (k-means over the data), so a
-/// second process on a directory in use is refused at once: with the lock held elsewhere, a
-/// run whose clusters could not even be formed gets the lock's error, not the clusters' one.
+/// Settings that do not fit the data are refused before the run directory is made: more
+/// clusters than training examples leaves nothing behind.
 #[test]
-fn a_locked_run_directory_is_refused_before_the_clusters_are_formed() {
+fn more_clusters_than_examples_is_refused_before_the_run_directory_exists() {
     let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
     let s = ring8(ModelKind::Gan, &["clusters=100", "toy_train_size=64", "batch_size=32", "hidden=[16]", "epochs=1"]);
-    let held = unigen::run::lock::DirLock::acquire(dir.path()).unwrap();
-    let e = train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap_err();
-    assert!(matches!(e, unigen::Error::Locked { .. }), "{e}");
-    drop(held);
-    let e = train::train(&s, dir.path(), &device(), &TrainOptions::default()).unwrap_err();
+    let e = train::train(&s, &run, &device(), &TrainOptions::default()).unwrap_err();
     assert!(matches!(&e, unigen::Error::Config { path, .. } if path == "clusters"), "{e}");
+    assert!(!run.exists(), "no run directory for a refused setting");
 }
 
 #[test]

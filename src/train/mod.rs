@@ -147,8 +147,12 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
             problem: format!("{} exceeds the {} training examples", spec.config.batch_size, train_set.len()),
         });
     }
-    // One writer at a time, held until training returns, and taken before any costly set-up
-    // (k-means) so that a second process is refused at once; then clean up after a killed one.
+    if spec.config.clusters > train_set.len() {
+        return Err(Error::Config { path: "clusters".into(), problem: format!("{} clusters of {} training examples", spec.config.clusters, train_set.len()) });
+    }
+    // One writer at a time, held until training returns. Taken after the checks of the settings
+    // against the data (so a bad setting leaves no directory behind) and before any costly set-up
+    // (k-means), so that a second process is refused at once; then clean up after a killed one.
     let _lock = DirLock::acquire(run_dir)?;
     remove_interrupted_writes(run_dir);
     let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
@@ -172,9 +176,6 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
 /// The `k` k-means clusters of the training examples, seeded by the run's seed (the same on
 /// every start of the run, so a resumed run trains on the clusters it began with).
 fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, device: &Device, progress: bool) -> Result<data::kmeans::Clusters> {
-    if k > train_set.len() {
-        return Err(Error::Config { path: "clusters".into(), problem: format!("{k} clusters of {} training examples", train_set.len()) });
-    }
     let started = Instant::now();
     let clusters = data::kmeans::kmeans(&train_set.x, train_set.dim, k, &mut stream(spec.seed, Purpose::Clusters, 0), &device.clone().inner());
     // How well the clusters match the labels the model is not given.
