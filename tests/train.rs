@@ -387,7 +387,7 @@ fn a_cgan_draws_each_class_from_its_own_mode() {
 /// A GAN conditioned on k-means clusters of ring8 (self-conditioning, `clusters = 8`): the
 /// clusters' shares are in its checkpoint, the trained model draws its clusters itself (no
 /// classes to be asked for, no per-sample discriminator), it resumes bit for bit (the clusters
-/// are recomputed from the run's seed) and it reaches more of the modes than the plain GAN's
+/// are read back from its run directory) and it reaches more of the modes than the plain GAN's
 /// test asks (a cluster is a mode, so each cluster's generator has one mode to find).
 #[test]
 fn a_gan_conditioned_on_clusters_samples_them_by_their_shares_and_covers_the_ring() {
@@ -411,6 +411,56 @@ fn a_gan_conditioned_on_clusters_samples_them_by_their_shares_and_covers_the_rin
     // GAN of the test above reaches 3-4 modes and 10-18%.
     assert!(best("modes_captured") >= 7.0, "{:?}", per_epoch(&run, "modes_captured"));
     assert!(best("high_quality") > 0.4, "{:?}", per_epoch(&run, "high_quality"));
+}
+
+/// A clustered run forms its clusters once, at its start, and keeps them in its run directory
+/// (`clusters.safetensors`): a resumed run reads them back rather than running k-means again,
+/// so it trains on the clusters it began with even where k-means would round otherwise. Shown
+/// by a resume whose file was rewritten with the clusters' names shifted: it trains on the file's
+/// clusters and ends elsewhere than the uninterrupted run. A file of another run or a damaged one
+/// is refused, naming the file.
+#[test]
+fn a_resumed_clustered_run_reads_its_clusters_from_its_run_directory() {
+    use safetensors::tensor::Dtype;
+    let dir = tempfile::tempdir().unwrap();
+    let s = ring8(ModelKind::Gan, &["clusters=8", "hidden=[16]", "toy_train_size=1024", "epochs=2", "checkpoint_every=3"]);
+    let full = assert_resume_is_bit_identical(&s, dir.path(), 5);
+    // The file holds the k-means clusters of the run's training data, seeded by the run.
+    let path = full.join(train::CLUSTERS_FILE);
+    let saved = checkpoint::read_as(&path, "unigen-clusters/1").unwrap();
+    let assignment = saved.tensor("clusters.assignment").unwrap().try_to_vec::<u8>().unwrap();
+    let (data, _) = train::training_data(&s).unwrap();
+    let kmeans = unigen::data::kmeans::kmeans(&data.x, 2, 8, &mut unigen::rng::stream(s.seed, unigen::rng::Purpose::Clusters, 0), &Device::flex());
+    assert_eq!(assignment, kmeans.assignment);
+
+    let cut = |name: &str| {
+        let run = dir.path().join(name);
+        train::train(&s, &run, &device(), &TrainOptions { stop_after_steps: Some(5), ..Default::default() }).unwrap();
+        run
+    };
+    let resume = |run: &Path| train::train(&s, run, &device(), &TrainOptions { resume: true, ..Default::default() });
+    let rewrite = |run: &Path, assignment: Vec<u8>, meta: &[(&str, &str)]| {
+        let mut m = saved.meta.clone();
+        m.extend(meta.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let tensors = [("clusters.assignment".to_string(), (Dtype::U8, vec![assignment.len()], assignment))].into();
+        checkpoint::save_tensors(&run.join(train::CLUSTERS_FILE), tensors, &m, "unigen-clusters/1").unwrap();
+    };
+    let shifted = cut("shifted");
+    rewrite(&shifted, assignment.iter().map(|c| (c + 1) % 8).collect(), &[]);
+    resume(&shifted).unwrap();
+    assert_ne!(weights(&shifted).0, weights(&full).0, "the resumed run trained on the file's clusters");
+
+    let other = cut("other-seed");
+    rewrite(&other, assignment.clone(), &[("seed", "7")]);
+    let e = resume(&other).unwrap_err();
+    assert!(matches!(&e, unigen::Error::Checkpoint { path, .. } if path.ends_with(train::CLUSTERS_FILE)) && e.to_string().contains("`seed` is 7"), "{e}");
+    let damaged = cut("damaged");
+    let file = damaged.join(train::CLUSTERS_FILE);
+    let mut bytes = std::fs::read(&file).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let e = resume(&damaged).unwrap_err();
+    assert!(e.to_string().contains("clusters.safetensors") && e.to_string().contains("hash"), "{e}");
 }
 
 /// Settings that do not fit the data are refused before the run directory is made: more

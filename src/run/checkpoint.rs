@@ -198,7 +198,12 @@ pub fn save_as(path: &Path, parts: &[Part], meta: &BTreeMap<String, String>, for
             tensors.insert(format!("{OPTIMIZER}.{}", part.name), (Dtype::U8, vec![opt.len()], opt.to_vec()));
         }
     }
+    save_tensors(path, tensors, meta, format)
+}
 
+/// Raw tensors (`part.name` -> dtype, shape, bytes) and `meta` in the layout of [`save`], hashed
+/// and written atomically: for a run's files that hold data rather than networks.
+pub fn save_tensors(path: &Path, tensors: BTreeMap<String, (Dtype, Vec<usize>, Vec<u8>)>, meta: &BTreeMap<String, String>, format: &str) -> Result<()> {
     let mut meta = meta.clone();
     meta.insert("format".into(), format.into());
     let hash = content_hash(&meta, &tensors);
@@ -266,6 +271,12 @@ impl Loaded {
     /// The tensors of every part, by full name, in name order.
     pub fn tensors(&self) -> impl Iterator<Item = (String, &TensorData)> {
         self.parts.iter().flat_map(|(part, ts)| ts.iter().map(move |(n, d)| (format!("{part}.{n}"), d)))
+    }
+
+    /// One tensor by its full name (`part.name`).
+    pub fn tensor(&self, full_name: &str) -> Option<&TensorData> {
+        let (part, name) = full_name.split_once('.')?;
+        self.parts.get(part)?.iter().find(|(n, _)| n == name).map(|(_, d)| d)
     }
 
     /// SHA-256 of one part's weights (names, dtypes, shapes and bytes, in name order): the

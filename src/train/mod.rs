@@ -19,7 +19,9 @@ use burn::tensor::Device;
 use rand::seq::SliceRandom;
 
 use crate::config::{DataKind, Family, Likelihood, Network};
+use crate::data::kmeans::Clusters;
 use crate::data::{self, Dataset};
+use safetensors::tensor::Dtype;
 use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::interrupt::Interrupt;
@@ -155,6 +157,13 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
     // (k-means), so that a second process is refused at once; then clean up after a killed one.
     let _lock = DirLock::acquire(run_dir)?;
     remove_interrupted_writes(run_dir);
+    let resuming = run_dir.join(CHECKPOINT_FILE).exists();
+    if resuming && !opts.resume {
+        return Err(Error::Invalid(format!(
+            "{} already holds a run; pass --resume to continue it, or choose another --out",
+            run_dir.display()
+        )));
+    }
     let shifted = matches!(spec.model, ModelKind::Ada | ModelKind::Cyclegan).then(|| {
         let b = spec.config.domain_shift.apply(&train_set);
         Dataset { x: to_gan_pixels(&b.x), ..b }
@@ -163,7 +172,7 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
     let cluster_shares = match spec.config.clusters {
         0 => None,
         k => {
-            let clusters = clusters_of(spec, &train_set, k, device, opts.progress)?;
+            let clusters = clusters_of(spec, &train_set, k, run_dir, resuming, device, opts.progress)?;
             let shares = clusters.shares();
             train_set.labels = clusters.assignment;
             Some(shares)
@@ -173,9 +182,20 @@ pub fn train(spec: &RunSpec, run_dir: &Path, device: &Device, opts: &TrainOption
     train_with(trainer, train_set, validation, spec, run_dir, device, opts)
 }
 
-/// The `k` k-means clusters of the training examples, seeded by the run's seed (the same on
-/// every start of the run, so a resumed run trains on the clusters it began with).
-fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, device: &Device, progress: bool) -> Result<data::kmeans::Clusters> {
+/// The `k` k-means clusters of the training examples, seeded by the run's seed, formed once at
+/// the run's start and kept in its [`CLUSTERS_FILE`]: a resumed run reads them back, so it trains
+/// on the clusters it began with even where k-means would now round otherwise (another machine's
+/// vector width, another build), and does not spend the clustering's time again.
+fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, run_dir: &Path, resuming: bool, device: &Device, progress: bool) -> Result<Clusters> {
+    let path = run_dir.join(CLUSTERS_FILE);
+    // A run begun before the file existed has none: its clusters are formed again, as then.
+    if resuming && path.exists() {
+        let clusters = read_clusters(&path, spec, train_set.len(), k)?;
+        if progress {
+            eprintln!("clusters: {k} clusters of {} examples, read from {}", train_set.len(), path.display());
+        }
+        return Ok(clusters);
+    }
     let started = Instant::now();
     let clusters = data::kmeans::kmeans(&train_set.x, train_set.dim, k, &mut stream(spec.seed, Purpose::Clusters, 0), &device.clone().inner());
     // How well the clusters match the labels the model is not given.
@@ -191,7 +211,43 @@ fn clusters_of(spec: &RunSpec, train_set: &Dataset, k: usize, device: &Device, p
             started.elapsed().as_secs_f64()
         );
     }
+    let meta = clusters_meta(spec, train_set.len(), k);
+    let assignment = (Dtype::U8, vec![clusters.assignment.len()], clusters.assignment.clone());
+    checkpoint::save_tensors(&path, [(ASSIGNMENT.to_string(), assignment)].into(), &meta, CLUSTERS_FORMAT)?;
     Ok(clusters)
+}
+
+/// The file of a clustered run's clusters (`clusters = K`): each training example's cluster.
+pub const CLUSTERS_FILE: &str = "clusters.safetensors";
+const CLUSTERS_FORMAT: &str = "unigen-clusters/1";
+const ASSIGNMENT: &str = "clusters.assignment";
+
+/// What a clusters file must say to belong to this run.
+fn clusters_meta(spec: &RunSpec, examples: usize, k: usize) -> BTreeMap<String, String> {
+    [("clusters", k.to_string()), ("examples", examples.to_string()), ("seed", spec.seed.to_string()), ("data", spec.data.name())]
+        .map(|(key, v)| (key.to_string(), v))
+        .into()
+}
+
+/// A run's clusters as its start saved them, checked (content hash, and that they are this
+/// run's: clusters, examples, seed, data); the centres are not kept.
+fn read_clusters(path: &Path, spec: &RunSpec, examples: usize, k: usize) -> Result<Clusters> {
+    let bad = |problem: String| Error::Checkpoint { path: path.to_path_buf(), problem: format!("{problem}; remove the file to form the clusters again") };
+    let loaded = checkpoint::read_as(path, CLUSTERS_FORMAT).map_err(|e| match e {
+        Error::Checkpoint { problem, .. } => bad(problem),
+        other => other,
+    })?;
+    for (key, want) in clusters_meta(spec, examples, k) {
+        let have = loaded.meta.get(&key).map(String::as_str).unwrap_or("nothing");
+        if have != want {
+            return Err(bad(format!("its `{key}` is {have}, this run's {want}")));
+        }
+    }
+    let assignment = loaded.tensor(ASSIGNMENT).and_then(|t| t.try_to_vec::<u8>().ok()).ok_or_else(|| bad(format!("no `{ASSIGNMENT}` of bytes")))?;
+    if assignment.len() != examples || assignment.iter().any(|&c| c as usize >= k) {
+        return Err(bad(format!("`{ASSIGNMENT}` is not one cluster below {k} for each of {examples} examples")));
+    }
+    Ok(Clusters { k, centres: Vec::new(), assignment, iterations: 0 })
 }
 
 /// Settings that are valid alone but not together with the model or data.
@@ -271,12 +327,6 @@ fn train_with(
         max => max.min(steps_per_epoch * c.epochs as u64),
     };
     let ckpt_path = run_dir.join(CHECKPOINT_FILE);
-    if !opts.resume && ckpt_path.exists() {
-        return Err(Error::Invalid(format!(
-            "{} already holds a run; pass --resume to continue it, or choose another --out",
-            run_dir.display()
-        )));
-    }
 
     let mut step = 0u64;
     // Running sums of the epoch's losses, restored on resume so the epoch's means are exact.
