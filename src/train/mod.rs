@@ -17,11 +17,11 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 use rand::seq::SliceRandom;
+use safetensors::tensor::Dtype;
 
 use crate::config::{DataKind, Family, Likelihood, Network};
 use crate::data::kmeans::Clusters;
 use crate::data::{self, Dataset};
-use safetensors::tensor::Dtype;
 use crate::error::{Error, Result};
 use crate::host::tensor;
 use crate::interrupt::Interrupt;
