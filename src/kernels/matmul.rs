@@ -74,13 +74,16 @@ pub(crate) fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
 
 /// `c = a · b`, or `c += a · b` when `accumulate`, with `c` row-major.
 ///
-/// On several threads the output is split into one block of columns per thread, or failing that
-/// one block of rows, each block a one-thread `gemm` call. On two threads `gemm`'s own split ran
-/// the batch-100 products 0.58-1.09 times the speed of one thread, row blocks 1.45-1.69 times
-/// (`examples/gemm_threads.rs`); column blocks, where each thread packs only its share of the
-/// weights, made the VAE step another 9% faster (docs/performance.md). Each element is the same
-/// sum in the same order either way ([`blocks`] says when a split could change it, and does not
-/// split then).
+/// On several threads the output is split into one block per thread, each block a one-thread
+/// `gemm` call. On two threads `gemm`'s own split ran the batch-100 products 0.58-1.09 times the
+/// speed of one thread, row blocks 1.45-1.69 times (`examples/gemm_threads.rs`). Each thread
+/// reads and packs all of the operand on the side it keeps. Column blocks, where each thread
+/// packs only its share of the weights, made the VAE step 9% faster than row blocks; but with a
+/// convolution's 32,000 patch rows times 64 filters they had each thread pack all of its 100 MB
+/// of patches, and the classifier ran 0.71 times as fast. So columns are split unless `a` is both
+/// the longer side and too large to share from cache ([`LARGE`]), and rows then
+/// (docs/performance.md). Each element is the same sum in the same order either way
+/// ([`blocks`] says when a split could change it, and does not split then).
 pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
@@ -97,7 +100,8 @@ pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
         // `r0 * n + j0` in.
         unsafe { gemm(rows, cols, k, out, 1, n as isize, accumulate, a_ptr, a_cs, a_rs, b_ptr, b_cs, b_rs, alpha, 1.0, false, false, false, par) }
     };
-    if let Some(width) = blocks(n, m, k, threads, 32) {
+    let (width, height) = split(m, k, n, threads);
+    if let Some(width) = width {
         /// The output's address, shared by the threads that each write their own columns of it.
         #[derive(Clone, Copy)]
         struct Out(*mut f32);
@@ -110,7 +114,7 @@ pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
             let b_ptr = b.data.as_ptr().wrapping_offset(j0 as isize * b_cs);
             call(m, width.min(n - j0), out.0.wrapping_add(j0), a.data.as_ptr(), b_ptr, Parallelism::None)
         });
-    } else if let Some(height) = blocks(m, n, k, threads, 16) {
+    } else if let Some(height) = height {
         c.par_chunks_mut(height * n).enumerate().for_each(|(i, c)| {
             let a_ptr = a.data.as_ptr().wrapping_offset((i * height) as isize * a_rs);
             call(c.len() / n, n, c.as_mut_ptr(), a_ptr, b.data.as_ptr(), Parallelism::None)
@@ -120,6 +124,22 @@ pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
         call(m, n, c.as_mut_ptr(), a.data.as_ptr(), b.data.as_ptr(), par);
     }
 }
+
+/// How `product` splits an `m x k` by `k x n` product over `threads`: column blocks of `width`
+/// or row blocks of `height` (never both), or neither.
+fn split(m: usize, k: usize, n: usize, threads: usize) -> (Option<usize>, Option<usize>) {
+    match (blocks(n, m, k, threads, 32), blocks(m, n, k, threads, 16)) {
+        (Some(_), Some(height)) if m > n && m * k > LARGE => (None, Some(height)),
+        (Some(width), _) => (Some(width), None),
+        split => split,
+    }
+}
+
+/// Floats of `a` above which every thread packing all of it costs more than the column split
+/// saves: 4 MiB, beyond a core's L2 on both machines this project runs on (the MLP training
+/// steps' operands stay below it, the reference classifier's second convolution's patches are
+/// about 100 MB).
+const LARGE: usize = 1 << 20;
 
 /// The size of each block when the output's side `len` long (its rows or its columns) is split
 /// over `threads` and the other side, `other` long, is kept, or `None` to leave it whole. Blocks
@@ -177,6 +197,17 @@ mod tests {
             }
         }
         assert!(rows_split >= 100 && cols_split >= 500, "too few of the shapes were split ({rows_split} by rows, {cols_split} by columns): the test would not test the splits");
+    }
+
+    /// Columns, unless `a` is the longer side and too large for both threads to pack it.
+    #[test]
+    fn the_split_keeps_a_large_left_operand_whole_only_when_it_must() {
+        assert_eq!(split(128, 784, 512, 2), (Some(256), None), "a batch times a layer's weights");
+        assert_eq!(split(784, 128, 512, 2), (Some(256), None), "a weight gradient: `a` is small");
+        assert_eq!(split(32_000, 800, 64, 2), (None, Some(16_000)), "the classifier's patches");
+        assert_eq!(split(32_000, 800, 20, 2), (None, Some(16_000)), "too narrow for columns");
+        assert_eq!(split(2_000, 800, 4_000, 2), (Some(2_000), None), "wider than tall");
+        assert_eq!(split(32_000, 800, 64, 1), (None, None), "one thread");
     }
 
     /// The rule itself: no block under the minimum, no kept side of 16 or fewer, and no split that
