@@ -201,7 +201,7 @@ mod tests {
 
     /// Columns, unless `a` is the longer side and too large for both threads to pack it.
     #[test]
-    fn the_split_keeps_a_large_left_operand_whole_only_when_it_must() {
+    fn a_large_left_operand_is_split_by_rows_not_packed_by_both_threads() {
         assert_eq!(split(128, 784, 512, 2), (Some(256), None), "a batch times a layer's weights");
         assert_eq!(split(784, 128, 512, 2), (Some(256), None), "a weight gradient: `a` is small");
         assert_eq!(split(32_000, 800, 64, 2), (None, Some(16_000)), "the classifier's patches");
