@@ -37,6 +37,7 @@ macro_rules! with_act {
 }
 
 pub mod activation;
+pub mod bernoulli_term;
 pub mod optimizer;
 pub mod conv;
 pub mod conv_layer;

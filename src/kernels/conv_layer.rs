@@ -20,7 +20,8 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 
-use super::extension::{bias, covered, flex, recorded, values};
+use super::extension::{bias, covered, flex, recorded, register, values};
+use super::matmul::side_by_side;
 
 use crate::kernels::conv::{self as kernel, Geometry};
 
@@ -34,6 +35,10 @@ pub trait ConvOps: Backend {
 
 fn input_shape(g: &Geometry) -> [usize; 4] {
     if g.channels_last { [g.n, g.h, g.w, g.c] } else { [g.n, g.c, g.h, g.w] }
+}
+
+fn filter_shape(g: &Geometry) -> Vec<usize> {
+    vec![g.o, g.c, g.kernel[0], g.kernel[1]]
 }
 
 fn output_shape(g: &Geometry) -> [usize; 4] {
@@ -103,16 +108,12 @@ impl Backward<Flex, 3> for ConvBackward {
         let Saved { g, reuse: patches, .. } = &ops.state;
         let r = values(&r);
         let r_last = kernel::outputs_last(g, &r);
-        if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.o, g.positions(), g.channels_last), [g.o]));
-        }
-        if let Some(node) = node_w {
-            let dw = kernel::filter_grad_from(g, &values(patches), &r_last);
-            grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
-        }
-        if let Some(node) = node_x {
-            grads.register::<Flex>(node.id, flex(kernel::adjoint_from(g, &r_last, &values(&w), None), input_shape(g)));
-        }
+        let db = node_b.as_ref().map(|_| kernel::channel_sums(&r, g.o, g.positions(), g.channels_last));
+        let (dw, dx) = side_by_side(
+            node_w.as_ref().map(|_| || kernel::filter_grad_from(g, &values(patches), &r_last)),
+            node_x.as_ref().map(|_| || kernel::adjoint_from(g, &r_last, &values(&w), None)),
+        );
+        register(grads, &ops, [(dx, input_shape(g).to_vec()), (dw, filter_shape(g)), (db, vec![g.o])]);
     }
 }
 
@@ -125,16 +126,12 @@ impl Backward<Flex, 3> for AdjointBackward {
         let Saved { g, reuse: y_last, .. } = &ops.state;
         let r = values(&r);
         let patches = kernel::patches(g, &r);
-        if let Some(node) = node_b {
-            grads.register::<Flex>(node.id, flex(kernel::channel_sums(&r, g.c, g.h * g.w, g.channels_last), [g.c]));
-        }
-        if let Some(node) = node_w {
-            let dw = kernel::filter_grad_from(g, &patches, &values(y_last));
-            grads.register::<Flex>(node.id, flex(dw, [g.o, g.c, g.kernel[0], g.kernel[1]]));
-        }
-        if let Some(node) = node_y {
-            grads.register::<Flex>(node.id, flex(kernel::forward_from(g, &patches, &values(&w), None), output_shape(g)));
-        }
+        let db = node_b.as_ref().map(|_| kernel::channel_sums(&r, g.c, g.h * g.w, g.channels_last));
+        let (dw, dy) = side_by_side(
+            node_w.as_ref().map(|_| || kernel::filter_grad_from(g, &patches, &values(y_last))),
+            node_y.as_ref().map(|_| || kernel::forward_from(g, &patches, &values(&w), None)),
+        );
+        register(grads, &ops, [(dy, output_shape(g).to_vec()), (dw, filter_shape(g)), (db, vec![g.c])]);
     }
 }
 

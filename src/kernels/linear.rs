@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use rayon::prelude::*;
 
 use super::CHUNK;
-use super::matmul::{Mat, affine, column_sums, matmul};
+use super::matmul::{Mat, affine, column_sums, matmul, side_by_side};
 
 /// The nonlinearity after the affine map. Each one's derivative is a function of its output.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -73,8 +73,10 @@ pub fn backward(r: &[f32], x: &[f32], y: &[f32], w: &[f32], n: usize, act: Act, 
         _ => super::times_derivative(r, y, act).into(),
     };
     let [want_x, want_w, want_b] = wanted;
-    let dx = want_x.then(|| matmul(Mat::new(&r, m, n), Mat::new(w, k, n).t()));
-    let dw = want_w.then(|| matmul(Mat::new(x, m, k).t(), Mat::new(&r, m, n)));
+    let (dx, dw) = side_by_side(
+        want_x.then_some(|| matmul(Mat::new(&r, m, n), Mat::new(w, k, n).t())),
+        want_w.then_some(|| matmul(Mat::new(x, m, k).t(), Mat::new(&r, m, n))),
+    );
     let db = want_b.then(|| column_sums(&r, n));
     [dx, dw, db]
 }

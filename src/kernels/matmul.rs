@@ -57,10 +57,12 @@ pub(crate) fn matmul(a: Mat, b: Mat) -> Vec<f32> {
 pub(crate) fn affine(a: Mat, b: Mat, bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (a.view().0, b.view().1);
     let mut c = overwritten(rows * cols);
-    match bias {
+    // On all cores: a batch of 640 decoder rows is a 2 MB copy.
+    let rows_per_task = super::CHUNK.div_ceil(cols).max(1);
+    c.par_chunks_mut(rows_per_task * cols).for_each(|c| match bias {
         Some(bias) => c.chunks_mut(cols).for_each(|row| row.copy_from_slice(bias)),
         None => c.fill(0.0),
-    }
+    });
     product(a, b, &mut c, true);
     c
 }
@@ -85,10 +87,44 @@ pub(crate) fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
 /// (docs/performance.md). Each element is the same sum in the same order either way
 /// ([`blocks`] says when a split could change it, and does not split then).
 pub(crate) fn product(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
+    product_on(threads(), a, b, c, accumulate)
+}
+
+thread_local! {
+    /// The threads this thread's products may split over inside [`side_by_side`] (`None`: all).
+    static SHARE: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The threads a product started here may use.
+fn threads() -> usize {
+    SHARE.get().unwrap_or_else(rayon::current_num_threads)
+}
+
+/// `(f(), g())` side by side, the threads shared between them (each `None` where not wanted,
+/// and then the other alone on all threads): a layer's input and weight gradients, products of
+/// equal arithmetic. On two threads each product is then one call on its own thread, and no
+/// operand is packed by both threads, as it is when each product is split in turn. Products
+/// keep their bits whatever the split ([`blocks`]).
+pub(crate) fn side_by_side<A: Send, B: Send>(f: Option<impl FnOnce() -> A + Send>, g: Option<impl FnOnce() -> B + Send>) -> (Option<A>, Option<B>) {
+    let all = threads();
+    let (f, g) = match (f, g) {
+        (Some(f), Some(g)) if all > 1 => (f, g),
+        (f, g) => return (f.map(|f| f()), g.map(|g| g())),
+    };
+    fn with_share<T>(share: usize, f: impl FnOnce() -> T) -> Option<T> {
+        let before = SHARE.replace(Some(share));
+        let out = f();
+        SHARE.set(before);
+        Some(out)
+    }
+    rayon::join(|| with_share(all / 2, f), || with_share(all - all / 2, g))
+}
+
+/// [`product`] split over `threads`.
+fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
     assert_eq!(c.len(), m * n, "product and output differ in size");
-    let threads = rayon::current_num_threads();
     let alpha = if accumulate { 1.0 } else { 0.0 };
     // `rows x cols` of the output from `out` (row stride `n`), rows of `a` from `a_ptr`, columns
     // of `b` from `b_ptr`.
@@ -197,6 +233,27 @@ mod tests {
             }
         }
         assert!(rows_split >= 100 && cols_split >= 500, "too few of the shapes were split ({rows_split} by rows, {cols_split} by columns): the test would not test the splits");
+    }
+
+    /// Side by side, each of two products has the bits of one call on one thread, on any number
+    /// of threads (a layer's two gradients: `r · wᵀ` and `xᵀ · r`), and each side gets its share
+    /// of the threads, restored after.
+    #[test]
+    fn products_side_by_side_keep_their_bits_and_share_the_threads() {
+        let (m, k, n) = (130, 784, 500);
+        let (r, w, x) = (pattern(m * n, 1), pattern(k * n, 2), pattern(m * k, 3));
+        let dx = || (threads(), matmul(Mat::new(&r, m, n), Mat::new(&w, k, n).t()));
+        let dw = || (threads(), matmul(Mat::new(&x, m, k).t(), Mat::new(&r, m, n)));
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let alone = one.install(|| (dx().1, dw().1));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (threads_in_pool, shares) in [(1, (1, 1)), (2, (1, 1)), (3, (1, 2)), (4, (2, 2))] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads_in_pool).build().unwrap();
+            let (Some((share_x, x_grad)), Some((share_w, w_grad))) = pool.install(|| side_by_side(Some(dx), Some(dw))) else { unreachable!() };
+            assert!(bits(&x_grad) == bits(&alone.0) && bits(&w_grad) == bits(&alone.1), "{threads_in_pool} threads changed a value");
+            assert_eq!((share_x, share_w), shares, "{threads_in_pool} threads");
+            assert_eq!(pool.install(threads), threads_in_pool, "the share outlived `side_by_side`");
+        }
     }
 
     /// Columns, unless `a` is the longer side and too large for both threads to pack it.

@@ -8,7 +8,6 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{log_sigmoid, log_softmax, sigmoid, softmax};
 
 use crate::backend::is_cpu;
-use crate::host::{host, tensor, with_gradient_of};
 use crate::kernels;
 
 const LOG_2PI: f64 = 1.837_877_066_409_345_3; // ln(2 pi)
@@ -60,19 +59,10 @@ pub fn bernoulli_log_likelihood_plain(logits: Tensor<2>, x: Tensor<2>) -> Tensor
 }
 
 /// [`bernoulli_log_likelihood`] with its value and its gradient `g = x - sigmoid(l)` from one pass
-/// on the host ([`kernels::bernoulli_log_likelihood`]), entering autodiff through
-/// `s = sum_j l_j g_j` ([`with_gradient_of`]). On a device without autodiff (evaluation) there
-/// is no gradient to carry: the value alone. (Not `is_require_grad`, which is false for the
-/// logits of a tracked graph: they are not a leaf.)
+/// over the CPU tensors ([`kernels::bernoulli_log_likelihood`]), an operation with its own
+/// backward pass ([`kernels::bernoulli_term`](mod@kernels::bernoulli_term)).
 pub fn bernoulli_log_likelihood_fused(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-    let [n, d] = logits.dims();
-    let device = logits.device();
-    if !device.is_autodiff() {
-        return tensor(kernels::bernoulli_log_likelihood_value(&host(logits), &host(x), d), [n], &device);
-    }
-    let (ll, g) = kernels::bernoulli_log_likelihood(&host(logits.clone().detach()), &host(x.detach()), d);
-    let s = (logits * tensor(g, [n, d], &device)).sum_dim(1).squeeze_dim(1);
-    with_gradient_of(tensor(ll, [n], &device), s)
+    kernels::bernoulli_term::bernoulli_log_likelihood(logits, x)
 }
 
 /// `KL(N(mu, exp(log_var)) || N(0, I))` in closed form: `-1/2 sum(1 + log_var - mu^2 - exp(log_var))`.
@@ -272,6 +262,7 @@ pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWei
 mod tests {
     use super::*;
     use crate::testing::{assert_close, t1, t2, to_vec};
+    use crate::host::tensor;
 
     #[test]
     fn m2_unlabelled_bound_by_hand() {
