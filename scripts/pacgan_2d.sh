@@ -6,6 +6,8 @@
 # docs/reproduction/pacgan-2d/e$EPOCHS/ to be committed; a run whose result is there is skipped,
 # and a killed run resumes from its checkpoint. JOBS trainings at a time (default 2), one thread each.
 # Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary, JOBS=1|2)
+# COMMIT: the commit the binary was built from (default this checkout's HEAD, right only for a
+# binary of HEAD); each result records it.
 # Summary table: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e$EPOCHS
 set -euo pipefail
 out=${1:-runs/pacgan-2d}
@@ -13,7 +15,7 @@ seeds=${2:-5}
 epochs=${3:-400}
 bin=${UNIGEN:-target/release/unigen}
 results=docs/reproduction/pacgan-2d/e$epochs
-commit=$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- src && echo || echo +dirty)
+commit=${COMMIT:-$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- src && echo || echo +dirty)}
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
 mkdir -p "$out/logs" "$results"
 for data in ring8-pacgan grid25-pacgan; do for s in $(seq 0 $((seeds - 1))); do for variant in gan iwgan pacgan2 vae; do
