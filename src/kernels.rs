@@ -60,6 +60,12 @@ pub use pool::relu_max_pool_channels_last;
 /// Elements per parallel task: below about this, splitting costs more than it saves.
 const CHUNK: usize = 16 * 1024;
 
+/// Rows of `width` per parallel task over a row-major matrix: whole rows, about [`CHUNK`]
+/// elements, at least one row.
+fn rows_per_task(width: usize) -> usize {
+    CHUNK.div_ceil(width).max(1)
+}
+
 /// `log p(x | l)` of Bernoulli pixels with logits `l`, one row of `width` at a time, and its
 /// gradient with respect to `l`: `ll_r = sum_j x_j l_j - softplus(l_j)`, `g = x - sigmoid(l)`.
 /// `x` may have fewer rows than `logits`, `1/r` as many: each of its rows then serves `r`
@@ -87,7 +93,7 @@ fn bernoulli_rows<const GRAD: bool>(logits: &[f32], x: &[f32], width: usize, gra
         x.len()
     );
     let repeat = n / nx;
-    let rows = CHUNK.div_ceil(width).max(1);
+    let rows = rows_per_task(width);
     let mut grads: Vec<&mut [f32]> = if GRAD { grad.chunks_mut(rows * width).collect() } else { (0..n.div_ceil(rows)).map(|_| &mut [][..]).collect() };
     logits
         .par_chunks(rows * width)

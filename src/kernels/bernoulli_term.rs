@@ -16,7 +16,6 @@ use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 use rayon::prelude::*;
 
-use super::CHUNK;
 use super::extension::{flex, values};
 use super::matmul::overwritten;
 
@@ -54,7 +53,7 @@ impl Backward<Flex, 1> for BernoulliBackward {
         if let Some(node) = node {
             let (r, g_values) = (values(&r), values(g));
             let width = g_values.len() / r.len();
-            let rows = CHUNK.div_ceil(width).max(1);
+            let rows = super::rows_per_task(width);
             let mut dl = overwritten(g_values.len());
             dl.par_chunks_mut(rows * width).zip(g_values.par_chunks(rows * width)).zip(r.par_chunks(rows)).for_each(|((dl, g), r)| {
                 for ((dl, g), r) in dl.chunks_mut(width).zip(g.chunks(width)).zip(r) {

@@ -58,8 +58,7 @@ pub(crate) fn affine(a: Mat, b: Mat, bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (a.view().0, b.view().1);
     let mut c = overwritten(rows * cols);
     // On all cores: a batch of 640 decoder rows is a 2 MB copy.
-    let rows_per_task = super::CHUNK.div_ceil(cols).max(1);
-    c.par_chunks_mut(rows_per_task * cols).for_each(|c| match bias {
+    c.par_chunks_mut(super::rows_per_task(cols) * cols).for_each(|c| match bias {
         Some(bias) => c.chunks_mut(cols).for_each(|row| row.copy_from_slice(bias)),
         None => c.fill(0.0),
     });
@@ -111,13 +110,14 @@ pub(crate) fn side_by_side<A: Send, B: Send>(f: Option<impl FnOnce() -> A + Send
         (Some(f), Some(g)) if all > 1 => (f, g),
         (f, g) => return (f.map(|f| f()), g.map(|g| g())),
     };
-    fn with_share<T>(share: usize, f: impl FnOnce() -> T) -> Option<T> {
+    fn with_share<T>(share: usize, f: impl FnOnce() -> T) -> T {
         let before = SHARE.replace(Some(share));
         let out = f();
         SHARE.set(before);
-        Some(out)
+        out
     }
-    rayon::join(|| with_share(all / 2, f), || with_share(all - all / 2, g))
+    let (a, b) = rayon::join(|| with_share(all / 2, f), || with_share(all - all / 2, g));
+    (Some(a), Some(b))
 }
 
 /// [`product`] split over `threads`.
