@@ -403,7 +403,7 @@ fn a_gan_conditioned_on_clusters_samples_them_by_their_shares_and_covers_the_rin
     let (data, _) = train::training_data(&spec).unwrap();
     let clusters = unigen::data::kmeans::kmeans(&data.x, 2, 8, &mut unigen::rng::stream(s.seed, unigen::rng::Purpose::Clusters, 0), &Device::flex());
     let loaded = checkpoint::read(&run.join(CHECKPOINT_FILE)).unwrap();
-    let saved = loaded.tensors().find(|(name, _)| name == "clusters.shares").expect("the shares are saved").1.to_vec::<f32>().unwrap();
+    let saved = loaded.tensors().find(|(name, _)| name == "clusters.shares").expect("the shares are saved").1.try_to_vec::<f32>().unwrap();
     assert_eq!(saved, clusters.shares());
     let best = |key: &str| per_epoch(&run, key)[5..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // Measured (seed 1): all 8 modes and 69-85% high quality from epoch 4 on, where the plain
