@@ -155,18 +155,18 @@ fn bernoulli_row_portable<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32],
 
 /// `exp(t)` for `t <= 0`, within 2 ulp, in straight-line code the compiler vectorises (Cephes
 /// `expf`: `t = n ln 2 + r`, a degree-5 polynomial on `r`, then `2^n` from its bits). Below -87
-/// the result stays at `exp(-87)`, about 1.6e-38, which is 0 to everything it is added to here.
+/// the result stays at `exp(-87)`, about 1.6e-38, which is 0 to everything it is added to here;
+/// a NaN gives that too, and a `t` above 0, outside the contract, gives 1.
 #[inline(always)]
 fn exp_nonpositive(t: f32) -> f32 {
-    let t = t.max(-87.0);
+    let t = t.max(-87.0).min(0.0);
     let n = (t * std::f32::consts::LOG2_E + 0.5).floor();
     let r = t - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5.000_000_1e-1;
-    // This function's contract is `t <= 0` (its caller passes `-|l|`), and a NaN or -inf `t`
-    // becomes -87 through `max`, so `t` is finite in [-87, 0], `n` is a whole number in
-    // [-126, 0] and converts exactly. The checked `n as i32` gives the same integer, but its
-    // saturation and NaN rule are done lane by lane, one scalar conversion and two comparisons
-    // a pixel, which kept this loop from vectorising.
+    // `t` was clamped to [-87, 0] above (a NaN included), so `n` is a whole number in [-126, 0]
+    // and converts exactly. The checked `n as i32` gives the same integer, but its saturation
+    // and NaN rule are done lane by lane, one scalar conversion and two comparisons a pixel,
+    // which kept this loop from vectorising.
     // SAFETY: `n` is finite and within `i32`'s range, as just said.
     let n = unsafe { n.to_int_unchecked::<i32>() };
     (p * r * r + r + 1.0) * f32::from_bits(((n + 127) as u32) << 23)
