@@ -115,7 +115,8 @@ fn bernoulli_rows<const GRAD: bool>(logits: &[f32], x: &[f32], width: usize, gra
 }
 
 /// One row of [`bernoulli_log_likelihood`], vectorised (AVX2 when the CPU has it): the
-/// per-pixel terms go to `terms`, then are summed in order.
+/// per-pixel terms go to `terms`, [`SUM_BLOCK`] at a time, each block then added to the row's sum
+/// in order.
 fn bernoulli_row<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
@@ -131,26 +132,40 @@ unsafe fn bernoulli_row_avx2<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f3
     bernoulli_row_portable::<GRAD>(l, x, g, terms)
 }
 
+/// Pixels whose terms are computed before they are added to the row's sum. The sum adds one term
+/// after another (that order fixes the bits), a chain of additions each waiting on the last; done
+/// after every block rather than after the whole row, it overlaps the next block's vector work
+/// (docs/performance.md, "The Bernoulli term's sum block by block").
+const SUM_BLOCK: usize = 64;
+
 /// `softplus(l) = max(l, 0) + ln(1 + e)` and `sigmoid(l)` from one `e = exp(-|l|)`, with
 /// `ln(1 + e) = 2 atanh(s)`, `s = e / (2 + e) <= 1/3`, by its odd series (exact to f32 after the
 /// s^13 term, and accurate for tiny `e`, where `ln(1 + e)` computed as written is not).
 #[inline(always)]
 fn bernoulli_row_portable<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
     let n = l.len();
-    let (x, terms) = (&x[..n], &mut terms[..n]);
-    let g = if GRAD { &mut g[..n] } else { g };
-    for i in 0..n {
-        let e = exp_nonpositive(-l[i].abs());
-        let s = e / (2.0 + e);
-        let s2 = s * s;
-        let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 / 13.0)))));
-        terms[i] = x[i] * l[i] - (l[i].max(0.0) + 2.0 * s * series);
-        if GRAD {
-            let r = 1.0 / (1.0 + e);
-            g[i] = x[i] - if l[i] >= 0.0 { r } else { e * r };
+    // `-0.0`, as `Iterator::sum` starts: the bits of `terms.iter().sum()` over the whole row.
+    let mut sum = -0.0f32;
+    for at in (0..n).step_by(SUM_BLOCK) {
+        let end = (at + SUM_BLOCK).min(n);
+        let (l, x, terms) = (&l[at..end], &x[at..end], &mut terms[at..end]);
+        let g = if GRAD { &mut g[at..end] } else { &mut [][..] };
+        for i in 0..l.len() {
+            let e = exp_nonpositive(-l[i].abs());
+            let s = e / (2.0 + e);
+            let s2 = s * s;
+            let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 / 13.0)))));
+            terms[i] = x[i] * l[i] - (l[i].max(0.0) + 2.0 * s * series);
+            if GRAD {
+                let r = 1.0 / (1.0 + e);
+                g[i] = x[i] - if l[i] >= 0.0 { r } else { e * r };
+            }
+        }
+        for t in terms.iter() {
+            sum += t;
         }
     }
-    terms.iter().sum()
+    sum
 }
 
 /// `exp(t)` for `t <= 0`, within 2 ulp, in straight-line code the compiler vectorises (Cephes
@@ -334,6 +349,25 @@ mod tests {
         assert_eq!((bits(&ll_in_place), bits(&g_in_place)), (bits(&ll), bits(&g)));
         assert_eq!(bits(&bernoulli_log_likelihood_value(&l, &x, width)), bits(&ll));
         assert!(ll.chunks(k).any(|s| s.iter().any(|v| v != &s[0])), "the samples' logits differ, so a mix-up would show");
+    }
+
+    /// A row's value is its terms added in order, one after another, from the first pixel: the
+    /// bits of `terms.iter().sum()`, however the kernel blocks its work.
+    #[test]
+    fn bernoulli_rows_sum_their_terms_in_order() {
+        for width in [1, SUM_BLOCK - 1, SUM_BLOCK, SUM_BLOCK + 1, 784] {
+            let x: Vec<f32> = (0..width).map(|i| ((i * 31) % 7 < 3) as u8 as f32).collect();
+            let l: Vec<f32> = (0..width).map(|i| ((i * 7919) % 4001) as f32 / 100.0 - 20.0).collect();
+            let mut terms = vec![0f32; width];
+            let got = bernoulli_row::<false>(&l, &x, &mut [], &mut terms);
+            let mut one = [0f32; 1];
+            let each: Vec<f32> = (0..width).map(|i| bernoulli_row::<false>(&l[i..i + 1], &x[i..i + 1], &mut [], &mut one)).collect();
+            assert_eq!(got.to_bits(), each.iter().sum::<f32>().to_bits(), "width {width}");
+            // Reversed, the same terms give other bits: the test can tell the order.
+            if width == 784 {
+                assert_ne!(got.to_bits(), each.iter().rev().sum::<f32>().to_bits());
+            }
+        }
     }
 
     #[test]
