@@ -100,14 +100,13 @@ fn bernoulli_rows<const GRAD: bool>(logits: &[f32], x: &[f32], width: usize, gra
         .zip(grads.par_iter_mut())
         .enumerate()
         .flat_map_iter(|(chunk, (l, g))| {
-            let mut terms = vec![0f32; width];
             l.chunks(width)
                 .enumerate()
                 .map(|(i, l)| {
                     let row = chunk * rows + i;
                     let x = &x[row / repeat * width..][..width];
                     let g = if GRAD { &mut g[i * width..][..width] } else { &mut [][..] };
-                    bernoulli_row::<GRAD>(l, x, g, &mut terms)
+                    bernoulli_row::<GRAD>(l, x, g)
                 })
                 .collect::<Vec<_>>()
         })
@@ -115,21 +114,21 @@ fn bernoulli_rows<const GRAD: bool>(logits: &[f32], x: &[f32], width: usize, gra
 }
 
 /// One row of [`bernoulli_log_likelihood`], vectorised (AVX2 when the CPU has it): the
-/// per-pixel terms go to `terms`, [`SUM_BLOCK`] at a time, each block then added to the row's sum
+/// per-pixel terms are computed [`SUM_BLOCK`] at a time, each block then added to the row's sum
 /// in order.
-fn bernoulli_row<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
+fn bernoulli_row<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { bernoulli_row_avx2::<GRAD>(l, x, g, terms) };
+        return unsafe { bernoulli_row_avx2::<GRAD>(l, x, g) };
     }
-    bernoulli_row_portable::<GRAD>(l, x, g, terms)
+    bernoulli_row_portable::<GRAD>(l, x, g)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn bernoulli_row_avx2<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
-    bernoulli_row_portable::<GRAD>(l, x, g, terms)
+unsafe fn bernoulli_row_avx2<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32]) -> f32 {
+    bernoulli_row_portable::<GRAD>(l, x, g)
 }
 
 /// Pixels whose terms are computed before they are added to the row's sum. The sum adds one term
@@ -142,13 +141,14 @@ const SUM_BLOCK: usize = 64;
 /// `ln(1 + e) = 2 atanh(s)`, `s = e / (2 + e) <= 1/3`, by its odd series (exact to f32 after the
 /// s^13 term, and accurate for tiny `e`, where `ln(1 + e)` computed as written is not).
 #[inline(always)]
-fn bernoulli_row_portable<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32], terms: &mut [f32]) -> f32 {
+fn bernoulli_row_portable<const GRAD: bool>(l: &[f32], x: &[f32], g: &mut [f32]) -> f32 {
     let n = l.len();
-    // `-0.0`, as `Iterator::sum` starts: the bits of `terms.iter().sum()` over the whole row.
+    let mut block = [0f32; SUM_BLOCK];
+    // `-0.0`, as `Iterator::sum` starts: the bits of the row's terms summed by `Iterator::sum`.
     let mut sum = -0.0f32;
     for at in (0..n).step_by(SUM_BLOCK) {
         let end = (at + SUM_BLOCK).min(n);
-        let (l, x, terms) = (&l[at..end], &x[at..end], &mut terms[at..end]);
+        let (l, x, terms) = (&l[at..end], &x[at..end], &mut block[..end - at]);
         let g = if GRAD { &mut g[at..end] } else { &mut [][..] };
         for i in 0..l.len() {
             let e = exp_nonpositive(-l[i].abs());
@@ -358,10 +358,8 @@ mod tests {
         for width in [1, SUM_BLOCK - 1, SUM_BLOCK, SUM_BLOCK + 1, 784] {
             let x: Vec<f32> = (0..width).map(|i| ((i * 31) % 7 < 3) as u8 as f32).collect();
             let l: Vec<f32> = (0..width).map(|i| ((i * 7919) % 4001) as f32 / 100.0 - 20.0).collect();
-            let mut terms = vec![0f32; width];
-            let got = bernoulli_row::<false>(&l, &x, &mut [], &mut terms);
-            let mut one = [0f32; 1];
-            let each: Vec<f32> = (0..width).map(|i| bernoulli_row::<false>(&l[i..i + 1], &x[i..i + 1], &mut [], &mut one)).collect();
+            let got = bernoulli_row::<false>(&l, &x, &mut []);
+            let each: Vec<f32> = (0..width).map(|i| bernoulli_row::<false>(&l[i..i + 1], &x[i..i + 1], &mut [])).collect();
             assert_eq!(got.to_bits(), each.iter().sum::<f32>().to_bits(), "width {width}");
             // Reversed, the same terms give other bits: the test can tell the order.
             if width == 784 {
