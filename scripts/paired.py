@@ -9,6 +9,7 @@ make, e.g. an ablation against the AA-VAE as in the tables (both runs of a seed 
 Only seeds present in both sets count; each result file names its seed."""
 import glob
 import json
+import math
 import statistics
 import sys
 
@@ -33,8 +34,12 @@ def main(a, b, score="test_elbo"):
     d = [a[s] - b[s] for s in seeds]
     mean, sd = statistics.mean(d), statistics.stdev(d)
     half = T975[len(d) - 1] * sd / len(d) ** 0.5
-    print(f"{score}, A - B over seeds {seeds}: {' '.join(f'{x:+.2f}' for x in d)}")
-    print(f"{mean:+.2f} ± {sd:.2f} [{mean - half:+.2f}, {mean + half:+.2f}], A ahead in {sum(x > 0 for x in d)}/{len(d)}")
+    # Two decimals, or two significant digits of the largest difference where it is below 0.1
+    # (conditional accuracies differ in the third decimal).
+    largest = max(abs(x) for x in d)
+    p = max(2, 1 - math.floor(math.log10(largest))) if largest > 0 else 2
+    print(f"{score}, A - B over seeds {seeds}: {' '.join(f'{x:+.{p}f}' for x in d)}")
+    print(f"{mean:+.{p}f} ± {sd:.{p}f} [{mean - half:+.{p}f}, {mean + half:+.{p}f}], A ahead in {sum(x > 0 for x in d)}/{len(d)}")
 
 
 if __name__ == "__main__":
