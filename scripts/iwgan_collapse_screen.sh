@@ -4,11 +4,13 @@
 # first 10 epochs; under unigen's own 2-D defaults (`--data ring8`, 40 epochs) it kept more modes
 # than the GAN (docs/results.md). This screen starts from the protocol and puts back one of
 # unigen's own choices at a time, IWGAN only, EPOCHS epochs (default 10: the collapse happens in
-# epochs 1-9), seeds 0-2, one thread a run. Each run's per-epoch curve (modes captured, share of
+# epochs 1-9), seeds 0-2, one thread a run; MODELS="gan iwgan" adds the GAN under the same changes,
+# CONFIGS="a b" runs only those configurations. Each run's per-epoch curve (modes captured, share of
 # high-quality samples, and the importance weights' effective share and logits' spread) is copied
 # to docs/reproduction/pacgan-2d/screen/ to be committed; a finished run is skipped.
 # Usage: scripts/iwgan_collapse_screen.sh [OUT_DIR] [EPOCHS]   (UNIGEN=frozen binary, COMMIT=its commit, JOBS)
 # Summary: python3 scripts/iwgan_collapse_screen.py docs/reproduction/pacgan-2d/screen
+# (the same script's `collect` writes each run's result file)
 set -euo pipefail
 out=${1:-runs/iw-screen}
 epochs=${2:-10}
@@ -27,10 +29,14 @@ g-no-batch-norm|ring8-pacgan|batch_norm=false hidden=[256,256] d_hidden=[200,200
 adam-1e-3-0.5|ring8-pacgan|lr=0.001 beta1=0.5
 geometry-ring8|ring8|hidden=[400,400,400,400] batch_norm=true d_hidden=[200,200,200] d_activation=maxout lr=0.0001 beta1=0.8 init=dcgan batch_size=100 toy_train_size=100000
 unigen-defaults|ring8-pacgan|hidden=[256,256] batch_norm=false d_hidden=[] d_activation=leaky_relu lr=0.001 beta1=0.5 init=default batch_size=256 toy_train_size=20000'
-for s in 0 1 2; do echo "$configs" | sed "s/\$/|$s/"; done | tr ' ' ';' | xargs -P "${JOBS:-1}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
-  IFS="|" read -r config data sets s <<< "$0"
+only=${CONFIGS:-}
+filter=.; [ -n "$only" ] && filter="^(${only// /|})\|"
+for model in ${MODELS:-iwgan}; do for s in 0 1 2; do
+  echo "$configs" | grep -E "$filter" | sed "s/\$/|$s|$model/"
+done; done | tr ' ' ';' | xargs -P "${JOBS:-1}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
+  IFS="|" read -r config data sets s model <<< "$0"
   out='"$out"' bin='"$bin"' results='"$results"' epochs='"$epochs"'
-  name="iwgan-$config-s$s"
+  name="$model-$config-s$s"
   [ -f "$results/$name.json" ] && exit 0
   args=()
   for kv in ${sets//;/ }; do args+=(--set "$kv"); done
@@ -38,20 +44,6 @@ for s in 0 1 2; do echo "$configs" | sed "s/\$/|$s/"; done | tr ' ' ';' | xargs 
   e=$epochs; [ "$config" = unigen-defaults ] && e=$((epochs * 4))
   dir="$out/$name"
   rm -rf "$dir"
-  "$bin" train iwgan --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log"
-  python3 - "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$config" "$data" "$s" <<PY
-import json, sys, os
-d, dest, commit, machine, config, data, seed = sys.argv[1:]
-rows = [json.loads(l) for l in open(os.path.join(d, "metrics.jsonl"))]
-curve = {k: [r[k] for r in rows] for k in ("epoch", "step", "modes_captured", "modes_any", "high_quality", "mode_kl")}
-for k in ("d_loss", "ess_share", "logit_std"):
-    curve[k] = [r["losses"][k] for r in rows]
-r = dict(model="iwgan", config=config, data=data, seed=int(seed), epochs=rows[-1]["epoch"], steps=rows[-1]["step"],
-         train_wall_s=rows[-1]["wall_s"], commit=commit, machine=machine, curve=curve,
-         protocol="per-epoch counts at each epoch end (metrics.jsonl; 2,500 for the mode counts)",
-         settings=open(os.path.join(d, "run.toml")).read())
-tmp = dest + ".tmp"
-json.dump(r, open(tmp, "w"), indent=1)
-os.replace(tmp, dest)
-PY
+  "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log"
+  python3 scripts/iwgan_collapse_screen.py collect "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$config" "$data" "$s" "$model"
 '
