@@ -4,7 +4,8 @@
 Usage: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e400
 Per data set and model: runs, modes (PacGAN's count: modes with any high-quality sample among
 2,500), % high-quality samples, KL of the mode histogram to uniform, and our stricter
-modes_captured; mean ± standard error over seeds, as PacGAN reports.
+modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each run on its own
+line, so a reader sees the spread behind the means.
 """
 import glob, json, math, os, sys
 from collections import defaultdict
@@ -42,6 +43,14 @@ def main(folder):
               f"{mean_se([100 * r['high_quality'] for r in rs])} | {mean_se(kl) if kl else '—'} | "
               f"{mean_se([r['modes_captured'] for r in rs])} | {rs[0]['epochs']} | "
               f"{sum(r['train_wall_s'] for r in rs) / len(rs) / 60:.0f} | {PUBLISHED.get((data, variant), '—')} |")
+    print()
+    print("| data | model | seed | modes | modes captured (ours) | % high quality | KL(modes ‖ uniform) | train min |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (data, variant), rs in sorted(groups.items()):
+        for r in sorted(rs, key=lambda r: r["seed"]):
+            kl = "—" if r.get("mode_kl") is None else f"{r['mode_kl']:.2f}"
+            print(f"| {data} | {variant} | {r['seed']} | {r['modes_any']} | {r['modes_captured']} | "
+                  f"{100 * r['high_quality']:.1f} | {kl} | {r['train_wall_s'] / 60:.0f} |")
 
 
 if __name__ == "__main__":
