@@ -7,7 +7,8 @@
 # epochs 1-9), seeds 0-2, one thread a run; MODELS="gan iwgan" adds the GAN under the same changes,
 # CONFIGS="a b" runs only those configurations. Each run's per-epoch curve (modes captured, share of
 # high-quality samples, and the importance weights' effective share and logits' spread) is copied
-# to docs/reproduction/pacgan-2d/screen/ to be committed; a finished run is skipped.
+# to docs/reproduction/pacgan-2d/screen/ to be committed; a finished run is skipped, a killed one
+# resumes from its checkpoint.
 # Usage: scripts/iwgan_collapse_screen.sh [OUT_DIR] [EPOCHS]   (UNIGEN=frozen binary, COMMIT=its commit, JOBS)
 # Summary: python3 scripts/iwgan_collapse_screen.py docs/reproduction/pacgan-2d/screen
 # (the same script's `collect` writes each run's result file)
@@ -43,7 +44,10 @@ done; done | tr ' ' ';' | xargs -P "${JOBS:-1}" -L 1 env RAYON_NUM_THREADS=1 bas
   # unigen-defaults runs 4 times the epochs: 20,000 points at batch 256 are 78 steps an epoch.
   e=$epochs; [ "$config" = unigen-defaults ] && e=$((epochs * 4))
   dir="$out/$name"
-  rm -rf "$dir"
-  "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log"
+  if [ -f "$dir/checkpoint.safetensors" ]; then  # a killed run resumes where it stopped
+    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log"
+  else
+    "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log"
+  fi
   python3 scripts/iwgan_collapse_screen.py collect "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$config" "$data" "$s" "$model"
 '
