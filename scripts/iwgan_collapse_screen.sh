@@ -31,7 +31,13 @@ adam-1e-3-0.5|ring8-pacgan|lr=0.001 beta1=0.5
 geometry-ring8|ring8|hidden=[400,400,400,400] batch_norm=true d_hidden=[200,200,200] d_activation=maxout lr=0.0001 beta1=0.8 init=dcgan batch_size=100 toy_train_size=100000
 unigen-defaults|ring8-pacgan|hidden=[256,256] batch_norm=false d_hidden=[] d_activation=leaky_relu lr=0.001 beta1=0.5 init=default batch_size=256 toy_train_size=20000'
 only=${CONFIGS:-}
+for c in $only; do
+  grep -q "^$c|" <<< "$configs" || { echo "CONFIGS: no configuration named '$c' (see the list in $0)" >&2; exit 2; }
+done
 filter=.; [ -n "$only" ] && filter="^(${only// /|})\|"
+for m in ${MODELS:-iwgan}; do
+  case $m in gan|iwgan) ;; *) echo "MODELS: '$m' is not gan or iwgan" >&2; exit 2 ;; esac
+done
 for model in ${MODELS:-iwgan}; do for s in 0 1 2; do
   echo "$configs" | grep -E "$filter" | sed "s/\$/|$s|$model/"
 done; done | tr ' ' ';' | xargs -P "${JOBS:-1}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
