@@ -2,6 +2,9 @@
 """The table of scripts/pacgan_2d.sh's committed results beside PacGAN's (Lin et al. 2018, Table 1).
 
 Usage: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e400
+       python3 scripts/pacgan_table.py collect RUN_DIR DEST COMMIT MACHINE VARIANT DATA SEED
+         (the result file of one run, as scripts/pacgan_2d.sh writes it: the run's eval.json,
+          its settings, training time, commit and machine, and its per-epoch curve)
 Per data set and model: runs, modes (PacGAN's count: modes with any high-quality sample among
 2,500), % high-quality samples, KL of the mode histogram to uniform, and our stricter
 modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each run on its own
@@ -16,6 +19,35 @@ PUBLISHED = {  # modes / % high quality / KL of the mode histogram, PacGAN's Tab
     ("grid25-pacgan", "gan"): "17.3 ± 0.8 / 94.8 / 0.70",
     ("grid25-pacgan", "pacgan2"): "23.8 / 91.3 / 0.13",
 }
+
+
+def curve(rows):
+    """The per-epoch counts of metrics.jsonl (2,500 samples an epoch) and the training losses,
+    4 significant digits, so that a reader can check the curves the docs quote."""
+    if [r["epoch"] for r in rows] != list(range(1, len(rows) + 1)):
+        sys.exit("metrics.jsonl: epochs are not 1, 2, ... once each; the run's log is damaged")
+    short = lambda v: v if v is None else float(f"{v:.4g}")
+    # An epoch with no high-quality sample has no mode histogram, so no `mode_kl`.
+    c = {"epoch": [r["epoch"] for r in rows]}
+    c.update({k: [int(r[k]) for r in rows] for k in ("modes_captured", "modes_any")})
+    c.update({k: [short(r.get(k)) for r in rows] for k in ("high_quality", "mode_kl")})
+    c.update({k: [short(r["losses"].get(k)) for r in rows] for k in rows[-1]["losses"]})
+    return c
+
+
+def collect(run_dir, dest, commit, machine, variant, data, seed):
+    r = json.load(open(os.path.join(run_dir, "eval.json")))
+    rows = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    r.update(variant=variant, data=data, seed=int(seed), epochs=rows[-1]["epoch"], steps=rows[-1]["step"],
+             train_wall_s=rows[-1]["wall_s"], commit=commit, machine=machine,
+             settings=open(os.path.join(run_dir, "run.toml")).read())
+    # One line a series keeps a 400-epoch curve short enough to read and diff.
+    text = json.dumps(r, indent=1)[: -len("\n}")] + ',\n "curve": {\n'
+    text += ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in curve(rows).items()) + "\n }\n}\n"
+    tmp = dest + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, dest)
 
 
 def mean_se(values):
@@ -54,4 +86,7 @@ def main(folder):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "docs/reproduction/pacgan-2d/e400")
+    if sys.argv[1:2] == ["collect"]:
+        collect(*sys.argv[2:])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else "docs/reproduction/pacgan-2d/e400")
