@@ -50,10 +50,11 @@ done; done | tr ' ' ';' | xargs -P "${JOBS:-1}" -L 1 env RAYON_NUM_THREADS=1 bas
   # unigen-defaults runs 4 times the epochs: 20,000 points at batch 256 are 78 steps an epoch.
   e=$epochs; [ "$config" = unigen-defaults ] && e=$((epochs * 4))
   dir="$out/$name"
-  if [ -f "$dir/checkpoint.safetensors" ]; then  # a killed run resumes where it stopped
-    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log"
+  # A killed run resumes where it stopped; an interrupted training is not recorded (exit 255 stops xargs).
+  if [ -f "$dir/checkpoint.safetensors" ]; then
+    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log" || exit 255
   else
-    "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log"
+    "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$e" "${args[@]}" --quiet 2>>"$out/logs/$name.log" || exit 255
   fi
   python3 scripts/iwgan_collapse_screen.py collect "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$config" "$data" "$s" "$model"
 '

@@ -39,13 +39,15 @@ done; done; done | xargs -P "${JOBS:-2}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
     pacgan2) model=gan; sets+=(--set pack=2 --set batch_size=200 --set toy_train_size=200000) ;;
     *) model=${variant%-initburn} ;;
   esac
+  # An interrupted or failed training (signal, error) leaves a resumable checkpoint, not a
+  # result: exit 255 stops xargs, nothing is scored, and the next start resumes it.
   dir="$out/$name"
   [ -f "$dir/checkpoint.safetensors" ] && resume=--resume || resume=
   if [ -n "$resume" ]; then
-    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log"
+    "$bin" train --out "$dir" --resume --quiet 2>>"$out/logs/$name.log" || exit 255
   else
-    "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$epochs" "${sets[@]}" --quiet 2>>"$out/logs/$name.log"
+    "$bin" train "$model" --data "$data" --seed "$s" --out "$dir" --set epochs="$epochs" "${sets[@]}" --quiet 2>>"$out/logs/$name.log" || exit 255
   fi
-  "$bin" eval "$dir" --k 100 --quiet 2>>"$out/logs/$name.log"
+  "$bin" eval "$dir" --k 100 --quiet 2>>"$out/logs/$name.log" || exit 255
   python3 scripts/pacgan_table.py collect "$dir" "$results/$name.json" "'"$commit"'" "'"$machine"'" "$variant" "$data" "$s"
 '

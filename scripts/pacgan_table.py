@@ -10,7 +10,7 @@ Per data set and model: runs, modes (PacGAN's count: modes with any high-quality
 modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each run on its own
 line, so a reader sees the spread behind the means.
 """
-import glob, json, math, os, sys
+import glob, json, math, os, sys, tomllib
 from collections import defaultdict
 
 PUBLISHED = {  # modes / % high quality / KL of the mode histogram, PacGAN's Table 1 (10 trials)
@@ -38,9 +38,15 @@ def curve(rows):
 def collect(run_dir, dest, commit, machine, variant, data, seed):
     r = json.load(open(os.path.join(run_dir, "eval.json")))
     rows = [json.loads(line) for line in open(os.path.join(run_dir, "metrics.jsonl"))]
+    settings = open(os.path.join(run_dir, "run.toml")).read()
+    # Only a finished run, scored at its last step, makes a result: a stopped one resumes.
+    planned = tomllib.loads(settings)["config"]["epochs"]
+    if rows[-1]["epoch"] != planned or r["step"] != rows[-1]["step"]:
+        sys.exit(f"{run_dir}: not a finished run (epoch {rows[-1]['epoch']} of {planned}, scored at step "
+                 f"{r['step']}, last epoch ends at step {rows[-1]['step']}); no result written to {dest}")
     r.update(variant=variant, data=data, seed=int(seed), epochs=rows[-1]["epoch"], steps=rows[-1]["step"],
              train_wall_s=rows[-1]["wall_s"], commit=commit, machine=machine,
-             settings=open(os.path.join(run_dir, "run.toml")).read())
+             settings=settings)
     # One line a series keeps a 400-epoch curve short enough to read and diff.
     text = json.dumps(r, indent=1)[: -len("\n}")] + ',\n "curve": {\n'
     text += ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in curve(rows).items()) + "\n }\n}\n"
