@@ -132,6 +132,13 @@ pub struct TrainConfig {
     /// default) samples from the trained generator itself.
     #[serde(default)]
     pub g_ema: f64,
+    /// IWGAN, IW-CGAN: the least share of a generator batch (Kish's effective sample size over
+    /// its size; within each class for IW-CGAN) the importance weights may rest on. Where the
+    /// discriminator's logits spread so far that `exp(l)` would rest on less, the step tempers
+    /// them to `exp(beta l)` with the largest `beta` < 1 that reaches it. 0 (the default): the
+    /// weights as they are; 1: uniform, the GAN.
+    #[serde(default)]
+    pub ess_floor: f64,
     /// GAN, IWGAN, CGAN, IW-CGAN, InfoGAN: the networks' initial weights, `default` (burn's) or `dcgan`
     /// (N(0, 0.02²), as the DCGAN and PacGAN papers' code).
     #[serde(default)]
@@ -360,6 +367,7 @@ impl TrainConfig {
             d_condition: Conditioning::Channels,
             d_channels: defaults::d_channels(),
             g_ema: 0.0,
+            ess_floor: 0.0,
             init: Init::Default,
             d_steps: if model == ModelKind::Aae { 5 } else { defaults::d_steps() },
             generator_form: defaults::generator_form(),
@@ -566,6 +574,9 @@ impl TrainConfig {
             if !(v >= 0.0 && v.is_finite()) {
                 return Err(format!("`{name}` must be a number >= 0, got {v}"));
             }
+        }
+        if !(0.0..=1.0).contains(&self.ess_floor) {
+            return Err(format!("`ess_floor` must be a share of the batch in [0, 1], got {}", self.ess_floor));
         }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(format!("`lr` must be a positive number, got {}", self.lr));

@@ -150,7 +150,7 @@ impl ModelKind {
     /// How a GAN-family generator weights its samples: GAN and IWGAN are one code path.
     pub fn sample_weights(self) -> SampleWeights {
         match self {
-            ModelKind::Iwgan | ModelKind::Iwcgan => SampleWeights::Importance,
+            ModelKind::Iwgan | ModelKind::Iwcgan => SampleWeights::IMPORTANCE,
             _ => SampleWeights::Uniform,
         }
     }
@@ -170,6 +170,8 @@ const SELECTION: [&str; 3] = ["validation", "eval_every", "patience"];
 /// The adversary of the adversary-activated VAEs.
 const ADVERSARY: [&str; 12] = ["alpha", "weigh_real", "normalize_weights", "alpha_warmup", "generated", "generated_trains", "norm_stats", "freeze_d", "d_activation", "d_hidden", "d_channels", "d_steps"];
 const GAN_NETS: [&str; 8] = ["latent_dim", "hidden", "activation", "d_activation", "d_hidden", "d_channels", "batch_norm", "network"];
+/// The GAN family's update (InfoGAN aside).
+const GAN_LOOP: [&str; 5] = ["d_steps", "generator_form", "g_ema", "init", "d_condition"];
 
 impl ModelKind {
     /// Every setting this model reads; `unigen train` refuses any other (`config::TrainConfig`),
@@ -185,8 +187,11 @@ impl ModelKind {
             M::Aasvae => &[&VAE_NETS, &SELECTION, &["k", "label_fraction", "class_weight"], &ADVERSARY],
             // Packing is defined for unconditional discriminators (a pack would mix classes);
             // conditioned on clusters of the data, their discriminator sees a class.
-            M::Gan | M::Iwgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "pack", "clusters", "d_condition"]],
-            M::Cgan | M::Iwcgan => &[&GAN_NETS, &["d_steps", "generator_form", "g_ema", "init", "d_condition"]],
+            M::Gan => &[&GAN_NETS, &GAN_LOOP, &["pack", "clusters"]],
+            M::Cgan => &[&GAN_NETS, &GAN_LOOP],
+            // The importance weights' floor on their share of the batch.
+            M::Iwgan => &[&GAN_NETS, &GAN_LOOP, &["pack", "clusters", "ess_floor"]],
+            M::Iwcgan => &[&GAN_NETS, &GAN_LOOP, &["ess_floor"]],
             // The non-saturating generator loss, one D update per step.
             M::Infogan => &[&GAN_NETS, &["info_weight", "init"]],
             // A code discriminator (an MLP whatever `network` says).

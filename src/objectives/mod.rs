@@ -127,6 +127,42 @@ pub fn effective_sample_share(w: &[f32]) -> f64 {
     if sq == 0.0 { 0.0 } else { sum * sum / sq / w.len() as f64 }
 }
 
+/// Kish's share of the weights `softmax(beta l)` over each group of `l` (the batch, or each class of
+/// a conditional generator's batch), averaged over the groups. It grows as `beta` falls, to 1 at
+/// `beta = 0` (its logarithm's derivative in `beta` is `2 (E_beta[l] - E_2beta[l]) <= 0`).
+pub fn tempered_share(groups: &[Vec<f32>], beta: f64) -> f64 {
+    // In f32 as the weights are: at beta = 1 these are the weights themselves, bit for bit.
+    let share = |l: &[f32]| {
+        let top = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let w: Vec<f32> = l.iter().map(|&v| ((v - top) * beta as f32).exp()).collect();
+        effective_sample_share(&w)
+    };
+    groups.iter().map(|g| share(g)).sum::<f64>() / groups.len().max(1) as f64
+}
+
+/// The largest exponent `beta` in [0, 1] whose weights `exp(beta l)` rest on at least `floor` of
+/// their group ([`tempered_share`]): 1 (the IWGAN's own weights) while they do, less when the
+/// discriminator's logits spread so far that the update would follow a few samples. 0 means
+/// uniform weights, the GAN's; it is returned only when no positive exponent reaches the floor
+/// (a floor of 1 with unequal logits). Bisection to 2^-30 of the exponent, on the host, in f64:
+/// the same logits give the same exponent on every machine.
+pub fn exponent_for_share(groups: &[Vec<f32>], floor: f64) -> f64 {
+    if floor <= 0.0 || tempered_share(groups, 1.0) >= floor {
+        return 1.0;
+    }
+    // Only uniform weights rest on the whole batch (at tiny exponents the f32 weights round to
+    // equal ones, which the bisection would take for it).
+    if floor >= 1.0 {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64); // share(lo) >= floor > share(hi)
+    for _ in 0..30 {
+        let mid = 0.5 * (lo + hi);
+        if tempered_share(groups, mid) >= floor { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
 /// The M2 unlabelled bound from the labelled ones (docs/spec.md §2.7): with the class unobserved, its
 /// bounds are averaged under `q(c|x)` and the entropy of `q(c|x)` is added,
 /// `sum_c q(c|x) B(x, c) + H(q(c|x)) = sum_c q(c|x) (B(x, c) - log q(c|x))`.
@@ -194,14 +230,19 @@ pub enum GeneratorForm {
 
 /// How the generator's samples are weighted in its update (docs/spec.md §2.4): the transfer from VAEs
 /// to GANs is this one switch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SampleWeights {
     /// Every sample counts `1/B`: the GAN.
     Uniform,
-    /// `w~_i = softmax(stop_gradient(l))_i` over the batch, the normalised importance weights
-    /// `D(x_i) / (1 - D(x_i)) = exp(l_i)`: the IWGAN.
-    Importance,
+    /// `w~_i = softmax(stop_gradient(beta l))_i` over the batch, the normalised importance weights
+    /// `(D(x_i) / (1 - D(x_i)))^beta = exp(beta l_i)`. `beta = 1`: the IWGAN's; below 1 they are
+    /// tempered towards uniform, which they reach at 0 ([`exponent_for_share`]).
+    Importance { exponent: f32 },
+}
+
+impl SampleWeights {
+    /// The IWGAN's weights, `exp(l)` itself.
+    pub const IMPORTANCE: SampleWeights = SampleWeights::Importance { exponent: 1.0 };
 }
 
 /// The term of the objective that became NaN or infinite, and its value.
@@ -247,11 +288,13 @@ pub fn generator_loss(l_fake: Tensor<1>, form: GeneratorForm, weights: SampleWei
     };
     match weights {
         SampleWeights::Uniform => per_sample.mean(),
-        SampleWeights::Importance => {
+        SampleWeights::Importance { exponent } => {
             let b = l_fake.dims()[0];
+            // The untempered weights use the logits as they are (no product, the same bits).
+            let l = if exponent == 1.0 { l_fake } else { l_fake.mul_scalar(exponent) };
             let w = match classes {
-                Some(c) => importance_weights_within_classes(l_fake, c),
-                None => importance_weights(l_fake.reshape([1, b])).reshape([b]),
+                Some(c) => importance_weights_within_classes(l, c),
+                None => importance_weights(l.reshape([1, b])).reshape([b]),
             };
             (w * per_sample).sum()
         }
@@ -473,12 +516,37 @@ mod tests {
         assert!(second(&batch) < 0.003 && (second(&within) - 0.5).abs() < 1e-5, "{} {}", second(&batch), second(&within));
     }
 
+    /// The floor on the weights' share: untouched weights while they reach it, otherwise the
+    /// largest exponent that does (the least tempering), uniform only for a floor of 1; within
+    /// classes, the mean of the classes' shares.
+    #[test]
+    fn the_exponent_is_the_least_tempering_that_reaches_the_floor() {
+        let spread: Vec<f32> = (0..64).map(|i| 5.0 * ((i as f32 * 0.61).sin() * 1.7)).collect();
+        let batch = [spread.clone()];
+        assert_eq!(exponent_for_share(&batch, 0.0), 1.0);
+        let own = tempered_share(&batch, 1.0);
+        assert!(own < 0.25, "{own}");
+        assert_eq!(exponent_for_share(&batch, own), 1.0, "weights at the floor are left as they are");
+        let beta = exponent_for_share(&batch, 0.5);
+        assert!(beta > 0.0 && beta < 1.0, "{beta}");
+        assert!(tempered_share(&batch, beta) >= 0.5 && tempered_share(&batch, beta + 1e-6) < 0.5, "{beta}");
+        // The share grows as the exponent falls, to 1 at 0.
+        let shares: Vec<f64> = (0..=10).map(|i| tempered_share(&batch, 1.0 - i as f64 / 10.0)).collect();
+        assert!(shares.windows(2).all(|w| w[1] >= w[0]) && shares[10] == 1.0, "{shares:?}");
+        assert_eq!(exponent_for_share(&batch, 1.0), 0.0, "a floor of 1 is the GAN's uniform weights");
+        assert_eq!(exponent_for_share(&[vec![0.3; 8]], 1.0), 1.0, "equal logits are uniform already");
+        // Two classes: one spread, one flat; their mean share is what the floor bounds.
+        let classes = [spread[..32].to_vec(), vec![0.0; 32]];
+        let beta = exponent_for_share(&classes, 0.8);
+        assert!(tempered_share(&classes, beta) >= 0.8 && tempered_share(&[classes[0].clone()], beta) < 0.8, "{beta}");
+    }
+
     #[test]
     fn importance_weights_at_equal_logits_give_exactly_the_gan_gradient() {
         // Equal logits make w~ uniform: IWGAN's update must then be the non-saturating GAN's,
         // bit for bit, since it is the same code path with the weights switched.
         let l = [0.7f32; 5];
-        assert_eq!(generator_grad(&l, SampleWeights::Importance), generator_grad(&l, SampleWeights::Uniform));
+        assert_eq!(generator_grad(&l, SampleWeights::IMPORTANCE), generator_grad(&l, SampleWeights::Uniform));
     }
 
     #[test]
@@ -488,7 +556,7 @@ mod tests {
         let l = [-1.0f32, 0.5, 2.0];
         let z: f32 = l.iter().map(|v| v.exp()).sum();
         let want: Vec<f32> = l.iter().map(|&v| -(v.exp() / z) / (1.0 + v.exp())).collect();
-        assert_close(&generator_grad(&l, SampleWeights::Importance), &want, 1e-6);
+        assert_close(&generator_grad(&l, SampleWeights::IMPORTANCE), &want, 1e-6);
         // Uniform: -sigmoid(-l_i) / B.
         let want: Vec<f32> = l.iter().map(|&v| -1.0 / 3.0 / (1.0 + v.exp())).collect();
         assert_close(&generator_grad(&l, SampleWeights::Uniform), &want, 1e-6);

@@ -7,10 +7,11 @@
 //! unconditional from outside.
 //!
 //! The objectives are [`crate::objectives::discriminator_loss`] and
-//! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`.
+//! [`crate::objectives::generator_loss`]; GAN and IWGAN differ only in its `SampleWeights`, and an
+//! IWGAN whose weights are tempered to uniform (`ess_floor = 1`) is the GAN.
 //!
 //! Settings read (`unigen train gan`; the loop's own, `epochs` to `max_steps`, apply to
-//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `clusters` (GAN and IWGAN: conditioned on k-means clusters of the data), `d_condition` (CGAN and IW-CGAN, and GAN and IWGAN with clusters; conv discriminator: the class by projection or as input planes).
+//! every model; any other is refused, `kind.rs`): `latent_dim`, `hidden`, `activation`, `d_activation`, `d_hidden`, `d_channels`, `batch_norm`, `network`, `d_steps`, `generator_form`, `g_ema` (an average of the generator's weights makes the samples, `ema.rs`), `init` (burn's or DCGAN's initial weights), `pack` (GAN and IWGAN: PacGAN's packing; a pack shares one importance weight), `clusters` (GAN and IWGAN: conditioned on k-means clusters of the data), `d_condition` (CGAN and IW-CGAN, and GAN and IWGAN with clusters; conv discriminator: the class by projection or as input planes), `ess_floor` (IWGAN and IW-CGAN: the least share of a batch the importance weights rest on; below it they are tempered, `step.rs`).
 
 pub mod ema;
 pub mod step;

@@ -16,7 +16,7 @@ use crate::error::Result;
 use crate::host::{normals, one_hot, tensor};
 use crate::models::gan::ClusterPrior;
 use crate::models::{Discriminator, GanConfig, Generator};
-use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, effective_sample_share, generator_loss};
+use crate::objectives::{GeneratorForm, SampleWeights, discriminator_loss, exponent_for_share, generator_loss, tempered_share};
 
 /// The checkpoint part of the generator's weight average.
 const EMA_PART: &str = "generator_ema";
@@ -32,6 +32,8 @@ pub struct GanTrainer {
     optim_d: ModuleOptimizer,
     form: GeneratorForm,
     weights: SampleWeights,
+    /// IWGAN, IW-CGAN: the least share of a batch the importance weights may rest on (`ess_floor`).
+    ess_floor: f64,
     d_steps: usize,
     lr: f64,
     /// The average of the generator's weights that samples (`g_ema` > 0, [`super::ema`]): its
@@ -76,6 +78,7 @@ impl GanTrainer {
             optim_d: optimizer(c),
             form: c.generator_form,
             weights: spec.model.sample_weights(),
+            ess_floor: c.ess_floor,
             d_steps: c.d_steps,
             lr: c.lr,
             ema: (c.g_ema > 0.0).then(|| (c.g_ema, generator.clone(), 0)),
@@ -119,10 +122,11 @@ impl Step for GanTrainer {
         // parameters require no gradient skips computing theirs (same update, less work).
         let d = self.discriminator.clone().no_grad();
         let l_fake = d.logits(self.generator.forward(self.z(b, noise, &device), c.clone()), c.clone());
-        // What the importance weights did: the logits' spread and the share of the batch the
-        // update learns from (unigen's diagnostics of a starved IW update; docs/unified.md).
-        let diagnostics = (self.weights == SampleWeights::Importance).then(|| weight_diagnostics(&l_fake, labels, self.classes));
-        let loss = generator_loss(l_fake, self.form, self.weights, c);
+        let (weights, diagnostics) = match self.weights {
+            SampleWeights::Uniform => (SampleWeights::Uniform, Vec::new()),
+            SampleWeights::Importance { .. } => importance(&l_fake, labels, self.classes, self.ess_floor),
+        };
+        let loss = generator_loss(l_fake, self.form, weights, c);
         let g_loss = finite(&loss, "generator loss")?;
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.lr, self.generator, grads);
@@ -131,7 +135,7 @@ impl Step for GanTrainer {
             *t += 1;
         }
         let mut losses = vec![("d_loss", d_loss), ("g_loss", g_loss)];
-        losses.extend(diagnostics.into_iter().flatten());
+        losses.extend(diagnostics);
         Ok((self, losses))
     }
 
@@ -170,29 +174,32 @@ impl Step for GanTrainer {
     }
 }
 
-/// The spread (std) of a generator batch's logits and the effective sample share of its
-/// importance weights: batch-wide, and (conditional models) the mean over classes of each class's
-/// own share, the weights an IW-CGAN normalises within classes.
-fn weight_diagnostics(l_fake: &Tensor<1>, labels: &[u8], classes: usize) -> Vec<(&'static str, f64)> {
+/// The importance weights of a generator batch, tempered to `exp(beta l)` where they would rest on
+/// less than `ess_floor` of it ([`exponent_for_share`]; batch-wide, or within each class for a
+/// conditional generator, as the weights are normalised), and what they did: the logits' spread,
+/// the share of the batch the update learns from (unigen's diagnostics of a starved IW update;
+/// docs/unified.md) and, with a floor, the exponent. An exponent of 0 is the GAN's uniform weights.
+fn importance(l_fake: &Tensor<1>, labels: &[u8], classes: usize, ess_floor: f64) -> (SampleWeights, Vec<(&'static str, f64)>) {
     let l = crate::host::host(l_fake.clone().detach());
     let n = l.len() as f64;
     let mean = l.iter().map(|&v| v as f64).sum::<f64>() / n;
     let std = (l.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let softmax = |l: &[f32]| -> Vec<f32> {
-        let top = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        l.iter().map(|&v| (v - top).exp()).collect()
-    };
-    let mut out = vec![("logit_std", std), ("ess_share", effective_sample_share(&softmax(&l)))];
+    let by_class: Vec<Vec<f32>> = (0..classes as u8)
+        .map(|c| l.iter().zip(labels).filter(|&(_, &y)| y == c).map(|(&v, _)| v).collect::<Vec<f32>>())
+        .filter(|lc| !lc.is_empty())
+        .collect();
+    let batch = [l];
+    let groups: &[Vec<f32>] = if classes > 0 { &by_class } else { &batch };
+    let beta = exponent_for_share(groups, ess_floor);
+    let mut out = vec![("logit_std", std), ("ess_share", tempered_share(&batch, beta))];
     if classes > 0 {
-        let shares: Vec<f64> = (0..classes as u8)
-            .filter_map(|c| {
-                let lc: Vec<f32> = l.iter().zip(labels).filter(|&(_, &y)| y == c).map(|(&v, _)| v).collect();
-                (!lc.is_empty()).then(|| effective_sample_share(&softmax(&lc)))
-            })
-            .collect();
-        out.push(("ess_share_within_class", shares.iter().sum::<f64>() / shares.len().max(1) as f64));
+        out.push(("ess_share_within_class", tempered_share(&by_class, beta)));
     }
-    out
+    if ess_floor > 0.0 {
+        out.push(("weight_exponent", beta));
+    }
+    let weights = if beta == 0.0 { SampleWeights::Uniform } else { SampleWeights::Importance { exponent: beta as f32 } };
+    (weights, out)
 }
 
 #[cfg(test)]
@@ -204,6 +211,37 @@ mod tests {
 
     fn values<M: burn::store::ModuleSnapshot>(m: &M) -> Vec<u32> {
         crate::testing::module_values(m).into_iter().map(f32::to_bits).collect()
+    }
+
+    /// An IWGAN whose weights may rest on no less than the whole batch (`ess_floor = 1`) trains as
+    /// the GAN bit for bit; without the floor the same steps differ, and with a floor between, the
+    /// step reports the exponent it tempered the weights with.
+    #[test]
+    fn an_iwgan_with_the_whole_batch_as_its_floor_is_the_gan() {
+        let dev = crate::testing::device().autodiff();
+        let run = |model: ModelKind, floor: f64| {
+            let mut spec = crate::testing::small_spec(model, 5, 2, vec![16]);
+            spec.config.ess_floor = floor;
+            let mut t = GanTrainer::new(&spec, &dev);
+            let noise = &mut crate::rng::stream(5, crate::rng::Purpose::Eps, 0);
+            let data = &mut crate::rng::stream(5, crate::rng::Purpose::Eps, 1);
+            let mut reported = Vec::new();
+            for _ in 0..3 {
+                let x = tensor(normals(data, 8 * 784).into_iter().map(|v| (v > 0.5) as u8 as f32).collect(), [8, 784], &dev);
+                let (next, losses) = t.step(x, &[0; 8], noise).unwrap();
+                (t, reported) = (next, losses);
+            }
+            (values(&t.generator.valid()), reported)
+        };
+        let (gan, _) = run(ModelKind::Gan, 0.0);
+        let (whole, losses) = run(ModelKind::Iwgan, 1.0);
+        assert!(gan == whole, "generator values differ from the GAN's");
+        assert!(losses.contains(&("weight_exponent", 0.0)) && losses.contains(&("ess_share", 1.0)), "{losses:?}");
+        let (plain, losses) = run(ModelKind::Iwgan, 0.0);
+        assert!(plain != gan && !losses.iter().any(|(k, _)| *k == "weight_exponent"), "{losses:?}");
+        let (_, losses) = run(ModelKind::Iwgan, 0.5);
+        let get = |k: &str| losses.iter().find(|(n, _)| *n == k).map(|&(_, v)| v).unwrap();
+        assert!(get("weight_exponent") > 0.0 && get("weight_exponent") <= 1.0 && get("ess_share") >= 0.5, "{losses:?}");
     }
 
     /// The generator's update through a copy of D whose parameters need no gradient is the plain
