@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The table of scripts/iwgan_collapse_screen.sh's runs: per configuration and model, the modes captured
 at the last epoch (each seed) and their mean over the run's second half of epochs, and the importance weights' lowest
-effective share and the logits' largest spread over the run (IWGAN only).
+effective share and the logits' largest spread over the run (IWGAN only), and with `ess_floor` the lowest
+exponent the weights were tempered with (an epoch's mean).
 
 Usage: python3 scripts/iwgan_collapse_screen.py docs/reproduction/pacgan-2d/screen
        python3 scripts/iwgan_collapse_screen.py collect RUN_DIR DEST COMMIT MACHINE CONFIG DATA SEED MODEL
@@ -13,14 +14,15 @@ import json
 import os
 import sys
 
-ORDER = ["protocol", "init-burn", "d-leaky-relu", "g-no-batch-norm", "adam-1e-3-0.5", "geometry-ring8", "unigen-defaults"]
+ORDER = ["protocol", "init-burn", "d-leaky-relu", "g-no-batch-norm", "adam-1e-3-0.5", "geometry-ring8", "unigen-defaults",
+         "ess-floor-0.25", "ess-floor-0.5", "ess-floor-0.75"]
 
 
 def collect(d, dest, commit, machine, config, data, seed, model):
     rows = [json.loads(line) for line in open(os.path.join(d, "metrics.jsonl"))]
     # An epoch with no high-quality sample has no mode histogram, so no `mode_kl`.
     curve = {k: [r.get(k) for r in rows] for k in ("epoch", "step", "modes_captured", "modes_any", "high_quality", "mode_kl")}
-    for k in ("d_loss", "ess_share", "logit_std"):
+    for k in ("d_loss", "ess_share", "logit_std", "weight_exponent"):
         if k in rows[-1]["losses"]:
             curve[k] = [r["losses"][k] for r in rows]
     result = dict(
@@ -39,8 +41,8 @@ def main(folder):
     for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
         r = json.load(open(path))
         runs[(r["config"], r["model"])].append(r)
-    print("| configuration | model | data | seeds | epochs (steps) | modes captured at the end, by seed | mean over the second half of the epochs | high quality at the end | lowest ess_share | largest logit_std |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| configuration | model | data | seeds | epochs (steps) | modes captured at the end, by seed | mean over the second half of the epochs | high quality at the end | lowest ess_share | largest logit_std | lowest weight_exponent |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for config, model in sorted(runs, key=lambda cm: (ORDER.index(cm[0]) if cm[0] in ORDER else len(ORDER), cm[1])):
         rs = sorted(runs[(config, model)], key=lambda r: r["seed"])
         c = [r["curve"] for r in rs]
@@ -56,6 +58,7 @@ def main(folder):
             join("{:.0%}", (k["high_quality"][-1] for k in c)),
             join("{:.2f}", (min(k["ess_share"]) for k in c if "ess_share" in k)) or "-",
             join("{:.1f}", (max(k["logit_std"]) for k in c if "logit_std" in k)) or "-",
+            join("{:.2f}", (min(k["weight_exponent"]) for k in c if "weight_exponent" in k)) or "-",
         ]
         print("| " + " | ".join(cells) + " |")
 

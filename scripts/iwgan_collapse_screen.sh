@@ -29,7 +29,13 @@ d-leaky-relu|ring8-pacgan|d_activation=leaky_relu d_hidden=[256,256]
 g-no-batch-norm|ring8-pacgan|batch_norm=false hidden=[256,256] d_hidden=[200,200,200]
 adam-1e-3-0.5|ring8-pacgan|lr=0.001 beta1=0.5
 geometry-ring8|ring8|hidden=[400,400,400,400] batch_norm=true d_hidden=[200,200,200] d_activation=maxout lr=0.0001 beta1=0.8 init=dcgan batch_size=100 toy_train_size=100000
-unigen-defaults|ring8-pacgan|hidden=[256,256] batch_norm=false d_hidden=[] d_activation=leaky_relu lr=0.001 beta1=0.5 init=default batch_size=256 toy_train_size=20000'
+unigen-defaults|ring8-pacgan|hidden=[256,256] batch_norm=false d_hidden=[] d_activation=leaky_relu lr=0.001 beta1=0.5 init=default batch_size=256 toy_train_size=20000
+ess-floor-0.25|ring8-pacgan|ess_floor=0.25
+ess-floor-0.5|ring8-pacgan|ess_floor=0.5
+ess-floor-0.75|ring8-pacgan|ess_floor=0.75'
+# The ess-floor-* rows are not part of the protocol but a remedy on top of it (IWGAN only, from
+# build 1aeca7d on): the importance weights tempered wherever they would rest on less than that
+# share of the batch (`ess_floor`, README).
 only=${CONFIGS:-}
 for c in $only; do
   grep -q "^$c|" <<< "$configs" || { echo "CONFIGS: no configuration named '$c' (see the list in $0)" >&2; exit 2; }
