@@ -8,7 +8,9 @@
 # Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary, JOBS=1|2)
 # VARIANTS (default "gan iwgan pacgan2 vae") and DATASETS (default "ring8-pacgan grid25-pacgan")
 # choose a part of the campaign; gan, iwgan and pacgan2 also come as <name>-initburn, the same run
-# with burn's initial weights (init=default) in place of the protocol's N(0, 0.02^2).
+# with burn's initial weights (init=default) in place of the protocol's N(0, 0.02^2), and the IWGAN
+# as iwgan-floor50, with its importance weights tempered to rest on at least half of each batch
+# (ess_floor=0.5; a build of 1aeca7d or later).
 # COMMIT: the commit the binary was built from (default this checkout's HEAD, right only for a
 # binary of HEAD); each result records it.
 # Summary table: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e$EPOCHS
@@ -22,8 +24,8 @@ commit=${COMMIT:-$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- src 
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores"
 variants=${VARIANTS:-gan iwgan pacgan2 vae}
 datasets=${DATASETS:-ring8-pacgan grid25-pacgan}
-for v in $variants; do case $v in gan|iwgan|pacgan2|vae|gan-initburn|iwgan-initburn|pacgan2-initburn) ;;
-  *) echo "pacgan_2d.sh: VARIANTS: unknown variant '$v' (gan, iwgan, pacgan2, vae, or gan/iwgan/pacgan2 with -initburn)" >&2; exit 2 ;; esac; done
+for v in $variants; do case $v in gan|iwgan|pacgan2|vae|gan-initburn|iwgan-initburn|pacgan2-initburn|iwgan-floor50) ;;
+  *) echo "pacgan_2d.sh: VARIANTS: unknown variant '$v' (gan, iwgan, pacgan2, vae, gan/iwgan/pacgan2 with -initburn, iwgan-floor50)" >&2; exit 2 ;; esac; done
 for d in $datasets; do case $d in ring8-pacgan|grid25-pacgan) ;;
   *) echo "pacgan_2d.sh: DATASETS: unknown data set '$d' (ring8-pacgan, grid25-pacgan)" >&2; exit 2 ;; esac; done
 mkdir -p "$out/logs" "$results"
@@ -33,11 +35,14 @@ done; done; done | xargs -P "${JOBS:-2}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
   data=$0 variant=$1 s=$2 out='"$out"' bin='"$bin"' results='"$results"' epochs='"$epochs"'
   name="$variant-$data-s$s"
   [ -f "$results/$name.json" ] && exit 0
-  sets=()
-  case $variant in *-initburn) sets=(--set init=default) ;; esac
-  case ${variant%-initburn} in
+  case $variant in
+    *-initburn) sets=(--set init=default) ;;
+    *-floor50) sets=(--set ess_floor=0.5) ;;
+    *) sets=() ;;
+  esac
+  case ${variant%-*} in
     pacgan2) model=gan; sets+=(--set pack=2 --set batch_size=200 --set toy_train_size=200000) ;;
-    *) model=${variant%-initburn} ;;
+    *) model=${variant%-*} ;;
   esac
   # An interrupted or failed training (signal, error) leaves a resumable checkpoint, not a
   # result: exit 255 stops xargs, nothing is scored, and the next start resumes it.
