@@ -214,11 +214,13 @@ mod tests {
     }
 
     /// An IWGAN whose weights may rest on no less than the whole batch (`ess_floor = 1`) trains as
-    /// the GAN bit for bit; without the floor the same steps differ, and with a floor between, the
-    /// step reports the exponent it tempered the weights with.
+    /// the GAN bit for bit, and an IW-CGAN so floored (within classes) as the CGAN; without the
+    /// floor the same steps differ, and with a floor between, the step reports the exponent it
+    /// tempered the weights with.
     #[test]
     fn an_iwgan_with_the_whole_batch_as_its_floor_is_the_gan() {
         let dev = crate::testing::device().autodiff();
+        let labels = [0, 0, 0, 0, 1, 1, 1, 1];
         let run = |model: ModelKind, floor: f64| {
             let mut spec = crate::testing::small_spec(model, 5, 2, vec![16]);
             spec.config.ess_floor = floor;
@@ -228,7 +230,7 @@ mod tests {
             let mut reported = Vec::new();
             for _ in 0..3 {
                 let x = tensor(normals(data, 8 * 784).into_iter().map(|v| (v > 0.5) as u8 as f32).collect(), [8, 784], &dev);
-                let (next, losses) = t.step(x, &[0; 8], noise).unwrap();
+                let (next, losses) = t.step(x, &labels, noise).unwrap();
                 (t, reported) = (next, losses);
             }
             (values(&t.generator.valid()), reported)
@@ -242,6 +244,10 @@ mod tests {
         let (_, losses) = run(ModelKind::Iwgan, 0.5);
         let get = |k: &str| losses.iter().find(|(n, _)| *n == k).map(|&(_, v)| v).unwrap();
         assert!(get("weight_exponent") > 0.0 && get("weight_exponent") <= 1.0 && get("ess_share") >= 0.5, "{losses:?}");
+        let (cgan, _) = run(ModelKind::Cgan, 0.0);
+        let (whole, losses) = run(ModelKind::Iwcgan, 1.0);
+        assert!(cgan == whole && losses.contains(&("ess_share_within_class", 1.0)), "{losses:?}");
+        assert!(run(ModelKind::Iwcgan, 0.0).0 != cgan, "the IW-CGAN's own weights change nothing");
     }
 
     /// The generator's update through a copy of D whose parameters need no gradient is the plain
