@@ -144,8 +144,8 @@ pub fn tempered_share(groups: &[Vec<f32>], beta: f64) -> f64 {
 /// their group ([`tempered_share`]): 1 (the IWGAN's own weights) while they do, less when the
 /// discriminator's logits spread so far that the update would follow a few samples. 0 means
 /// uniform weights, the GAN's; it is returned only when no positive exponent reaches the floor
-/// (a floor of 1 with unequal logits). Bisection to 2^-30 of the exponent, on the host, in f64:
-/// the same logits give the same exponent on every machine.
+/// (a floor of 1 with unequal logits). Bisection to 2^-30 of the exponent on the host, from the
+/// logits alone: deterministic, like the rest of a CPU run.
 pub fn exponent_for_share(groups: &[Vec<f32>], floor: f64) -> f64 {
     if floor <= 0.0 || tempered_share(groups, 1.0) >= floor {
         return 1.0;
