@@ -2,6 +2,7 @@
 """The table of scripts/pacgan_2d.sh's committed results beside PacGAN's (Lin et al. 2018, Table 1).
 
 Usage: python3 scripts/pacgan_table.py docs/reproduction/pacgan-2d/e400
+       python3 scripts/pacgan_table.py curves RESULT.json...   (what the docs quote of each run's curve)
        python3 scripts/pacgan_table.py collect RUN_DIR DEST COMMIT MACHINE VARIANT DATA SEED
          (the result file of one run, as scripts/pacgan_2d.sh writes it: the run's eval.json,
           its settings, training time, commit and machine, and its per-epoch curve)
@@ -10,7 +11,7 @@ Per data set and model: runs, modes (PacGAN's count: modes with any high-quality
 modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each run on its own
 line, so a reader sees the spread behind the means.
 """
-import glob, json, math, os, sys, tomllib
+import collections, glob, json, math, os, sys, tomllib
 from collections import defaultdict
 
 PUBLISHED = {  # modes / % high quality / KL of the mode histogram, PacGAN's Table 1 (10 trials)
@@ -56,6 +57,30 @@ def collect(run_dir, dest, commit, machine, variant, data, seed):
     os.replace(tmp, dest)
 
 
+def curves(paths):
+    """Per result file, the figures of its curve the docs quote: modes captured at epochs 1-10 and
+    how often each count came from epoch 10 on, high quality over epochs 100 on, the
+    discriminator's loss from epoch 50 on, and the importance weights' share and the logits'
+    spread (IWGAN)."""
+    import statistics
+    for path in paths:
+        c = json.load(open(path))["curve"]
+        late = lambda k, e0: [v for e, v in zip(c["epoch"], c[k]) if e >= e0 and v is not None]
+        counts = collections.Counter(late("modes_captured", 10))
+        print(os.path.basename(path))
+        print("  modes captured, epochs 1-10:", c["modes_captured"][:10])
+        print("  from epoch 10 on (count: epochs):", dict(sorted(counts.items(), reverse=True)), "of", sum(counts.values()))
+        hq = late("high_quality", 100)
+        if hq:
+            print(f"  high quality, epochs 100 on: {min(hq):.1%} to {max(hq):.1%}, median {statistics.median(hq):.1%}")
+        if "d_loss" in c:
+            d = late("d_loss", 50)
+            print(f"  d_loss from epoch 50: {min(d):.2f} to {max(d):.2f}")
+        for k in ("ess_share", "logit_std", "weight_exponent"):
+            if k in c:
+                print(f"  {k}, epochs 1-12:", [round(v, 2) for v in c[k][:12]], f"median over epochs 100 on {statistics.median(late(k, 100)):.2f}")
+
+
 def mean_se(values):
     n = len(values)
     m = sum(values) / n
@@ -94,5 +119,7 @@ def main(folder):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["collect"]:
         collect(*sys.argv[2:])
+    elif sys.argv[1:2] == ["curves"]:
+        curves(sys.argv[2:])
     else:
         main(sys.argv[1] if len(sys.argv) > 1 else "docs/reproduction/pacgan-2d/e400")
