@@ -11,7 +11,7 @@ Per data set and model: runs, modes (PacGAN's count: modes with any high-quality
 modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each run on its own
 line, so a reader sees the spread behind the means.
 """
-import collections, glob, json, math, os, sys, tomllib
+import collections, glob, json, math, os, statistics, sys, tomllib
 from collections import defaultdict
 
 PUBLISHED = {  # modes / % high quality / KL of the mode histogram, PacGAN's Table 1 (10 trials)
@@ -62,7 +62,6 @@ def curves(paths):
     how often each count came from epoch 10 on, high quality over epochs 100 on, the
     discriminator's loss from epoch 50 on, and the importance weights' share and the logits'
     spread (IWGAN)."""
-    import statistics
     for path in paths:
         c = json.load(open(path))["curve"]
         late = lambda k, e0: [v for e, v in zip(c["epoch"], c[k]) if e >= e0 and v is not None]
