@@ -12,7 +12,6 @@ modes_captured; mean ± standard error over seeds, as PacGAN reports. Then each 
 line, so a reader sees the spread behind the means.
 """
 import collections, glob, json, math, os, statistics, sys, tomllib
-from collections import defaultdict
 
 PUBLISHED = {  # modes / % high quality / KL of the mode histogram, PacGAN's Table 1 (10 trials)
     ("ring8-pacgan", "gan"): "6.3 ± 0.5 / 98.2 / 0.45",
@@ -90,7 +89,7 @@ def mean_se(values):
 
 
 def main(folder):
-    groups = defaultdict(list)
+    groups = collections.defaultdict(list)
     for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
         r = json.load(open(path))
         groups[(r["data"], r["variant"])].append(r)
