@@ -1,7 +1,8 @@
 //! Matrix products through the `gemm` crate (the one burn's CPU backend uses), called directly so
 //! that transposed operands are strided views instead of copies and an output can start from a
-//! bias. Threads split the output, never the inner dimension, so each element is summed in the
-//! same order on any number of threads (tested here and in `kernels::conv`).
+//! bias. Threads split the output, never the inner dimension, and the inner dimension is cut in
+//! blocks no CPU's cache chooses ([`depth_block`]), so each element is summed in the same order
+//! on any number of threads and whatever the CPU's caches (tested here and in `kernels::conv`).
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -125,16 +126,21 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
     assert_eq!(c.len(), m * n, "product and output differ in size");
-    let alpha = if accumulate { 1.0 } else { 0.0 };
+    let depth = depth_block(m, k, n);
     // `rows x cols` of the output from `out` (row stride `n`), rows of `a` from `a_ptr`, columns
-    // of `b` from `b_ptr`.
+    // of `b` from `b_ptr`; the inner dimension in blocks of `depth`, each added to the output.
     let call = |rows: usize, cols: usize, out: *mut f32, a_ptr: *const f32, b_ptr: *const f32, par: Parallelism| {
-        // SAFETY: the views describe in-bounds strided matrices of `a.data`, `b.data` (checked
-        // lengths in `Mat::new`), `c` holds the `m x n` output (checked) and aliases neither, and
-        // every caller below passes a block inside them: rows `r0..` of `a` start `r0 * a_rs` in,
-        // columns `j0..` of `b` start `j0 * b_cs` in, and block `(r0, j0)` of `c` starts
-        // `r0 * n + j0` in.
-        unsafe { gemm(rows, cols, k, out, 1, n as isize, accumulate, a_ptr, a_cs, a_rs, b_ptr, b_cs, b_rs, alpha, 1.0, false, false, false, par) }
+        for d0 in (0..k).step_by(depth) {
+            let read = accumulate || d0 > 0;
+            let alpha = if read { 1.0 } else { 0.0 };
+            let (a_ptr, b_ptr) = (a_ptr.wrapping_offset(d0 as isize * a_cs), b_ptr.wrapping_offset(d0 as isize * b_rs));
+            // SAFETY: the views describe in-bounds strided matrices of `a.data`, `b.data` (checked
+            // lengths in `Mat::new`), `c` holds the `m x n` output (checked) and aliases neither,
+            // and every caller below passes a block inside them: rows `r0..` of `a` start
+            // `r0 * a_rs` in, columns `j0..` of `b` start `j0 * b_cs` in, block `(r0, j0)` of `c`
+            // starts `r0 * n + j0` in, and depth `d0..d0 + depth.min(k - d0)` of both is inside `k`.
+            unsafe { gemm(rows, cols, depth.min(k - d0), out, 1, n as isize, read, a_ptr, a_cs, a_rs, b_ptr, b_cs, b_rs, alpha, 1.0, false, false, false, par) }
+        }
     };
     let (width, height) = split(m, k, n, threads);
     if let Some(width) = width {
@@ -159,6 +165,21 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
         let par = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
         call(m, n, c.as_mut_ptr(), a.data.as_ptr(), b.data.as_ptr(), par);
     }
+}
+
+/// The inner dimension's block for an `m x k` by `k x n` product: `gemm` 0.19 sums each element's
+/// `k` terms in blocks, each added to the output in turn, and for outputs beyond 64 x 64 (and 256
+/// elements) it sizes them from the CPU's L1 cache: blocks of at most 512 terms on the AMD EPYCs
+/// and on the Xeon with AVX-512 kernels, of 1,024 with AVX2 kernels on the Xeon's 12-way L1. The
+/// same training then rounded differently there (docs/performance.md, "Determinism"). Such
+/// products are cut here as `gemm` cuts them for 512, into equal blocks (784 = 392 + 392), each a
+/// call that every CPU sums in one block; the others `gemm` sums the same way on every CPU
+/// (blocks of 512 for small outputs, 1,024 for the smallest), so they are one call.
+fn depth_block(m: usize, k: usize, n: usize) -> usize {
+    if k <= 512 || m <= 1 || n <= 1 || m * n <= 256 || (m <= 64 && n <= 64) {
+        return k.max(1);
+    }
+    k.div_ceil(k.div_ceil(512))
 }
 
 /// How `product` splits an `m x k` by `k x n` product over `threads`: column blocks of `width`
@@ -253,6 +274,27 @@ mod tests {
             assert!(bits(&x_grad) == bits(&alone.0) && bits(&w_grad) == bits(&alone.1), "{threads_in_pool} threads changed a value");
             assert_eq!((share_x, share_w), shares, "{threads_in_pool} threads");
             assert_eq!(pool.install(threads), threads_in_pool, "the share outlived `side_by_side`");
+        }
+    }
+
+    /// Every element is the portable sum, which no CPU's cache changes: each block of the inner
+    /// dimension a chain of fused multiply-adds from 0, in order, added to the output in turn;
+    /// blocks of [`depth_block`], or of 512 where `gemm` fixes them itself (outputs within 64 x 64).
+    #[test]
+    fn products_sum_in_blocks_no_cpu_chooses() {
+        assert_eq!([784, 1000, 2048, 513, 512].map(|k| depth_block(128, k, 512)), [392, 500, 512, 257, 512]);
+        assert_eq!(depth_block(50, 784, 50), 784, "gemm sums small outputs in blocks of 512 on every CPU");
+        for (m, k, n) in [(128, 784, 512), (100, 1000, 100), (300, 600, 65), (640, 2048, 64), (50, 784, 50)] {
+            let (a, b, start) = (pattern(m * k, 1), pattern(k * n, 2), pattern(m * n, 3));
+            let mut c = start.clone();
+            product(Mat::new(&a, m, k), Mat::new(&b, k, n), &mut c, true);
+            let block = if m <= 64 && n <= 64 { 512 } else { depth_block(m, k, n) };
+            for (i, j) in (0..m).flat_map(|i| (0..n).map(move |j| (i, j))) {
+                let sum = (0..k).step_by(block).fold(start[i * n + j], |out, d0| {
+                    out + (d0..k.min(d0 + block)).fold(0f32, |acc, d| a[i * k + d].mul_add(b[d * n + j], acc))
+                });
+                assert_eq!(c[i * n + j].to_bits(), sum.to_bits(), "{m}x{k}x{n}, element ({i}, {j})");
+            }
         }
     }
 
