@@ -173,8 +173,9 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
 /// and on the Xeon with AVX-512 kernels, of 1,024 with AVX2 kernels on the Xeon's 48 KB L1. The
 /// same training then rounded differently there (docs/performance.md, "Determinism"). Such
 /// products are cut here as `gemm` cuts them for 512, into equal blocks (784 = 392 + 392), each a
-/// call that every CPU sums in one block; the others `gemm` sums the same way on every CPU
-/// (blocks of 512 for small outputs, 1,024 for the smallest), so they are one call.
+/// call that every CPU sums in one block. The rest stay one call: `gemm` gives small outputs
+/// fixed blocks (512 terms; 1,024 for the smallest), and a one-row or one-column output goes
+/// through its matrix-vector code (not checked across CPUs).
 fn depth_block(m: usize, k: usize, n: usize) -> usize {
     if k <= 512 || m <= 1 || n <= 1 || m * n <= 256 || (m <= 64 && n <= 64) {
         return k.max(1);
