@@ -130,7 +130,8 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     // `rows x cols` of the output from `out` (row stride `n`), rows of `a` from `a_ptr`, columns
     // of `b` from `b_ptr`; the inner dimension in blocks of `depth`, each added to the output.
     let call = |rows: usize, cols: usize, out: *mut f32, a_ptr: *const f32, b_ptr: *const f32, par: Parallelism| {
-        for d0 in (0..k).step_by(depth) {
+        // One call at least: with `k = 0` it is the call that zeroes (or keeps) the output.
+        for d0 in (0..k.max(1)).step_by(depth) {
             let read = accumulate || d0 > 0;
             let alpha = if read { 1.0 } else { 0.0 };
             let (a_ptr, b_ptr) = (a_ptr.wrapping_offset(d0 as isize * a_cs), b_ptr.wrapping_offset(d0 as isize * b_rs));
@@ -285,6 +286,9 @@ mod tests {
     fn products_sum_in_blocks_no_cpu_chooses() {
         assert_eq!([784, 1000, 2048, 513, 512].map(|k| depth_block(128, k, 512)), [392, 500, 512, 257, 512]);
         assert_eq!(depth_block(50, 784, 50), 784, "gemm sums small outputs in blocks of 512 on every CPU");
+        let mut c = vec![7.0; 100 * 100];
+        product(Mat::new(&[], 100, 0), Mat::new(&[], 0, 100), &mut c, false);
+        assert_eq!(c, vec![0.0; 100 * 100], "no terms: zeros, written");
         for (m, k, n) in [(128, 784, 512), (100, 1000, 100), (300, 600, 65), (640, 2048, 64), (50, 784, 50)] {
             let (a, b, start) = (pattern(m * k, 1), pattern(k * n, 2), pattern(m * n, 3));
             let mut c = start.clone();
