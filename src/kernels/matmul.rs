@@ -170,7 +170,7 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
 
 /// The inner dimension's block for an `m x k` by `k x n` product: `gemm` 0.19 sums each element's
 /// `k` terms in blocks, each added to the output in turn, and for outputs beyond 64 x 64 (and 256
-/// elements) it sizes them from the CPU's L1 cache: blocks of at most 512 terms on the AMD EPYCs
+/// elements) it sizes them from the CPU's L1 cache: blocks of at most 512 terms on the Zen 4 EPYC
 /// and on the Xeon with AVX-512 kernels, of 1,024 with AVX2 kernels on the Xeon's 48 KB L1. The
 /// same training then rounded differently there (docs/performance.md, "Determinism"). Such
 /// products are cut here as `gemm` cuts them for 512, into equal blocks (784 = 392 + 392), each a
