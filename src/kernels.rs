@@ -53,7 +53,7 @@ pub mod pool;
 // of their own, as burn backend extensions), bit-for-bit reproducible on the CPU.
 pub use activation::leaky_relu;
 pub use conv_layer::{conv_transpose2d, conv_transpose2d_channels_last, conv2d, conv2d_channels_last};
-pub use linear_layer::{Act, linear};
+pub use linear_layer::{Act, affine, linear};
 pub use norm_layer::{batch_norm_act_channels_last, running_updates};
 pub use pool::relu_max_pool_channels_last;
 

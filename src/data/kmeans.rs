@@ -10,6 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::host::{argmax_rows, host, tensor};
+use crate::kernels::{Act, affine};
 
 /// Lloyd's iterations stop here if the assignment still moves (it settles well before on MNIST).
 pub const MAX_ITERATIONS: usize = 50;
@@ -98,7 +99,7 @@ fn nearest_centres(rows: &Tensor<2>, centres: &[f32], dim: usize, device: &Devic
     let k = centres.len() / dim;
     let c = tensor(centres.to_vec(), [k, dim], device);
     let norms = c.clone().powi_scalar(2).sum_dim(1).reshape([1, k]);
-    argmax_rows(&host(rows.clone().matmul(c.transpose()) * 2.0 - norms), k)
+    argmax_rows(&host(affine(rows.clone(), c.transpose(), None, Act::Identity) * 2.0 - norms), k)
 }
 
 /// Each cluster's mean; a cluster left empty keeps its centre.

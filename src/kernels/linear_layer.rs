@@ -15,7 +15,7 @@ use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 
 use super::activation::activate;
-use super::extension::{bias, covered, flex, recorded, register, values};
+use super::extension::{covered, flex, recorded, register, values};
 pub use crate::kernels::linear::Act;
 use crate::kernels::linear::{backward, forward};
 
@@ -78,11 +78,18 @@ impl<C: CheckpointStrategy> LinearOps for Autodiff<Flex, C> {
 
 /// `act(layer.forward(x))`, in one operation on the CPU.
 pub fn linear(layer: &Linear, x: Tensor<2>, act: Act) -> Tensor<2> {
+    affine(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()), act)
+}
+
+/// `act(x · w + b)` for `x: [m, k]`, `w: [k, n]` and `b: [n]` (none: zeros), in one operation on
+/// the CPU: [`linear`] on a weight that is not a whole layer's. Every product then goes through
+/// unigen's kernel, which sums the same terms in the same blocks on every CPU (burn's `matmul`
+/// lets `gemm` size them from the cache; docs/performance.md, "Determinism").
+pub fn affine(x: Tensor<2>, w: Tensor<2>, b: Option<Tensor<1>>, act: Act) -> Tensor<2> {
     if !covered(&x) {
-        return activate(layer.forward(x), act);
+        return activate(burn::tensor::module::linear(x, w, b), act);
     }
-    let w = layer.weight.val();
-    let b = bias(layer.bias.as_ref(), w.dims()[1], &x);
+    let b = b.unwrap_or_else(|| Tensor::zeros([w.dims()[1]], &x.device()));
     Tensor::from_dispatch(<burn::backend::Dispatch as LinearOps>::linear_act(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), act))
 }
 
@@ -91,6 +98,21 @@ mod tests {
     use super::*;
     use burn::nn::LinearConfig;
     use crate::testing::{assert_close, pattern, to_vec};
+
+    /// A product of more than 512 terms on some of a weight's rows, as the SVAE's encoder takes
+    /// them, is the kernel's bit for bit: summed in the blocks that no CPU chooses
+    /// (`kernels::matmul`'s tests), not in those burn's `matmul` lets `gemm` size from the cache
+    /// (through burn's `matmul` this fails with `gemm` patched to blocks of 1,024, as on the Xeon).
+    #[test]
+    fn affine_on_a_weights_rows_is_the_kernels_product() {
+        let dev = crate::testing::device();
+        let (m, k, n) = (128, 784, 100);
+        let (x, w) = (pattern(m * k, 1), pattern((k + 10) * n, 2));
+        let rows = crate::host::tensor(w.clone(), [k + 10, n], &dev).narrow(0, 0, k);
+        let ours = to_vec(affine(crate::host::tensor(x.clone(), [m, k], &dev), rows, None, Act::Identity));
+        let kernel = forward(&x, &w[..k * n], &vec![0.0; n], Act::Identity);
+        assert!(ours.iter().zip(&kernel).all(|(o, k)| o.to_bits() == k.to_bits()));
+    }
 
     /// Output and the gradients of input, weight and bias against burn's layer and activation,
     /// on a fixed input and a fixed weighting of the output.

@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, MAXOUT_PIECES};
 use crate::kernels::activation::maxout;
-use crate::kernels::{Act, batch_norm_act_channels_last, linear};
+use crate::kernels::{Act, affine, batch_norm_act_channels_last, linear};
 
 /// `d_in -> hidden[0] -> ... -> hidden[n-1] -> d_out`, the nonlinearity between layers, none after
 /// the last.
@@ -79,12 +79,8 @@ impl Mlp {
         let first = &self.layers[0];
         let [d_in, width] = first.weight.dims();
         let w = first.weight.val();
-        let hx = x.matmul(w.clone().narrow(0, 0, d_x));
-        let hc = c.matmul(w.narrow(0, d_x, d_in - d_x));
-        let hc = match &first.bias {
-            Some(bias) => hc + bias.val().unsqueeze_dim(0),
-            None => hc,
-        };
+        let hx = affine(x, w.clone().narrow(0, 0, d_x), None, Act::Identity);
+        let hc = affine(c, w.narrow(0, d_x, d_in - d_x), first.bias.as_ref().map(|b| b.val()), Act::Identity);
         let h = (hx.unsqueeze_dim::<3>(1).expand([b, m, width]) + hc.unsqueeze_dim::<3>(0).expand([b, m, width])).reshape([b * m, width]);
         self.layers_from(1, self.after_product(0, h))
     }
