@@ -197,7 +197,7 @@ fn conv2d_in(layer: &Conv2d, x: Tensor<4>, channels_last: bool) -> Tensor<4> {
     let side = |axis: usize, size: usize| (size + 2 * padding[axis] - dilation[axis] * ([kh, kw][axis] - 1) - 1) / stride[axis] + 1;
     let out = [side(0, h), side(1, wd)];
     let g = Geometry { n, c, h, w: wd, o, kernel: [kh, kw], stride, padding, dilation, out, channels_last };
-    let b = bias(layer.bias.as_ref(), o, &x);
+    let b = bias(layer.bias.as_ref().map(|b| b.val()), o, &x);
     Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
 
@@ -211,7 +211,7 @@ fn conv_transpose2d_in(layer: &ConvTranspose2d, x: Tensor<4>, channels_last: boo
     let side = |axis: usize, size: usize| (size - 1) * stride[axis] + dilation[axis] * ([kh, kw][axis] - 1) + extra[axis] + 1 - 2 * padding[axis];
     let (kernel, out) = ([kh, kw], [h, wd]);
     let g = Geometry { n, c: c_out, h: side(0, h), w: side(1, wd), o: c_in, kernel, stride, padding, dilation, out, channels_last };
-    let b = bias(layer.bias.as_ref(), c_out, &x);
+    let b = bias(layer.bias.as_ref().map(|b| b.val()), c_out, &x);
     Tensor::from_dispatch(<burn::backend::Dispatch as ConvOps>::conv_im2col_adjoint(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), g))
 }
 

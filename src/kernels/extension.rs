@@ -11,7 +11,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Flex};
-use burn::module::Param;
 use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
@@ -21,8 +20,8 @@ pub(super) fn covered<const D: usize>(x: &Tensor<D>) -> bool {
 }
 
 /// A layer's bias, or zeros (a constant) for a layer without one.
-pub(super) fn bias<const D: usize>(b: Option<&Param<Tensor<1>>>, channels: usize, x: &Tensor<D>) -> Tensor<1> {
-    b.map(|b| b.val()).unwrap_or_else(|| Tensor::zeros([channels], &x.device()))
+pub(super) fn bias<const D: usize>(b: Option<Tensor<1>>, channels: usize, x: &Tensor<D>) -> Tensor<1> {
+    b.unwrap_or_else(|| Tensor::zeros([channels], &x.device()))
 }
 
 /// The values of a CPU tensor, contiguous (copied only if they are not).

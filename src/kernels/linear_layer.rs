@@ -15,7 +15,7 @@ use burn::tensor::Tensor;
 use burn_flex::FlexTensor;
 
 use super::activation::activate;
-use super::extension::{covered, flex, recorded, register, values};
+use super::extension::{bias, covered, flex, recorded, register, values};
 pub use crate::kernels::linear::Act;
 use crate::kernels::linear::{backward, forward};
 
@@ -89,7 +89,7 @@ pub fn affine(x: Tensor<2>, w: Tensor<2>, b: Option<Tensor<1>>, act: Act) -> Ten
     if !covered(&x) {
         return activate(burn::tensor::module::linear(x, w, b), act);
     }
-    let b = b.unwrap_or_else(|| Tensor::zeros([w.dims()[1]], &x.device()));
+    let b = bias(b, w.dims()[1], &x);
     Tensor::from_dispatch(<burn::backend::Dispatch as LinearOps>::linear_act(x.into_dispatch(), w.into_dispatch(), b.into_dispatch(), act))
 }
 
