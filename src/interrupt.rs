@@ -2,12 +2,12 @@
 //! boundary, save its checkpoint and return [`crate::Error::Interrupted`]; a second one ends the
 //! process at once (exit status 130 or 143), for a user who does not want to wait for the save.
 //!
-//! The handlers only set flags (`signal-hook`, async-signal-safe); the loop reads them between
-//! steps, so a checkpoint is never written from inside a signal handler.
+//! The handler only records the signal in one atomic step (`signal-hook`, async-signal-safe); the
+//! loop reads it between steps, so a checkpoint is never written from inside a signal handler.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::exit;
 
@@ -29,13 +29,18 @@ impl Interrupt {
             return Ok(i.clone());
         }
         let interrupt = Interrupt::new();
-        let seen = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            // Registered first, so it sees the flag as the previous signal left it: the second
-            // signal exits at once, the first only sets the flags.
-            signal_hook::flag::register_conditional_shutdown(signal, exit::interrupted(signal) as i32, Arc::clone(&seen))?;
-            signal_hook::flag::register(signal, Arc::clone(&seen))?;
-            signal_hook::flag::register_usize(signal, Arc::clone(&interrupt.0), signal as usize)?;
+            let request = interrupt.clone();
+            let code = exit::interrupted(signal) as i32;
+            // SAFETY: the handler only does an atomic compare-exchange and `_exit`, both
+            // async-signal-safe; it allocates nothing and takes no lock.
+            unsafe {
+                signal_hook::low_level::register(signal, move || {
+                    if !request.record(signal) {
+                        signal_hook::low_level::exit(code);
+                    }
+                })?;
+            }
         }
         Ok(INSTALLED.get_or_init(|| interrupt).clone())
     }
@@ -45,11 +50,35 @@ impl Interrupt {
         self.0.store(signal as usize, Ordering::SeqCst);
     }
 
+    /// Records `signal` as the request if none was raised yet, and says whether it did. One
+    /// atomic step, so of two signals handled at the same moment (by two threads, or one nested
+    /// in the other's handler) exactly one is the first: checking a flag and then setting it let
+    /// both pass as first, and the second signal was lost.
+    fn record(&self, signal: i32) -> bool {
+        self.0.compare_exchange(0, signal as usize, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
     /// The signal that asked to stop, if one did.
     pub fn raised(&self) -> Option<i32> {
         match self.0.load(Ordering::SeqCst) {
             0 => None,
             s => Some(s as i32),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signal_hook::consts::{SIGINT, SIGTERM};
+
+    #[test]
+    fn the_first_signal_is_the_request_and_a_later_one_is_told_to_exit() {
+        let i = Interrupt::new();
+        assert_eq!(i.raised(), None);
+        assert!(i.record(SIGINT));
+        assert!(!i.record(SIGTERM), "a second signal is not a request: it exits");
+        assert!(!i.record(SIGINT), "nor is the same signal again");
+        assert_eq!(i.raised(), Some(SIGINT), "the first one stays the request");
     }
 }
