@@ -45,15 +45,6 @@ pub fn is_cpu(device: &Device) -> bool {
     false
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_cpu_backend_is_recognised_with_and_without_autodiff() {
-        assert!(super::is_cpu(&burn::tensor::Device::flex()));
-        assert!(super::is_cpu(&burn::tensor::Device::flex().autodiff()));
-    }
-}
-
 /// A module whose initial weights are drawn from `seed`: `init` runs right after seeding the
 /// device, and every parameter is drawn before the lock is let go.
 ///
@@ -77,4 +68,13 @@ pub fn seeded<M: burn::module::Module>(seed: u64, device: &burn::tensor::Device,
     let module = init();
     module.visit(&mut DrawNow);
     module
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cpu_backend_is_recognised_with_and_without_autodiff() {
+        assert!(super::is_cpu(&burn::tensor::Device::flex()));
+        assert!(super::is_cpu(&burn::tensor::Device::flex().autodiff()));
+    }
 }

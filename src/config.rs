@@ -554,7 +554,7 @@ impl TrainConfig {
         if self.clusters > 0 && self.pack > 1 {
             return Err(format!("`clusters` ({}) and `pack` ({}) do not combine: a pack would mix clusters", self.clusters, self.pack));
         }
-        if self.batch_size % self.pack != 0 {
+        if !self.batch_size.is_multiple_of(self.pack) {
             return Err(format!("`batch_size` ({}) must be a multiple of `pack` ({}): the discriminator judges whole packs", self.batch_size, self.pack));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction <= 1.0) {

@@ -177,7 +177,7 @@ fn exp_nonpositive(t: f32) -> f32 {
     let t = t.max(-87.0).min(0.0);
     let n = (t * std::f32::consts::LOG2_E + 0.5).floor();
     let r = t - n * 0.693_359_4 + n * 2.121_944_4e-4;
-    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5.000_000_1e-1;
+    let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1) * r + 5e-1;
     // `t` was clamped to [-87, 0] above (a NaN included), so `n` is a whole number in [-126, 0]
     // and converts exactly. The checked `n as i32` gives the same integer, but its saturation
     // and NaN rule are done lane by lane, one scalar conversion and two comparisons a pixel,
@@ -295,8 +295,8 @@ unsafe fn adam_chunk_avx2(c: &AdamCoefficients, p: &mut [f32], g: &[f32], m: &mu
 /// weights from pixels that are almost always blank in MNIST) keeps a first moment that decays by
 /// `beta_1` each step and turns subnormal after about 800 steps at 0.9 (130 at 0.5). x86 CPUs run
 /// arithmetic on subnormal numbers in microcode, many times slower: the MLP VAE's training fell
-/// from 13,500 to 3,900 examples/s by its third epoch on MNIST. The step it changes, `m c / (sqrt(v)
-/// + eps)` times the learning rate, is below 1e-30: a weight keeps its bits unless it is itself
+/// from 13,500 to 3,900 examples/s by its third epoch on MNIST. The step it changes,
+/// `m c / (sqrt(v) + eps)` times the learning rate, is below 1e-30: a weight keeps its bits unless it is itself
 /// below about 1e-22 (docs/performance.md).
 #[inline(always)]
 fn flush_subnormal(x: f32) -> f32 {

@@ -114,13 +114,12 @@ fn chart(title: &str, series: &[Option<&Series>]) -> String {
         let _ = write!(
             svg,
             "<line x1=\"{L}\" x2=\"{}\" y1=\"{py}\" y2=\"{py}\" class=\"grid\"/><text x=\"{}\" y=\"{}\" class=\"ytick\">{}</text>\
-             <text x=\"{px}\" y=\"{}\" class=\"xtick\">{}</text>",
+             <text x=\"{px}\" y=\"{}\" class=\"xtick\">{x:.0}</text>",
             W - R,
             L - 4.0,
             py(y) + 4.0,
             num(y),
             H - B + 14.0,
-            format!("{x:.0}"),
             py = py(y),
             px = px(x),
         );

@@ -648,7 +648,7 @@ fn the_validation_split_is_the_last_training_digits_apart_from_training_and_test
     // Seed-stable: the same split every time; the test set is another file.
     assert_eq!(unigen::run::training_split(&s).unwrap().1.unwrap(), val);
     let test = train::test_set(&s).unwrap();
-    assert!(rows(&test).iter().all(|t| !rows(&last).contains(t)) || test.len() == 0);
+    assert!(rows(&test).iter().all(|t| !rows(&last).contains(t)) || test.is_empty());
     // A point file has no validation split; a toy set draws its own points.
     let toy = ring8(ModelKind::Vae, &["validation=300"]);
     let (toy_pool, v) = unigen::run::training_split(&toy).unwrap();

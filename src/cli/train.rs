@@ -107,7 +107,7 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
 }
 
 fn canonical_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    Ok(std::fs::canonicalize(dir).with_context(|| format!("--data-dir {}: no such directory", dir.display()))?)
+    std::fs::canonicalize(dir).with_context(|| format!("--data-dir {}: no such directory", dir.display()))
 }
 
 /// The spec of the run in `out` as its run.toml records it, with `--set` / `--config` on top

@@ -188,7 +188,7 @@ mod tests {
         let base = serve(files, 4);
         let dir = tempfile::tempdir().unwrap();
         let want = [Wanted { name: "labels".into(), sha256: sha(&labels) }];
-        let got = fetch(dir.path(), &[base.clone()], &want, |_| {}).unwrap();
+        let got = fetch(dir.path(), std::slice::from_ref(&base), &want, |_| {}).unwrap();
         assert!(matches!(&got[0], Fetched::Downloaded { .. }));
         assert_eq!(idx::read_labels(&dir.path().join("labels.gz")).unwrap(), vec![3, 1, 4]);
         // A second run verifies and keeps the file without downloading.

@@ -314,7 +314,7 @@ mod tests {
         let a = binarize_test(&ds);
         assert_eq!(a, binarize_test(&ds));
         assert!(a.x.iter().all(|&v| v == 0.0 || v == 1.0));
-        assert!(a.x.iter().any(|&v| v == 1.0) && a.x.iter().any(|&v| v == 0.0));
+        assert!(a.x.contains(&1.0) && a.x.contains(&0.0));
     }
 
     #[test]

@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(a.len(), 10);
         assert_eq!(a, subset(&points, 5, 3), "the same counter, the same points");
         assert_ne!(a, subset(&points, 5, 4));
-        assert!(a.chunks(2).all(|p| p[1] == p[0] + 1.0 && p[0] as usize % 2 == 0), "whole points: {a:?}");
+        assert!(a.chunks(2).all(|p| p[1] == p[0] + 1.0 && (p[0] as usize).is_multiple_of(2)), "whole points: {a:?}");
         assert!(a.chunks(2).zip(a.chunks(2).skip(1)).all(|(p, q)| p[0] < q[0]), "in order");
         assert_eq!(subset(&points, 20, 0), points);
     }

@@ -124,7 +124,7 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 fn check_sizes(what: &str, x: &[f32], k: usize) -> Result<()> {
-    if x.len() % 2 != 0 || x.len() / 2 <= k {
+    if !x.len().is_multiple_of(2) || x.len() / 2 <= k {
         return Err(Error::Invalid(format!(
             "estimating divergences with k = {k} needs at least {} points (x, y pairs) from the {what}; got {} values",
             k + 1,

@@ -183,7 +183,7 @@ mod tests {
             let pairs: Vec<f32> = (0..b * m).flat_map(|r| x[(r / m) * d_x..(r / m + 1) * d_x].iter().chain(&c[(r % m) * m..(r % m + 1) * m]).copied().collect::<Vec<_>>()).collect();
             let gradient = |y: Tensor<2>| {
                 let grads = y.clone().mul(y).sum().backward();
-                crate::host::host(mlp.layers[0].weight.grad(&grads).unwrap().into())
+                crate::host::host(mlp.layers[0].weight.grad(&grads).unwrap())
             };
             let each = mlp.forward_each(crate::host::tensor(x.clone(), [b, d_x], &dev), crate::host::tensor(c.clone(), [m, m], &dev));
             let plain = mlp.forward(crate::host::tensor(pairs, [b * m, d_x + m], &dev));

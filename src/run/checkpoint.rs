@@ -239,12 +239,12 @@ pub fn read_as(path: &Path, format: &str) -> Result<Loaded> {
 
 /// [`read_as`] on a file's bytes already in memory (`path` names it in errors).
 pub fn read_bytes_as(buf: &[u8], path: &Path, format: &str) -> Result<Loaded> {
-    let (_, header) = safetensors::SafeTensors::read_metadata(&buf).map_err(|e| bad(path, e.to_string()))?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(buf).map_err(|e| bad(path, e.to_string()))?;
     let meta: BTreeMap<String, String> = header.metadata().clone().unwrap_or_default().into_iter().collect();
     if meta.get("format").map(String::as_str) != Some(format) {
         return Err(bad(path, format!("format is {:?}, expected {format:?}", meta.get("format"))));
     }
-    let st = safetensors::SafeTensors::deserialize(&buf).map_err(|e| bad(path, e.to_string()))?;
+    let st = safetensors::SafeTensors::deserialize(buf).map_err(|e| bad(path, e.to_string()))?;
     let mut tensors = BTreeMap::new();
     for (name, view) in st.tensors() {
         tensors.insert(name, (view.dtype(), view.shape().to_vec(), view.data().to_vec()));

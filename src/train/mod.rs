@@ -442,8 +442,8 @@ fn train_with(
         }
 
         // An epoch ends after its last step, or early where `max_steps` ends the run.
-        let partial = step % steps_per_epoch != 0 && step == total_steps;
-        let epoch_done = step % steps_per_epoch == 0 || partial;
+        let partial = !step.is_multiple_of(steps_per_epoch) && step == total_steps;
+        let epoch_done = step.is_multiple_of(steps_per_epoch) || partial;
         let steps_in_epoch = step - epoch * steps_per_epoch;
         // ---- end of epoch: score, draw, log ----
         if epoch_done {
@@ -468,7 +468,7 @@ fn train_with(
             };
             // Pictures at most every PICTURE_STEPS steps and at the end: a run on 1% of MNIST has
             // epochs of 5 steps, and a picture per epoch would fill the disk.
-            if m.epoch as u64 % PICTURE_STEPS.div_ceil(steps_per_epoch) == 0 || step == total_steps {
+            if (m.epoch as u64).is_multiple_of(PICTURE_STEPS.div_ceil(steps_per_epoch)) || step == total_steps {
                 trained::draw_epoch(spec, &trained, &eval_set, run_dir, m.epoch, &device.clone().inner())?;
             }
             append_metrics(&run_dir.join(METRICS_FILE), &m)?;
@@ -489,7 +489,7 @@ fn train_with(
 
         // ---- model selection: the validation bound every `eval_every` steps (or epoch), the best
         // state kept, a stop after `patience` scores without improvement ----
-        let validate = validation.is_some() && (if c.eval_every > 0 { step % c.eval_every == 0 } else { epoch_done } || step == total_steps);
+        let validate = validation.is_some() && (if c.eval_every > 0 { step.is_multiple_of(c.eval_every) } else { epoch_done } || step == total_steps);
         if let (true, Some(val)) = (validate, &validation) {
             let trained = trainer.trained();
             let model = trained.vae().expect("selection is scoped to models with an encoder");
@@ -511,7 +511,7 @@ fn train_with(
         // ---- checkpoint: at epoch ends, every `checkpoint_every` steps, at validation scores, and
         // on an interrupt ----
         let interrupted = opts.interrupt.raised().filter(|_| step < total_steps);
-        if epoch_done || (c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || validate || interrupted.is_some() {
+        if epoch_done || (c.checkpoint_every > 0 && step.is_multiple_of(c.checkpoint_every)) || validate || interrupted.is_some() {
             let mut meta = BTreeMap::new();
             meta.insert("step".into(), step.to_string());
             meta.insert("total_steps".into(), total_steps.to_string());

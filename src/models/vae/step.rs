@@ -354,9 +354,9 @@ mod tests {
         // (Burn keeps no graph after a backward pass: the logits are computed again.)
         let l_real = d.logits(binary(8, 1, &dev), None);
         let with_d = model.terms(binary(8, 5, &dev), None, eps(5)).bound(Bound::Elbo).mean() * l_real.clone().mean();
-        assert!(GradientsParams::from_grads(with_d.backward(), &d).len() > 0, "the check can see D's gradients");
+        assert!(!GradientsParams::from_grads(with_d.backward(), &d).is_empty(), "the check can see D's gradients");
         let (l_real, l_fake) = (d.logits(binary(8, 1, &dev), None), d.logits(binary(8, 2, &dev), None));
-        assert!(GradientsParams::from_grads(discriminator_loss(l_real, l_fake).backward(), &d).len() > 0);
+        assert!(!GradientsParams::from_grads(discriminator_loss(l_real, l_fake).backward(), &d).is_empty());
     }
 
     /// `normalize_weights`: the real examples' mean weight becomes 1 and every weight keeps its
