@@ -296,8 +296,8 @@ unsafe fn adam_chunk_avx2(c: &AdamCoefficients, p: &mut [f32], g: &[f32], m: &mu
 /// `beta_1` each step and turns subnormal after about 800 steps at 0.9 (130 at 0.5). x86 CPUs run
 /// arithmetic on subnormal numbers in microcode, many times slower: the MLP VAE's training fell
 /// from 13,500 to 3,900 examples/s by its third epoch on MNIST. The step it changes,
-/// `m c / (sqrt(v) + eps)` times the learning rate, is below 1e-30: a weight keeps its bits unless it is itself
-/// below about 1e-22 (docs/performance.md).
+/// `m c / (sqrt(v) + eps)` times the learning rate, is below 1e-30: a weight keeps its bits
+/// unless it is itself below about 1e-22 (docs/performance.md).
 #[inline(always)]
 fn flush_subnormal(x: f32) -> f32 {
     if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
