@@ -5,6 +5,8 @@ make, e.g. an ablation against the AA-VAE as in the tables (both runs of a seed 
 
     python3 scripts/paired.py 'docs/reproduction/converge/aavae+network=mlp+alpha_warmup=500-1-data-s*.json' \\
         'docs/reproduction/converge/aavae+network=mlp-1-data-s*.json' [SCORE]   # SCORE: test_elbo
+    python3 scripts/paired.py 'docs/reproduction/pacgan-2d/e400/iwgan-ring8-pacgan-s*.json' \\
+        'docs/reproduction/pacgan-2d/e400/gan-ring8-pacgan-s*.json' modes_any   # or high_quality, mode_kl
 
 Only seeds present in both sets count; each result file names its seed."""
 import glob
@@ -22,7 +24,12 @@ def by_seed(pattern, score):
     for path in glob.glob(pattern):
         with open(path) as f:
             result = json.load(f)
-        found[result["seed"]] = result["scores"][score]
+        # `reproduce`'s results keep their scores under "scores"; `unigen eval`'s (the PacGAN 2-D
+        # campaign's) at the top level. A score the run has none of (a 2-D run with no
+        # high-quality sample has no mode histogram) leaves its seed out of the pairs.
+        value = result["scores"].get(score) if "scores" in result else result.get(score)
+        if value is not None:
+            found[result["seed"]] = value
     return found
 
 
