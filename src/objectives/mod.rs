@@ -586,6 +586,36 @@ mod tests {
         assert_close(&to_vec(importance_weights_within_classes(t1(&[2.0; 4]), c)), &[0.25; 4], 1e-6);
     }
 
+    /// Each class's sum of `exp(l)` adds its terms in batch order, at any batch size, so the
+    /// weights' bits do not depend on the CPU: the one-hot matrix's transpose (a column-major view)
+    /// times a column goes through `gemm`'s matrix-vector code, one chain over the whole batch, not
+    /// its matrix-matrix code, which cuts sums of more than 512 terms into blocks sized from the
+    /// cache. The one-hot factors make every product exact, so a fused multiply-add and a multiply
+    /// then add give the same sum. 1,000 samples, past that 512; with and without autodiff.
+    #[test]
+    fn class_sums_add_in_batch_order_at_any_batch_size() {
+        let (b, c) = (1000, 10);
+        let l: Vec<f32> = (0..b).map(|i| 3.0 * (i as f32 * 0.37).sin() + (i % 7) as f32 * 0.1).collect();
+        let labels: Vec<u8> = (0..b).map(|i| ((i * 7 + i / 13) % c) as u8).collect();
+        for dev in [crate::testing::device(), crate::testing::device().autodiff()] {
+            let lt = tensor(l.clone(), [b], &dev);
+            let w = to_vec(importance_weights_within_classes(lt.clone(), crate::host::one_hot(&labels, c, &dev)));
+            // The function's own `exp(l - max l)`, then the sums in batch order, on the host.
+            let lt = lt.reshape([b, 1]);
+            let e = to_vec((lt.clone() - lt.max().reshape([1, 1])).exp());
+            let (mut sum, mut n) = (vec![0f32; c], vec![0usize; c]);
+            for (&k, &v) in labels.iter().zip(&e) {
+                sum[k as usize] += v;
+                n[k as usize] += 1;
+            }
+            for (i, &k) in labels.iter().enumerate() {
+                let k = k as usize;
+                let want = e[i] / sum[k] * (n[k] as f32 / b as f32);
+                assert_eq!(w[i].to_bits(), want.to_bits(), "sample {i} of class {k}: {} against {want}", w[i]);
+            }
+        }
+    }
+
     #[test]
     fn class_wise_weights_carry_no_gradient() {
         let dev = crate::testing::device().autodiff();
