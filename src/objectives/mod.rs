@@ -586,12 +586,13 @@ mod tests {
         assert_close(&to_vec(importance_weights_within_classes(t1(&[2.0; 4]), c)), &[0.25; 4], 1e-6);
     }
 
-    /// Each class's sum of `exp(l)` adds its terms in batch order, at any batch size, so the
-    /// weights' bits do not depend on the CPU: the one-hot matrix's transpose (a column-major view)
-    /// times a column goes through `gemm`'s matrix-vector code, one chain over the whole batch, not
-    /// its matrix-matrix code, which cuts sums of more than 512 terms into blocks sized from the
-    /// cache. The one-hot factors make every product exact, so a fused multiply-add and a multiply
-    /// then add give the same sum. 1,000 samples, past that 512; with and without autodiff.
+    /// Each class's sum of `exp(l)` adds its terms in batch order, at any batch size, so the sums
+    /// do not depend on the CPU's cache or SIMD width: the one-hot matrix's transpose (a
+    /// column-major view) times a column goes through `gemm`'s matrix-vector code, one chain over
+    /// the whole batch, not its matrix-matrix code, which cuts sums of more than 512 terms into
+    /// blocks sized from the cache. The one-hot factors make every product exact, so a fused
+    /// multiply-add and a multiply then add give the same sum. 1,000 samples, past that 512; with
+    /// and without autodiff.
     #[test]
     fn class_sums_add_in_batch_order_at_any_batch_size() {
         let (b, c) = (1000, 10);
