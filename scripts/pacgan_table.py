@@ -58,9 +58,9 @@ def collect(run_dir, dest, commit, machine, variant, data, seed):
 
 def curves(paths):
     """Per result file, the figures of its curve the docs quote: modes captured at epochs 1-10 and
-    how often each count came from epoch 10 on, high quality over epochs 100 on, the
-    discriminator's loss from epoch 50 on, and the importance weights' share and the logits'
-    spread (IWGAN)."""
+    how often each count came from epoch 10 on, PacGAN's count and high quality over epochs 100
+    on, the discriminator's loss from epoch 50 on, and the importance weights' share and the
+    logits' spread (IWGAN), with their extremes."""
     for path in paths:
         c = json.load(open(path))["curve"]
         late = lambda k, e0: [v for e, v in zip(c["epoch"], c[k]) if e >= e0 and v is not None]
@@ -68,6 +68,9 @@ def curves(paths):
         print(os.path.basename(path))
         print("  modes captured, epochs 1-10:", c["modes_captured"][:10])
         print("  from epoch 10 on (count: epochs):", dict(sorted(counts.items(), reverse=True)), "of", sum(counts.values()))
+        m = late("modes_any", 100)
+        if m:
+            print(f"  modes by PacGAN's count, epochs 100 on: {min(m)} to {max(m)}, median {statistics.median(m):g}")
         hq = late("high_quality", 100)
         if hq:
             print(f"  high quality, epochs 100 on: {min(hq):.1%} to {max(hq):.1%}, median {statistics.median(hq):.1%}")
@@ -76,7 +79,8 @@ def curves(paths):
             print(f"  d_loss from epoch 50: {min(d):.2f} to {max(d):.2f}")
         for k in ("ess_share", "logit_std", "weight_exponent"):
             if k in c:
-                print(f"  {k}, epochs 1-12:", [round(v, 2) for v in c[k][:12]], f"median over epochs 100 on {statistics.median(late(k, 100)):.2f}")
+                print(f"  {k}, epochs 1-12:", [round(v, 2) for v in c[k][:12]], f"median over epochs 100 on {statistics.median(late(k, 100)):.2f};",
+                      "lowest %.3g (epoch %d), highest %.3g (epoch %d)" % (*min(zip(c[k], c["epoch"])), *max(zip(c[k], c["epoch"]))))
 
 
 def mean_se(values):
