@@ -4,8 +4,10 @@
 # grid25-pacgan, which default to PacGAN's protocol (README, "Data"). Each finished run is scored
 # by `unigen eval` and its eval.json, with the training time, commit, machine and per-epoch curve, is
 # copied to docs/reproduction/pacgan-2d/e$EPOCHS/ to be committed (scripts/pacgan_table.py collect); a run whose result is there is skipped,
-# and a killed run resumes from its checkpoint. JOBS trainings at a time (default 2), one thread each.
-# Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary, JOBS=1|2)
+# and a killed run resumes from its checkpoint. JOBS trainings at a time (default 2), THREADS
+# threads each (default 1; a run's results have the same bits on any number of threads, so
+# JOBS=1 THREADS=2 finishes one run sooner when few are left).
+# Usage: scripts/pacgan_2d.sh [OUT_DIR] [SEEDS] [EPOCHS]     (UNIGEN=path/to/frozen/binary, JOBS=1|2, THREADS=1|2)
 # VARIANTS (default "gan iwgan pacgan2 vae") and DATASETS (default "ring8-pacgan grid25-pacgan")
 # choose a part of the campaign; gan, iwgan and pacgan2 also come as <name>-initburn, the same run
 # with burn's initial weights (init=default) in place of the protocol's N(0, 0.02^2), and the IWGAN
@@ -31,7 +33,7 @@ for d in $datasets; do case $d in ring8-pacgan|grid25-pacgan) ;;
 mkdir -p "$out/logs" "$results"
 for data in $datasets; do for s in $(seq 0 $((seeds - 1))); do for variant in $variants; do
   echo "$data $variant $s"
-done; done; done | xargs -P "${JOBS:-2}" -L 1 env RAYON_NUM_THREADS=1 bash -c '
+done; done; done | xargs -P "${JOBS:-2}" -L 1 env RAYON_NUM_THREADS="${THREADS:-1}" bash -c '
   data=$0 variant=$1 s=$2 out='"$out"' bin='"$bin"' results='"$results"' epochs='"$epochs"'
   name="$variant-$data-s$s"
   [ -f "$results/$name.json" ] && exit 0
