@@ -157,6 +157,16 @@ fn exit_statuses_say_what_went_wrong_and_json_errors_parse() {
     let o = unigen(&["train", "gan", "--data", "ring8", "--set", "lr=1e12", "--set", "epochs=1", "--out", &run, "-q"]);
     assert_eq!(o.status.code(), Some(5), "non-finite loss: {}", text(&o));
 
+    // A thread count rayon would silently ignore (and use every core) is refused, naming it.
+    let threads = |value: &str| common::command(&["models"]).env("RAYON_NUM_THREADS", value).output().unwrap();
+    for bad in ["two", "-1", " 2", "1.5"] {
+        let o = threads(bad);
+        assert!(o.status.code() == Some(2) && text(&o).contains("RAYON_NUM_THREADS"), "{bad:?}: {}", text(&o));
+    }
+    for good in ["1", "0"] {
+        assert!(threads(good).status.success(), "{good}: {}", text(&threads(good)));
+    }
+
     let o = unigen(&["--json", "train", "vae", "--data", "ring8", "--set", "bogus=1"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object on stdout");
     assert_eq!(v["exit_code"], 3);

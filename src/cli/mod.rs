@@ -80,6 +80,7 @@ use unigen::models::ModelKind;
                   classifier); 5 training stopped on a NaN/inf loss; 6 reading or writing failed (disk\n\
                   full, permissions); 7 a download failed; 130/143 training stopped by Ctrl-C/SIGTERM\n\
                   (checkpoint saved).\n\
+                  Threads: RAYON_NUM_THREADS=N (default one per core; the same bits on any number).\n\
                   Logging: RUST_LOG=unigen=debug (or info, trace) writes log lines to stderr."
 )]
 pub struct Cli {
@@ -268,7 +269,7 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match run(cli) {
+    match threads_setting().and_then(|()| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = exit_code(&e);
@@ -282,6 +283,17 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+/// `RAYON_NUM_THREADS` sets how many threads every command uses, but rayon silently takes every
+/// core when it cannot read the value (`RAYON_NUM_THREADS=two`): refused instead, exit 2. Read as
+/// rayon reads it; 0 means one thread per core.
+fn threads_setting() -> anyhow::Result<()> {
+    match std::env::var("RAYON_NUM_THREADS") {
+        Ok(v) if v.parse::<usize>().is_err() => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads (a whole number; 0 or unset: one per core)")).into()),
+        Err(std::env::VarError::NotUnicode(v)) => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads")).into()),
+        _ => Ok(()),
     }
 }
 
