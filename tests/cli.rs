@@ -163,7 +163,7 @@ fn exit_statuses_say_what_went_wrong_and_json_errors_parse() {
         let o = threads(bad);
         assert!(o.status.code() == Some(2) && text(&o).contains("RAYON_NUM_THREADS"), "{bad:?}: {}", text(&o));
     }
-    for good in ["1", "0"] {
+    for good in ["1", "0", ""] {
         assert!(threads(good).status.success(), "{good}: {}", text(&threads(good)));
     }
 

@@ -288,10 +288,10 @@ pub fn main() -> ExitCode {
 
 /// `RAYON_NUM_THREADS` sets how many threads every command uses, but rayon silently takes every
 /// core when it cannot read the value (`RAYON_NUM_THREADS=two`): refused instead, exit 2. Read as
-/// rayon reads it; 0 means one thread per core.
+/// rayon reads it; 0, like an empty value, means one thread per core.
 fn threads_setting() -> anyhow::Result<()> {
     match std::env::var("RAYON_NUM_THREADS") {
-        Ok(v) if v.parse::<usize>().is_err() => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads (a whole number; 0 or unset: one per core)")).into()),
+        Ok(v) if !v.is_empty() && v.parse::<usize>().is_err() => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads (a whole number; 0 or unset: one per core)")).into()),
         Err(std::env::VarError::NotUnicode(v)) => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads")).into()),
         _ => Ok(()),
     }
