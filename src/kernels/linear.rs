@@ -32,7 +32,10 @@ impl Act {
         match self {
             Act::Identity => v,
             Act::Relu => v.max(0.0),
-            Act::LeakyRelu(slope) => if v >= 0.0 { v } else { slope * v },
+            // Both sides computed and one chosen without a branch: a branch on the sign of
+            // activations mispredicts about half the time, which made batch norm's leaky-ReLU pass
+            // four times slower than its ReLU one. The same values, bit for bit.
+            Act::LeakyRelu(slope) => std::hint::select_unpredictable(v >= 0.0, v, slope * v),
             Act::Tanh => super::tanh_one(v),
         }
     }
@@ -44,7 +47,7 @@ impl Act {
         match self {
             Act::Identity => 1.0,
             Act::Relu => if y > 0.0 { 1.0 } else { 0.0 },
-            Act::LeakyRelu(slope) => if y > 0.0 { 1.0 } else if y < 0.0 { slope } else { 0.0 },
+            Act::LeakyRelu(slope) => std::hint::select_unpredictable(y > 0.0, 1.0, std::hint::select_unpredictable(y < 0.0, slope, 0.0)),
             Act::Tanh => 1.0 - y * y,
         }
     }
@@ -85,6 +88,20 @@ pub fn backward(r: &[f32], x: &[f32], y: &[f32], w: &[f32], n: usize, act: Act, 
 mod tests {
     use super::*;
     use crate::testing::{assert_close, numeric_gradient, pattern};
+
+    /// Leaky ReLU and its derivative, chosen without a branch, give the bits of the branches
+    /// they replaced, signed zeros, infinities, NaN and subnormals included.
+    #[test]
+    fn leaky_relu_without_a_branch_keeps_the_bits_of_the_branches() {
+        let slope = 0.2f32;
+        let values = [0.0, -0.0, 1.5, -1.5, f32::MIN_POSITIVE / 4.0, -f32::MIN_POSITIVE / 4.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MAX, -f32::MAX];
+        for v in values.into_iter().chain(pattern(1000, 1).into_iter().map(|v| v * 10.0)) {
+            let want = if v >= 0.0 { v } else { slope * v };
+            assert_eq!(Act::LeakyRelu(slope).apply(v).to_bits(), want.to_bits(), "apply({v:e})");
+            let want = if v > 0.0 { 1.0f32 } else if v < 0.0 { slope } else { 0.0 };
+            assert_eq!(Act::LeakyRelu(slope).derivative(v).to_bits(), want.to_bits(), "derivative({v:e})");
+        }
+    }
 
     /// The layer by its definition, in f64: `act(Σ_j x[i, j] w[j, c] + b[c])`.
     fn definition(x: &[f32], w: &[f32], b: &[f32], act: Act) -> Vec<f32> {
