@@ -8,7 +8,7 @@ back, so this one is the least affected by the shared machine's drifting speed).
 The table starts with the lines a figure needs beside it: the CPU (model, family and model
 numbers, SIMD flags), PyTorch's version and the instruction set it runs, the commit, the date.
 """
-import json, os, statistics, subprocess, sys
+import json, os, statistics, subprocess, sys, time
 
 py = sys.argv[1]
 reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -28,7 +28,7 @@ def machine():
     simd = [f for f in info.get("flags", "").split() if f in ("fma", "avx", "avx2") or f.startswith("avx512") or f.startswith("amx")]
     torch = subprocess.run([py, "-c", "import torch; print(torch.__version__, torch.backends.cpu.get_cpu_capability())"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
-    date = subprocess.run(["date", "-u", "+%Y-%m-%d %H:%M UTC"], capture_output=True, text=True).stdout.strip()
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return [f"CPU: {info.get('model name', '?')}, family {info.get('cpu family', '?')} model {info.get('model', '?')}, {os.cpu_count()} CPUs; SIMD: {' '.join(simd) or 'none listed'}",
             f"PyTorch {torch or '?'}; unigen binary {unigen}, checkout at {commit or '?'}; {date}"]
 

@@ -290,11 +290,12 @@ pub fn main() -> ExitCode {
 /// core when it cannot read the value (`RAYON_NUM_THREADS=two`): refused instead, exit 2. Read as
 /// rayon reads it; 0, like an empty value, means one thread per core.
 fn threads_setting() -> anyhow::Result<()> {
-    match std::env::var("RAYON_NUM_THREADS") {
-        Ok(v) if !v.is_empty() && v.parse::<usize>().is_err() => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads (a whole number; 0 or unset: one per core)")).into()),
-        Err(std::env::VarError::NotUnicode(v)) => Err(Usage(format!("RAYON_NUM_THREADS={v:?} is not a number of threads")).into()),
-        _ => Ok(()),
-    }
+    let value = match std::env::var("RAYON_NUM_THREADS") {
+        Ok(v) if !v.is_empty() && v.parse::<usize>().is_err() => format!("{v:?}"),
+        Err(std::env::VarError::NotUnicode(v)) => format!("{v:?}"),
+        _ => return Ok(()),
+    };
+    Err(Usage(format!("RAYON_NUM_THREADS={value} is not a number of threads (a whole number; 0 or unset: one per core)")).into())
 }
 
 /// Rust ignores SIGPIPE, so `unigen models | head` would panic on the closed pipe; a command-line

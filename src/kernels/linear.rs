@@ -32,9 +32,9 @@ impl Act {
         match self {
             Act::Identity => v,
             Act::Relu => v.max(0.0),
-            // Both sides computed and one chosen without a branch: a branch on the sign of
-            // activations mispredicts about half the time, which made batch norm's leaky-ReLU pass
-            // four times slower than its ReLU one. The same values, bit for bit.
+            // Both sides computed and one chosen without a branch: with a branch on the sign of
+            // activations (unpredictable), batch norm's leaky-ReLU pass ran about three times
+            // slower than its ReLU one. The same values, bit for bit.
             Act::LeakyRelu(slope) => std::hint::select_unpredictable(v >= 0.0, v, slope * v),
             Act::Tanh => super::tanh_one(v),
         }
