@@ -15,7 +15,7 @@ import os
 import sys
 
 ORDER = ["protocol", "init-burn", "d-leaky-relu", "g-no-batch-norm", "adam-1e-3-0.5", "geometry-ring8", "unigen-defaults",
-         "ess-floor-0.25", "ess-floor-0.5", "ess-floor-0.75"]
+         "ess-floor-0.25", "ess-floor-0.5", "ess-floor-0.75", "grid-protocol", "grid-ess-floor-0.5"]
 
 
 def collect(d, dest, commit, machine, config, data, seed, model):

@@ -32,10 +32,13 @@ geometry-ring8|ring8|hidden=[400,400,400,400] batch_norm=true d_hidden=[200,200,
 unigen-defaults|ring8-pacgan|hidden=[256,256] batch_norm=false d_hidden=[] d_activation=leaky_relu lr=0.001 beta1=0.5 init=default batch_size=256 toy_train_size=20000
 ess-floor-0.25|ring8-pacgan|ess_floor=0.25
 ess-floor-0.5|ring8-pacgan|ess_floor=0.5
-ess-floor-0.75|ring8-pacgan|ess_floor=0.75'
+ess-floor-0.75|ring8-pacgan|ess_floor=0.75
+grid-protocol|grid25-pacgan|
+grid-ess-floor-0.5|grid25-pacgan|ess_floor=0.5'
 # The ess-floor-* rows are not part of the protocol but a remedy on top of it (IWGAN only, from
 # build 1aeca7d on): the importance weights tempered wherever they would rest on less than that
-# share of the batch (`ess_floor`, README).
+# share of the batch (`ess_floor`, README). The grid-* rows ask the same of PacGAN's grid of 25, where
+# the IWGAN kept its modes without a floor: does the floor change its first epochs there?
 only=${CONFIGS:-}
 for c in $only; do
   grep -q "^$c|" <<< "$configs" || { echo "CONFIGS: no configuration named '$c' (see the list in $0)" >&2; exit 2; }
