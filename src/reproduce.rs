@@ -692,7 +692,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
     let pairs: usize = results.iter().map(|(b, _)| b.len()).sum();
     let wanted = rows.len() * plan.seeds as usize;
     if pairs < wanted {
-        let _ = writeln!(md, "**Under way: {pairs} of {wanted} seed pairs finished.** Rows with fewer seeds than planned are partial.\n");
+        let _ = writeln!(md, "**Partial: {pairs} of {wanted} seed pairs finished.** Rows with fewer seeds than planned are partial.\n");
     }
     let _ = writeln!(
         md,
@@ -1075,7 +1075,7 @@ mod tests {
         assert!(md.contains("| 5/5 |") && md.contains("3000 (1250) / 3000 (1250)"), "{md}");
         // The L_1000 column: means and the paired difference.
         assert!(md.contains("| -120.00 / -117.00; +3.00 ± 1.58 |"), "{md}");
-        assert!(!md.contains("Under way"), "{md}");
+        assert!(!md.contains("Partial:"), "{md}");
         assert!(!md.contains("reached the step cap"), "{md}");
         // A run that trained to the cap: named, with the step of its best state.
         let mut capped = tr.clone();
@@ -1088,7 +1088,7 @@ mod tests {
         let second = rows(Table::Table3)[1].clone();
         let partial = Finished { pairs: vec![(base[..2].to_vec(), tr[..2].to_vec()), (vec![], vec![])], waiting: vec![(0, base[2].clone())] };
         let md = report(&p, &[row, second], &partial);
-        assert!(md.contains("Under way: 2 of 10 seed pairs finished"), "{md}");
+        assert!(md.contains("Partial: 2 of 10 seed pairs finished"), "{md}");
         // Seed 2's baseline finished alone: listed, with its score, and its time counted.
         assert!(md.contains("- vae (1% data, seed 2): test_elbo -130.0000, test_iwae -120.00; 3000 steps (state of step 1250), 2.0 min"), "{md}");
         // Four paired runs and the waiting one, 2 minutes each.

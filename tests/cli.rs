@@ -549,7 +549,7 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
         }
     }
     let report = std::fs::read_to_string(p("m2.md")).unwrap();
-    assert!(report.contains("| SVAE / AASVAE | 10% labels |") && !report.contains("Under way"), "{report}");
+    assert!(report.contains("| SVAE / AASVAE | 10% labels |") && !report.contains("Partial:"), "{report}");
 
     // The report of a campaign under way: one run's result removed.
     let missing = dir.path().join("r2/quick").join(&two[0].0);
@@ -559,7 +559,7 @@ fn reproduce_runs_side_by_side_with_the_numbers_of_one_at_a_time() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(!missing.exists(), "--report-only trained nothing");
     let report = std::fs::read_to_string(p("m2.md")).unwrap();
-    assert!(report.contains("Under way: 7 of 8 seed pairs finished") && report.contains("pending (0 of 1 seeds)"), "{report}");
+    assert!(report.contains("Partial: 7 of 8 seed pairs finished") && report.contains("pending (0 of 1 seeds)"), "{report}");
 
     // An AA-only setting: the baselines' results are reused, the AA runs are new and named after it.
     let o = reproduce("1", &["--set", "alpha=0.5"]);
@@ -616,7 +616,7 @@ fn a_plan_s_commands_run_apart_and_merge_into_one_report() {
     let o = plan(&["--report-only"]);
     assert!(o.status.success(), "{}", text(&o));
     let md = std::fs::read_to_string(&report).unwrap();
-    assert!(md.contains("Under way: 1 of 2 seed pairs finished"), "{md}");
+    assert!(md.contains("Partial: 1 of 2 seed pairs finished"), "{md}");
     // The plan now holds the one run left; an unknown name is refused, listing the runs.
     let o = plan(&["--plan"]);
     let left = String::from_utf8_lossy(&o.stdout).into_owned();
