@@ -58,7 +58,7 @@ unigen "${campaign[@]}" --plan > plan.txt
 echo "plan: $(wc -l < plan.txt) runs"; cat plan.txt
 sbatch --wait --array=1-"$(wc -l < plan.txt)" --cpus-per-task=1 "$repo/scripts/slurm_array.sh" plan.txt
 for f in slurm-*.out; do echo "== $f"; cat "$f"; done
-unigen "${campaign[@]}" --report-only
-grep -q "^\*\*Partial:" report.md && { echo "the merged report is incomplete" >&2; exit 1; }
+# --require-complete: exit status 4 if any run's result is missing from the merged report.
+unigen "${campaign[@]}" --report-only --require-complete
 grep "| VAE / AAVAE | 1% data" report.md
 echo "done in $(( $(date +%s) - started )) s; results: $(ls results/quick | wc -l) files"

@@ -442,6 +442,11 @@ impl Finished {
             .map(|r| r.train_wall_s + r.eval_wall_s)
             .sum()
     }
+
+    /// Seed pairs finished and planned (rows x seeds): a report is complete when they are equal.
+    pub fn completeness(&self, rows: &[Row], seeds: u64) -> (usize, usize) {
+        (self.pairs.iter().map(|(b, _)| b.len()).sum(), rows.len() * seeds as usize)
+    }
 }
 
 /// Every row's finished runs, training and writing nothing: what a report of a campaign under
@@ -689,8 +694,7 @@ pub fn report(plan: &Plan, rows: &[Row], finished: &Finished) -> String {
              `--budget converge` trains to the best validation ELBO.\n"
         );
     }
-    let pairs: usize = results.iter().map(|(b, _)| b.len()).sum();
-    let wanted = rows.len() * plan.seeds as usize;
+    let (pairs, wanted) = finished.completeness(rows, plan.seeds);
     if pairs < wanted {
         let _ = writeln!(md, "**Partial: {pairs} of {wanted} seed pairs finished.** Rows with fewer seeds than planned are partial.\n");
     }

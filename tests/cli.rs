@@ -613,10 +613,15 @@ fn a_plan_s_commands_run_apart_and_merge_into_one_report() {
         assert!(o.status.success(), "{}", text(&o));
     }
     assert!(!std::path::Path::new(&report).exists(), "runs picked by name leave the report alone");
-    let o = plan(&["--report-only"]);
-    assert!(o.status.success(), "{}", text(&o));
+    // A merging script asks for every result: the partial report is written, and the status says
+    // it is partial (4, as anything missing).
+    let o = plan(&["--report-only", "--require-complete"]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("partial: 1 of 2 seed pairs finished (--require-complete)"), "{}", text(&o));
     let md = std::fs::read_to_string(&report).unwrap();
     assert!(md.contains("Partial: 1 of 2 seed pairs finished"), "{md}");
+    let o = plan(&["--report-only"]);
+    assert!(o.status.success(), "{}", text(&o));
     // The plan now holds the one run left; an unknown name is refused, listing the runs.
     let o = plan(&["--plan"]);
     let left = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -47,6 +47,10 @@ pub struct Args {
     /// rewrites the report after every run.
     #[arg(long)]
     pub report_only: bool,
+    /// Write the report, then fail with exit status 4 if it is partial (fewer seed pairs than
+    /// planned): for a script that merges a campaign's results and must know they are all in.
+    #[arg(long, conflicts_with_all = ["plan", "run"])]
+    pub require_complete: bool,
     /// A setting beyond the budget's, `key=value` as in `unigen train --set`, applied to every
     /// model of the rows that reads it, e.g. `--set alpha=0.5` changes the AA runs only, so the
     /// baselines' finished runs are reused (repeatable). The runs it changes are named after it
@@ -126,6 +130,16 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
     }
     let md = reproduce::report(&plan, &rows, &finished);
     reproduce::save(&a.report, &md)?;
+    // Checked after the report is saved (it shows what is in) and before the output, so `--json`
+    // still prints one value: the error.
+    let (pairs, wanted) = finished.completeness(&rows, plan.seeds);
+    if a.require_complete && pairs < wanted {
+        return Err(unigen::Error::NotFound(format!(
+            "wrote {}, but it is partial: {pairs} of {wanted} seed pairs finished (--require-complete); `--plan` lists the runs left",
+            a.report.display()
+        ))
+        .into());
+    }
     super::emit(serde_json::json!({ "report": a.report, "results": finished.pairs.len(), "wall_s": wall }), || println!("{md}"))?;
     say!("report written to {} ({:.0} s this session)", a.report.display(), started.elapsed().as_secs_f64());
     Ok(())
