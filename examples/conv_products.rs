@@ -4,7 +4,7 @@
 //! blocks of 10 calls. PyTorch's twin: bench/conv_products.py (docs/performance.md).
 //! `cargo run --release --example conv_products`
 use gemm::{Parallelism, gemm};
-use std::time::Instant;
+use unigen::bench::best_per_call;
 
 /// `c = a · b` (m x k by k x n), `a` and `b` given by their column and row strides.
 fn call(m: usize, n: usize, k: usize, c: &mut [f32], a: &[f32], (a_cs, a_rs): (isize, isize), b: &[f32], (b_cs, b_rs): (isize, isize), depth: usize) {
@@ -25,13 +25,7 @@ fn main() {
     let mut dw = vec![0f32; o * k];
     let flops = 2.0 * (rows * k * o) as f64;
     let time = |name: &str, f: &mut dyn FnMut()| {
-        f();
-        let mut best = f64::MAX;
-        for _ in 0..5 {
-            let t = Instant::now();
-            for _ in 0..10 { f(); }
-            best = best.min(t.elapsed().as_secs_f64() / 10.0);
-        }
+        let best = best_per_call(5, 10, f);
         println!("{name:40} {:7.2} ms  {:6.1} GFLOP/s", best * 1e3, flops / best / 1e9);
     };
     // forward: y = X · wᵀ

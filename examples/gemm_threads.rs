@@ -6,7 +6,7 @@
 //!
 //! `cargo run --release --example gemm_threads`
 use gemm::{Parallelism, gemm};
-use std::time::Instant;
+use unigen::bench::best_per_call;
 
 /// Row-major `c = a · b`, `a` m x k, `b` k x n.
 fn call(m: usize, n: usize, k: usize, c: &mut [f32], a: &[f32], b: &[f32], par: Parallelism) {
@@ -31,14 +31,7 @@ fn main() {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 1000) as f32 / 1000.0 - 0.5).collect();
             let (mut one, mut two, mut split, mut cols) = (vec![0f32; m * n], vec![0f32; m * n], vec![0f32; m * n], vec![0f32; m * n]);
-            let time = |f: &mut dyn FnMut()| {
-                f();
-                let t = Instant::now();
-                for _ in 0..300 {
-                    f();
-                }
-                t.elapsed().as_secs_f64() / 300.0
-            };
+            let time = |f: &mut dyn FnMut()| best_per_call(1, 300, f);
             let t_one = time(&mut || call(m, n, k, &mut one, &a, &b, Parallelism::None));
             let t_two = time(&mut || call(m, n, k, &mut two, &a, &b, Parallelism::Rayon(2)));
             let h = m / 2;

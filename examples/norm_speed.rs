@@ -5,7 +5,7 @@
 //! branch").
 //!
 //! `cargo run --release --example norm_speed`
-use std::time::Instant;
+use unigen::bench::best_per_call;
 use unigen::kernels::{Act, norm};
 fn main() {
     let (m, c) = (12544usize, 64usize);
@@ -15,15 +15,7 @@ fn main() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     pool.install(|| {
         let t = |name: &str, f: &mut dyn FnMut()| {
-            f();
-            let mut best = f64::MAX;
-            for _ in 0..7 {
-                let s = Instant::now();
-                for _ in 0..10 {
-                    f();
-                }
-                best = best.min(s.elapsed().as_secs_f64() / 10.0);
-            }
+            let best = best_per_call(7, 10, f);
             println!("{name:12} {:7.3} ms  {:5.2} ns/element", best * 1e3, best * 1e9 / (m * c) as f64);
         };
         let (mean, var) = norm::moments(&x, c);

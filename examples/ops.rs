@@ -10,11 +10,8 @@ use burn::tensor::{Device, Distribution, Tensor};
 use std::time::Instant;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-fn t<F: FnMut()>(name: &str, reps: usize, mut f: F) {
-    f();
-    let s = Instant::now();
-    for _ in 0..reps { f(); }
-    println!("{name:45} {:8.3} ms", s.elapsed().as_secs_f64() * 1e3 / reps as f64);
+fn t<F: FnMut()>(name: &str, reps: usize, f: F) {
+    println!("{name:45} {:8.3} ms", unigen::bench::best_per_call(1, reps, f) * 1e3);
 }
 /// Convolution as one matrix product over the whole batch from burn ops: patches by strided
 /// slices of the padded input (im2col), then `[N Ho Wo, C k k] x [C k k, O]`. An experiment that

@@ -162,9 +162,33 @@ pub fn time(w: Workload, warmup: usize, steps: usize, blocks: usize, device: &De
     Ok(Timing { workload: w, batch: b, steps_per_s, median_steps_per_s: median, median_examples_per_s: median * b as f64, last_loss })
 }
 
+/// Seconds per call of `f`, the best of `blocks` timed blocks of `calls` calls each, after one
+/// untimed call (caches, lazy setup): the op-level timer of the examples behind
+/// docs/performance.md. The best block, not the mean, since other work only ever slows a block.
+pub fn best_per_call(blocks: usize, calls: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    (0..blocks.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..calls {
+                f();
+            }
+            started.elapsed().as_secs_f64() / calls.max(1) as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn best_per_call_warms_up_once_then_times_every_block() {
+        let mut calls = 0;
+        let t = best_per_call(3, 4, || calls += 1);
+        assert_eq!(calls, 1 + 3 * 4);
+        assert!(t.is_finite() && t >= 0.0, "{t}");
+    }
 
     #[test]
     fn every_workload_steps_and_reports() {
