@@ -53,26 +53,18 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
             (RunSpec { model, seed: a.seed, data, config }, a.out.join(format!("{}-ring8", model.name())))
         })
         .collect();
-    // The trainings on threads, each computing on a one-thread pool of its own: together they fill
-    // the machine. Left on the command's shared pool, the four trainings' products queued for its
-    // threads, and the demo used 1.2 of 2 cores (docs/performance.md, "The demo's trainings").
-    let steps: u64 = std::thread::scope(|s| -> anyhow::Result<u64> {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|(spec, dir)| {
-                let device = device.clone().autodiff();
-                s.spawn(move || -> anyhow::Result<u64> {
-                    if dir.exists() {
-                        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
-                    }
-                    let pool = unigen::fpenv::pool().num_threads(1).build().context("starting a training's thread")?;
-                    let out = pool.install(|| train(spec, dir, &device, &TrainOptions::default())).with_context(|| format!("training {}", spec.model.name()))?;
-                    Ok(out.steps)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("training thread panicked")).sum()
-    })?;
+    // The trainings side by side, each wholly on one thread (its products unsplit), as many at a
+    // time as the machine has cores (docs/performance.md, "The demo's trainings").
+    let steps: u64 = unigen::side_by_side::map(specs.len(), |i| -> anyhow::Result<u64> {
+        let (spec, dir) = &specs[i];
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+        }
+        let out = train(spec, dir, &device.clone().autodiff(), &TrainOptions::default()).with_context(|| format!("training {}", spec.model.name()))?;
+        Ok(out.steps)
+    })
+    .into_iter()
+    .sum::<anyhow::Result<u64>>()?;
     let secs = started.elapsed().as_secs_f64();
 
     // ---- samples, coverage, divergences, and the VAE's bound ----
