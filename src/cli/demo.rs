@@ -54,7 +54,8 @@ pub fn run(a: Args, backend: Backend) -> anyhow::Result<()> {
         })
         .collect();
     // The trainings side by side, each wholly on one thread (its products unsplit), as many at a
-    // time as the machine has cores (docs/performance.md, "The demo's trainings").
+    // time as the command's pool has threads: the cores, unless RAYON_NUM_THREADS asks for fewer
+    // (docs/performance.md, "The demo's trainings").
     let steps: u64 = unigen::side_by_side::map(specs.len(), |i| -> anyhow::Result<u64> {
         let (spec, dir) = &specs[i];
         if dir.exists() {
