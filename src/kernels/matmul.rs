@@ -3,6 +3,8 @@
 //! bias. Threads split the output, never the inner dimension, and the inner dimension is cut in
 //! blocks no CPU's cache chooses ([`depth_block`]), so each element is summed in the same order
 //! on any number of threads and whatever the CPU's caches (tested here and in `kernels::conv`).
+//! Small and one-column products, which `gemm` would sum across the CPU's vector lanes, are summed
+//! here in order ([`Dots`]), so that AVX2 and AVX-512 CPUs agree on them too.
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -126,6 +128,10 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     let ((m, k, a_cs, a_rs), (k2, n, b_cs, b_rs)) = (a.view(), b.view());
     assert_eq!(k, k2, "inner dimensions differ");
     assert_eq!(c.len(), m * n, "product and output differ in size");
+    if k > 0 && a_cs == 1 && b_rs == 1 && (m * n <= 256 || m == 1 || n == 1) {
+        let dots = Dots { a: a.data, a_rs: a_rs as usize, b: b.data, b_cs: b_cs as usize, k, n, accumulate };
+        return dots.compute(threads, c);
+    }
     let depth = depth_block(m, k, n);
     // `rows x cols` of the output from `out` (row stride `n`), rows of `a` from `a_ptr`, columns
     // of `b` from `b_ptr`; the inner dimension in blocks of `depth`, each added to the output.
@@ -168,6 +174,78 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     }
 }
 
+/// A product whose every element is the dot product of two contiguous rows: row `i` of `a` from
+/// `a[i * a_rs]`, column `j` of `b` from `b[j * b_cs]`, each `k` long. `gemm` 0.19 gives such
+/// products, when small (at most 256 outputs) or one row or one column wide (a discriminator's
+/// last layer), to kernels that split each dot product across the vector's lanes and add the
+/// lanes at the end: 8 lanes with AVX2, 16 with AVX-512, so the same build rounded differently on
+/// the two kinds of CPU. Here each element is one chain of fused multiply-adds from 0, in order,
+/// then added to the output, as `gemm`'s main kernels sum each element: the same bits on every
+/// CPU. Four chains run interleaved; these products are small, so a chain's latency is cheap.
+#[derive(Clone, Copy)]
+struct Dots<'a> {
+    a: &'a [f32],
+    a_rs: usize,
+    b: &'a [f32],
+    b_cs: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+}
+
+impl Dots<'_> {
+    /// `c = a · b`, or `c += a · b`, split by elements over `threads` where the work is large
+    /// enough to share (each element is summed alone, so any split keeps the bits).
+    fn compute(self, threads: usize, c: &mut [f32]) {
+        let per = if threads > 1 && c.len() * self.k >= 1 << 16 { c.len().div_ceil(threads) } else { c.len().max(1) };
+        if per >= c.len() {
+            return self.run(0, c);
+        }
+        c.par_chunks_mut(per).enumerate().for_each(|(i, c)| self.run(i * per, c));
+    }
+
+    /// Elements `first..first + c.len()` (row-major) of the product into `c`, with the CPU's
+    /// fused multiply-add instruction when it has one (the same bits as without: `mul_add` is
+    /// fused either way).
+    fn run(self, first: usize, c: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports FMA, checked just above.
+            return unsafe { self.run_fma(first, c) };
+        }
+        self.run_portable(first, c)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn run_fma(self, first: usize, c: &mut [f32]) {
+        self.run_portable(first, c)
+    }
+
+    #[inline(always)]
+    fn run_portable(self, first: usize, c: &mut [f32]) {
+        let Dots { a, a_rs, b, b_cs, k, n, accumulate } = self;
+        let rows = |e: usize| (&a[e / n * a_rs..][..k], &b[e % n * b_cs..][..k]);
+        let write = |out: &mut f32, dot: f32| *out = if accumulate { *out + dot } else { dot };
+        let done = first + c.len() / 4 * 4;
+        let mut fours = c.chunks_exact_mut(4);
+        for (t, out) in (&mut fours).enumerate() {
+            let p: [(&[f32], &[f32]); 4] = std::array::from_fn(|r| rows(first + 4 * t + r));
+            let mut acc = [0f32; 4];
+            for d in 0..k {
+                for r in 0..4 {
+                    acc[r] = p[r].0[d].mul_add(p[r].1[d], acc[r]);
+                }
+            }
+            out.iter_mut().zip(acc).for_each(|(out, dot)| write(out, dot));
+        }
+        for (t, out) in fours.into_remainder().iter_mut().enumerate() {
+            let (x, y) = rows(done + t);
+            write(out, x.iter().zip(y).fold(0f32, |acc, (x, y)| x.mul_add(*y, acc)));
+        }
+    }
+}
+
 /// The inner dimension's block for an `m x k` by `k x n` product: `gemm` 0.19 sums each element's
 /// `k` terms in blocks, each added to the output in turn, and for outputs beyond 64 x 64 (and 256
 /// elements) it sizes them from the CPU's L1 cache: blocks of at most 512 terms on the Zen 4 EPYC
@@ -176,7 +254,9 @@ fn product_on(threads: usize, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
 /// products are cut here as `gemm` cuts them for 512, into equal blocks (784 = 392 + 392), each a
 /// call that every CPU sums in one block. The rest stay one call: `gemm` gives small outputs
 /// fixed blocks (512 terms; 1,024 for the smallest), and a one-row or one-column output goes
-/// through its matrix-vector code (not checked across CPUs).
+/// through its matrix-vector code: [`Dots`] where that would split the sums across vector lanes,
+/// otherwise `gemm`'s column-wise code, which adds each term to its element in order with fused
+/// multiply-adds, in the vector and in the scalar tail alike (read in gemm-common 0.19).
 fn depth_block(m: usize, k: usize, n: usize) -> usize {
     if k <= 512 || m <= 1 || n <= 1 || m * n <= 256 || (m <= 64 && n <= 64) {
         return k.max(1);
@@ -299,6 +379,27 @@ mod tests {
                     out + (d0..k.min(d0 + block)).fold(0f32, |acc, d| a[i * k + d].mul_add(b[d * n + j], acc))
                 });
                 assert_eq!(c[i * n + j].to_bits(), sum.to_bits(), "{m}x{k}x{n}, element ({i}, {j})");
+            }
+        }
+    }
+
+    /// Products whose every element is the dot product of two contiguous rows (`a` as stored, `b`
+    /// transposed) and that `gemm` 0.19 would give to its kernels that sum across the CPU's vector
+    /// lanes (outputs of at most 256 elements, one row or one column; 8 lanes with AVX2, 16 with
+    /// AVX-512): each element is one chain of fused multiply-adds from 0, in order, added to the
+    /// output. On `gemm`'s kernels this fails on any CPU with vector lanes.
+    #[test]
+    fn dot_products_sum_in_order_on_every_cpu() {
+        for (m, k, n) in [(1, 3, 1), (1, 300, 1), (100, 200, 1), (64, 4096, 1), (1000, 50, 1), (1, 50, 700), (16, 16, 16), (100, 200, 2), (3, 1500, 5), (2, 2, 2)] {
+            for accumulate in [false, true] {
+                let (a, b, start) = (pattern(m * k, 1), pattern(n * k, 2), pattern(m * n, 3));
+                let mut c = start.clone();
+                product(Mat::new(&a, m, k), Mat::new(&b, n, k).t(), &mut c, accumulate);
+                for (i, j) in (0..m).flat_map(|i| (0..n).map(move |j| (i, j))) {
+                    let dot = (0..k).fold(0f32, |acc, d| a[i * k + d].mul_add(b[j * k + d], acc));
+                    let want = if accumulate { start[i * n + j] + dot } else { dot };
+                    assert_eq!(c[i * n + j].to_bits(), want.to_bits(), "{m}x{k}x{n} (accumulate {accumulate}), element ({i}, {j})");
+                }
             }
         }
     }
