@@ -3,8 +3,9 @@
 //! bias. Threads split the output, never the inner dimension, and the inner dimension is cut in
 //! blocks no CPU's cache chooses ([`depth_block`]), so each element is summed in the same order
 //! on any number of threads and whatever the CPU's caches (tested here and in `kernels::conv`).
-//! Small and one-column products, which `gemm` would sum across the CPU's vector lanes, are summed
-//! here in order ([`Dots`]), so that AVX2 and AVX-512 CPUs agree on them too.
+//! Small, one-row and one-column products of dot-product layout, which `gemm` would sum across
+//! the CPU's vector lanes, are summed here in order ([`Dots`]), so that AVX2 and AVX-512 CPUs
+//! agree on them too.
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -387,7 +388,8 @@ mod tests {
     /// transposed) and that `gemm` 0.19 would give to its kernels that sum across the CPU's vector
     /// lanes (outputs of at most 256 elements, one row or one column; 8 lanes with AVX2, 16 with
     /// AVX-512): each element is one chain of fused multiply-adds from 0, in order, added to the
-    /// output. On `gemm`'s kernels this fails on any CPU with vector lanes.
+    /// output. Through `gemm` it failed on the AVX2-only EPYC at 1 x 300 x 1 (checked before
+    /// [`Dots`]).
     #[test]
     fn dot_products_sum_in_order_on_every_cpu() {
         for (m, k, n) in [(1, 3, 1), (1, 300, 1), (100, 200, 1), (64, 4096, 1), (1000, 50, 1), (1, 50, 700), (16, 16, 16), (100, 200, 2), (3, 1500, 5), (2, 2, 2)] {
