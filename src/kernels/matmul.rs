@@ -198,10 +198,10 @@ impl Dots<'_> {
     /// `c = a · b`, or `c += a · b`, split by elements over `threads` where the work is large
     /// enough to share (each element is summed alone, so any split keeps the bits).
     fn compute(self, threads: usize, c: &mut [f32]) {
-        let per = if threads > 1 && c.len() * self.k >= 1 << 16 { c.len().div_ceil(threads) } else { c.len().max(1) };
-        if per >= c.len() {
+        if threads < 2 || c.len() < 2 || c.len() * self.k < 1 << 16 {
             return self.run(0, c);
         }
+        let per = c.len().div_ceil(threads);
         c.par_chunks_mut(per).enumerate().for_each(|(i, c)| self.run(i * per, c));
     }
 
